@@ -1,0 +1,67 @@
+"""The `llmcli` command: the Typer root, subcommands, and errors → one line + exit code.
+
+Exit codes: 0 success, 1 provider/network/answer error, 2 bad usage, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from llmcli.cli.complete import complete
+
+app = typer.Typer(
+    name="llmcli",
+    help="Chat with and script against many LLM providers from one command line.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.command(no_args_is_help=False)(complete)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from llmcli import __version__
+
+        typer.echo(f"llmcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Chat with and script against many LLM providers from one command line."""
+
+
+def main() -> None:
+    """Entry point: never a traceback unless --debug (or LLMCLI_DEBUG=1)."""
+    from llmcli.errors import LlmcliError
+
+    debug = "--debug" in sys.argv[1:] or bool(os.environ.get("LLMCLI_DEBUG"))
+    try:
+        app()
+    except LlmcliError as err:
+        _fail(str(err), err.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except BrokenPipeError:
+        # The reader went away (`llmcli complete ... | head`): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)
+    except Exception as err:
+        if debug:
+            raise
+        _fail(f"internal error: {type(err).__name__}: {err} (run with --debug for details)", 1)
+
+
+def _fail(message: str, code: int) -> None:
+    sys.stdout.flush()
+    sys.stderr.write(f"llmcli: {message}\n")
+    sys.exit(code)

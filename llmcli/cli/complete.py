@@ -1,0 +1,108 @@
+"""`llmcli complete`: one prompt in, one answer out; built for pipelines."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from llmcli.cli import options as o
+from llmcli.errors import UsageError
+
+
+def complete(
+    prompt: Annotated[
+        str | None,
+        typer.Argument(help="The prompt. Piped stdin comes first, then a blank line, then PROMPT."),
+    ] = None,
+    model: o.Model = None,
+    system: o.System = None,
+    stream: o.Stream = True,
+    thinking: o.Thinking = False,
+    thinking_budget: o.ThinkingBudget = None,
+    reasoning_effort: o.ReasoningEffort = None,
+    temperature: o.Temperature = None,
+    top_p: o.TopP = None,
+    top_k: o.TopK = None,
+    max_tokens: o.MaxTokens = None,
+    stop: o.Stop = None,
+    user: o.User = None,
+    suffix: Annotated[
+        str | None,
+        typer.Option(
+            "--suffix",
+            help="Fill-in-the-middle: the text after the gap (Ollama generate, or an "
+            "OpenAI-compatible /completions endpoint).",
+            rich_help_panel=o.REQUEST,
+        ),
+    ] = None,
+    text: Annotated[
+        bool,
+        typer.Option(
+            "--text",
+            help="Use the legacy text completions endpoint ({base}/completions).",
+            rich_help_panel=o.REQUEST,
+        ),
+    ] = False,
+    option: o.Option = None,
+    header: o.Header = None,
+    api_key: o.ApiKey = None,
+    api_base: o.ApiBase = None,
+    json_out: o.Json = False,
+    usage: o.ShowUsage = False,
+    hide_reasoning: o.HideReasoning = False,
+    debug: o.Debug = False,
+) -> None:
+    """Send one prompt and print the answer (stdin is read when piped)."""
+    from llmcli.cli.runner import Flags, run
+    from llmcli.request import user_message
+
+    flags = Flags(
+        model=model,
+        system=system,
+        stream=stream,
+        thinking=thinking,
+        thinking_budget=thinking_budget,
+        reasoning_effort=reasoning_effort.value if reasoning_effort else None,
+        temperature=temperature,
+        top_p=top_p,
+        top_k=top_k,
+        max_tokens=max_tokens,
+        stop=stop or [],
+        user=user,
+        suffix=suffix,
+        text_completion=text,
+        options=option or [],
+        headers=header or [],
+        api_key=api_key,
+        api_base=api_base,
+        json=json_out,
+        usage=usage,
+        hide_reasoning=hide_reasoning,
+        debug=debug,
+    )
+    run(flags, [user_message(read_prompt(prompt))])
+
+
+def read_prompt(prompt: str | None) -> str:
+    """PROMPT, piped stdin, or both (stdin first, a blank line, then PROMPT)."""
+    piped = _read_stdin()
+    parts = [p for p in (piped.rstrip("\n") if piped else None, prompt) if p and p.strip()]
+    if not parts:
+        raise UsageError(
+            "no prompt: pass PROMPT or pipe text on stdin, e.g. echo hi | llmcli complete"
+        )
+    return "\n\n".join(parts)
+
+
+def _read_stdin() -> str | None:
+    stdin = sys.stdin
+    if stdin is None or stdin.closed or stdin.isatty():
+        return None
+    try:
+        return stdin.buffer.read().decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError("stdin is not UTF-8 text: convert it first (e.g. with iconv)") from None
+    except OSError as err:
+        raise UsageError(f"cannot read stdin: {err.strerror or err}") from None

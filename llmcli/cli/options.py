@@ -1,0 +1,190 @@
+"""Request flags shared by `complete` and `chat`, declared once, and their parsing.
+
+Only typer is imported here: `--help` must stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from typing import Annotated, Any
+
+import typer
+
+from llmcli.errors import UsageError
+
+REQUEST = "Request"
+OUTPUT = "Output"
+CONNECTION = "Connection"
+
+
+class Effort(str, Enum):
+    none = "none"
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+Model = Annotated[
+    str | None,
+    typer.Option(
+        "-m",
+        "--model",
+        envvar="LLMCLI_MODEL",
+        help="PROVIDER/MODEL, e.g. anthropic/claude-sonnet-4-5, openai/gpt-4o-mini, "
+        "ollama_chat/llama3.2, openrouter/meta-llama/llama-3.3-70b-instruct.",
+        rich_help_panel=REQUEST,
+        show_envvar=True,
+    ),
+]
+System = Annotated[
+    str | None, typer.Option("-s", "--system", help="System prompt.", rich_help_panel=REQUEST)
+]
+Stream = Annotated[
+    bool,
+    typer.Option(
+        "--stream/--no-stream",
+        help="Stream the answer as it is generated.",
+        rich_help_panel=REQUEST,
+    ),
+]
+Thinking = Annotated[
+    bool,
+    typer.Option(
+        "--thinking", help="Turn on extended thinking / reasoning.", rich_help_panel=REQUEST
+    ),
+]
+ThinkingBudget = Annotated[
+    int | None,
+    typer.Option(
+        "--thinking-budget",
+        help="Thinking token budget (implies --thinking).",
+        rich_help_panel=REQUEST,
+    ),
+]
+ReasoningEffort = Annotated[
+    Effort | None,
+    typer.Option("--reasoning-effort", help="Reasoning effort.", rich_help_panel=REQUEST),
+]
+Temperature = Annotated[
+    float | None,
+    typer.Option("--temperature", help="Sampling temperature (0-2).", rich_help_panel=REQUEST),
+]
+TopP = Annotated[
+    float | None, typer.Option("--top-p", help="Nucleus sampling (0-1).", rich_help_panel=REQUEST)
+]
+TopK = Annotated[
+    int | None, typer.Option("--top-k", help="Top-k sampling.", rich_help_panel=REQUEST)
+]
+MaxTokens = Annotated[
+    int | None,
+    typer.Option(
+        "--max-tokens",
+        help="Most tokens to generate (Anthropic default: 4096).",
+        rich_help_panel=REQUEST,
+    ),
+]
+Stop = Annotated[
+    list[str] | None,
+    typer.Option("--stop", help="Stop sequence (repeatable).", rich_help_panel=REQUEST),
+]
+User = Annotated[
+    str | None,
+    typer.Option(
+        "--user", help="End-user id (Anthropic metadata.user_id).", rich_help_panel=REQUEST
+    ),
+]
+Option = Annotated[
+    list[str] | None,
+    typer.Option(
+        "-o",
+        "--option",
+        help="KEY=VALUE merged into the provider's request body (VALUE parsed as JSON when it "
+        "parses; dotted keys nest: -o provider.order='[\"openai\"]'). Repeatable.",
+        rich_help_panel=REQUEST,
+    ),
+]
+Header = Annotated[
+    list[str] | None,
+    typer.Option(
+        "-H",
+        "--header",
+        help="Extra HTTP header 'Name: value' (repeatable).",
+        rich_help_panel=CONNECTION,
+    ),
+]
+ApiKey = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key", help="API key (overrides the environment).", rich_help_panel=CONNECTION
+    ),
+]
+ApiBase = Annotated[
+    str | None,
+    typer.Option(
+        "--api-base",
+        help="Base URL: includes /v1 for OpenAI-compatible servers; the host root for "
+        "Anthropic and Ollama.",
+        rich_help_panel=CONNECTION,
+    ),
+]
+Json = Annotated[
+    bool,
+    typer.Option(
+        "--json", help="Print one JSON object with the whole answer.", rich_help_panel=OUTPUT
+    ),
+]
+ShowUsage = Annotated[
+    bool,
+    typer.Option(
+        "-u", "--usage", help="Print token usage (and cost) to stderr.", rich_help_panel=OUTPUT
+    ),
+]
+HideReasoning = Annotated[
+    bool,
+    typer.Option(
+        "--hide-reasoning", help="Do not show reasoning on stderr.", rich_help_panel=OUTPUT
+    ),
+]
+Debug = Annotated[
+    bool,
+    typer.Option(
+        "--debug",
+        help="Show the request sent (keys redacted) and tracebacks.",
+        rich_help_panel=OUTPUT,
+    ),
+]
+
+
+def parse_options(items: list[str] | None) -> dict[str, Any]:
+    """`-o key=value` pairs → a nested dict (values parsed as JSON when they parse)."""
+    result: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"invalid -o '{item}': use KEY=VALUE, e.g. -o seed=42")
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        target = result
+        *parents, leaf = key.split(".")
+        for parent in parents:
+            node = target.setdefault(parent, {})
+            if not isinstance(node, dict):
+                raise UsageError(f"invalid -o '{item}': '{parent}' is already set to a value")
+            target = node
+        target[leaf] = value
+    return result
+
+
+def parse_headers(items: list[str] | None) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip() or " " in name.strip():
+            # The value is not echoed: it may be a credential.
+            raise UsageError("invalid -H/--header: use -H 'Name: value'")
+        headers[name.strip()] = value.strip()
+    return headers

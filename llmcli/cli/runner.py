@@ -1,0 +1,140 @@
+"""Flags → `Request` + connection → one run with a renderer. Shared by `complete` and `chat`."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from types import ModuleType
+
+from pydantic import ValidationError
+
+from llmcli import providers
+from llmcli.cli.options import parse_headers, parse_options
+from llmcli.engine import execute
+from llmcli.errors import LlmcliError, UsageError
+from llmcli.events import Result
+from llmcli.render import JsonRenderer, Renderer, TextRenderer, usage_line
+from llmcli.request import Message, ReasoningEffort, Request
+from llmcli.transport import Connection, Policy
+
+
+@dataclass
+class Flags:
+    """The request and output flags, exactly as given on the command line."""
+
+    model: str | None = None
+    system: str | None = None
+    stream: bool = True
+    thinking: bool = False
+    thinking_budget: int | None = None
+    reasoning_effort: ReasoningEffort | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    max_tokens: int | None = None
+    stop: list[str] = field(default_factory=list)
+    user: str | None = None
+    suffix: str | None = None
+    text_completion: bool = False
+    options: list[str] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)
+    api_key: str | None = None
+    api_base: str | None = None
+    json: bool = False
+    usage: bool = False
+    hide_reasoning: bool = False
+    debug: bool = False
+
+
+# pydantic field → the flag the user typed, for one-line validation errors.
+_FLAG_NAMES = {
+    "thinking_budget": "--thinking-budget",
+    "temperature": "--temperature",
+    "top_p": "--top-p",
+    "top_k": "--top-k",
+    "max_tokens": "--max-tokens",
+    "reasoning_effort": "--reasoning-effort",
+}
+
+
+@dataclass
+class Prepared:
+    """A validated request with where and how to send it."""
+
+    request: Request
+    provider: ModuleType
+    connection: Connection
+    policy: Policy
+
+
+def prepare(flags: Flags, messages: list[Message]) -> Prepared:
+    """Validate the flags once: request, provider module, connection and policy."""
+    if not flags.model:
+        raise UsageError("no model given: pass -m PROVIDER/MODEL or set LLMCLI_MODEL")
+    spec, model_id = providers.route(flags.model, flags.api_base)
+    conn = providers.connect(
+        spec,
+        api_key=flags.api_key,
+        api_base=flags.api_base,
+        headers=parse_headers(flags.headers),
+    )
+    try:
+        req = Request(
+            provider=spec.name,
+            model=model_id,
+            messages=messages,
+            system=flags.system,
+            stream=flags.stream,
+            thinking=flags.thinking or flags.thinking_budget is not None,
+            thinking_budget=flags.thinking_budget,
+            reasoning_effort=flags.reasoning_effort,
+            temperature=flags.temperature,
+            top_p=flags.top_p,
+            top_k=flags.top_k,
+            max_tokens=flags.max_tokens,
+            stop=flags.stop,
+            user=flags.user,
+            suffix=flags.suffix,
+            text_completion=flags.text_completion,
+            options=parse_options(flags.options),
+        )
+    except ValidationError as err:
+        raise UsageError(_validation_line(err)) from None
+    secrets = tuple(s for s in (conn.api_key,) if s)
+    policy = Policy(debug=_debug_printer if flags.debug else None, secrets=secrets)
+    return Prepared(req, providers.load(spec), conn, policy)
+
+
+def _validation_line(err: ValidationError) -> str:
+    first = err.errors()[0]
+    name = str(first["loc"][0]) if first["loc"] else "value"
+    flag = _FLAG_NAMES.get(name, name)
+    return f"invalid {flag}: {first['msg'].lower()}"
+
+
+def _debug_printer(line: str) -> None:
+    sys.stderr.write(f"debug: {line}\n")
+    sys.stderr.flush()
+
+
+def make_renderer(flags: Flags) -> Renderer:
+    if flags.json:
+        return JsonRenderer()
+    return TextRenderer(show_reasoning=not flags.hide_reasoning)
+
+
+def run(flags: Flags, messages: list[Message]) -> Result:
+    """Send one request, render it, and raise if it failed (after showing what arrived)."""
+    job = prepare(flags, messages)
+    renderer = make_renderer(flags)
+    result = execute(job.provider, job.request, job.connection, job.policy, renderer.event, _warn)
+    renderer.finish(result)
+    if flags.usage:
+        sys.stderr.write(usage_line(result.usage) + "\n")
+    if result.error:
+        raise LlmcliError(result.error)
+    return result
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"llmcli: warning: {message}\n")

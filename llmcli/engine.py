@@ -1,0 +1,66 @@
+"""Run one request end to end: encode → transport → decode → events → `Result`.
+
+The caller passes `on_event` (a renderer); the engine never prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from types import ModuleType
+
+import httpx
+
+from llmcli.errors import ConnectFailed, DecodeError, TransportError, error_line
+from llmcli.events import Accumulator, Event, Result, StreamError
+from llmcli.request import Request
+from llmcli.transport import Connection, HttpCall, Policy, iter_frames, open_call, read_body
+
+
+def execute(
+    provider: ModuleType,
+    req: Request,
+    conn: Connection,
+    policy: Policy,
+    on_event: Callable[[Event], None],
+    on_warning: Callable[[str], None] = lambda _: None,
+) -> Result:
+    """Send `req` and feed each decoded event to `on_event`.
+
+    An HTTP error raises `ProviderError` before anything is shown. A failure after
+    the answer began does not raise: the partial `Result` comes back with
+    `finish_reason == "error"` and `error` set, so nothing received is lost.
+    """
+    call: HttpCall = provider.encode(req, conn)
+    for warning in call.warnings:
+        on_warning(warning)
+    acc = Accumulator(req.provider, req.model)
+
+    def retryable(status: int, body: bytes) -> bool:
+        return bool(provider.decode_error(status, body).retryable)
+
+    try:
+        with open_call(call, policy, retryable) as response:
+            if response.status_code >= 400:
+                raise provider.decode_error(response.status_code, read_body(response, call.url))
+            try:
+                for event in _events(provider, call, response):
+                    if isinstance(event, StreamError):
+                        event.message = error_line(
+                            req.provider, event.status, event.error_type, event.message
+                        )
+                    acc.add(event)
+                    on_event(event)
+            except (TransportError, DecodeError) as err:
+                acc.fail(str(err))
+    except ConnectFailed as err:
+        hint = getattr(provider, "CONNECT_HINT", None)
+        raise ConnectFailed(f"{err}: {hint}" if hint else str(err)) from None
+    return acc.finish()
+
+
+def _events(provider: ModuleType, call: HttpCall, response: httpx.Response) -> Iterator[Event]:
+    if call.framing == "json":
+        events: Iterator[Event] = provider.decode(read_body(response, call.url))
+    else:
+        events = provider.decode_stream(iter_frames(response, call.framing, call.url))
+    return events

@@ -1,0 +1,58 @@
+"""Errors that reach the user as one line on stderr and an exit code."""
+
+from __future__ import annotations
+
+
+class LlmcliError(Exception):
+    """Base error: `str(err)` is the one line shown after `llmcli: `."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class UsageError(LlmcliError):
+    """The command line itself is wrong: fix the flags and try again."""
+
+    exit_code = 2
+
+
+class ProviderError(LlmcliError):
+    """The provider answered with an error (HTTP status or an error inside the stream)."""
+
+    def __init__(
+        self,
+        provider: str,
+        message: str,
+        *,
+        status: int | None = None,
+        error_type: str | None = None,
+        retryable: bool = False,
+    ) -> None:
+        self.provider = provider
+        self.status = status
+        self.error_type = error_type
+        self.provider_message = message
+        self.retryable = retryable
+        super().__init__(error_line(provider, status, error_type, message))
+
+
+class TransportError(LlmcliError):
+    """The request could not be delivered or the answer could not be read."""
+
+
+class DecodeError(LlmcliError):
+    """The provider's answer was not in the format its API documents."""
+
+
+class ConnectFailed(TransportError):
+    """No answer at all: the server could not be reached."""
+
+
+def error_line(provider: str, status: int | None, error_type: str | None, message: str) -> str:
+    """`anthropic 404 not_found_error: model: x` — the one shape every provider error takes."""
+    head = " ".join(p for p in (provider, str(status) if status else None, error_type) if p)
+    return f"{head}: {message}" if message else head

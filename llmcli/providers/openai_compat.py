@@ -1,0 +1,336 @@
+"""The OpenAI Chat Completions shape, shared by openai, deepseek and openrouter.
+
+Each of those modules builds on these functions and adds only its differences.
+The decoders accept the common extensions of OpenAI-compatible servers:
+`reasoning_content` (DeepSeek, vLLM, llama.cpp), `reasoning` / `reasoning_details`
+(OpenRouter), `usage.cost` (OpenRouter) and a top-level `error` chunk mid-stream
+(OpenRouter documents it; OpenAI sends `data: {"error": ...}` the same way).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from llmcli.errors import ProviderError
+from llmcli.events import (
+    Citation,
+    Event,
+    Finish,
+    ImageOut,
+    ReasoningDelta,
+    StreamError,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallDone,
+    ToolCallStart,
+    Usage,
+)
+from llmcli.framing import Frame
+from llmcli.providers._common import (
+    fallback_error,
+    int_or_none,
+    load_json,
+    merge,
+    parse_arguments,
+    put,
+)
+from llmcli.request import (
+    Message,
+    ReasoningPart,
+    Request,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
+from llmcli.transport import RETRY_STATUSES, Connection, HttpCall
+
+# Statuses we keep; anything else passes through unchanged (OpenAI-compatible values).
+_FINISH = {"function_call": "tool_calls"}
+_NOT_RETRYABLE_CODES = frozenset({"insufficient_quota", "billing_hard_limit_reached"})
+
+INCOMPLETE = "the stream ended before the answer was complete"
+
+
+def auth_headers(conn: Connection) -> dict[str, str]:
+    headers = {"content-type": "application/json"}
+    if conn.api_key:
+        headers["authorization"] = f"Bearer {conn.api_key}"
+    headers.update(conn.headers)
+    return headers
+
+
+def uses_legacy_completions(req: Request) -> bool:
+    """FIM (`--suffix`) and `--text` go to the legacy `POST {base}/completions`."""
+    return req.text_completion or req.suffix is not None
+
+
+def chat_body(req: Request) -> dict[str, Any]:
+    """The provider-neutral part of a Chat Completions body."""
+    messages: list[dict[str, Any]] = []
+    if req.system:
+        messages.append({"role": "system", "content": req.system})
+    for message in req.messages:
+        messages.extend(encode_message(message))
+    body: dict[str, Any] = {"model": req.model, "messages": messages, "stream": req.stream}
+    if req.stream:
+        body["stream_options"] = {"include_usage": True}
+    _sampling(body, req)
+    put(body, "max_tokens", req.max_tokens)
+    put(body, "user", req.user)
+    return body
+
+
+def completion_body(req: Request) -> dict[str, Any]:
+    """Legacy completions (`prompt`, optional `suffix`), used for fill-in-the-middle."""
+    body: dict[str, Any] = {"model": req.model, "prompt": req.prompt_text(), "stream": req.stream}
+    put(body, "suffix", req.suffix)
+    if req.stream:
+        body["stream_options"] = {"include_usage": True}
+    _sampling(body, req)
+    put(body, "max_tokens", req.max_tokens)
+    put(body, "user", req.user)
+    return body
+
+
+def _sampling(body: dict[str, Any], req: Request) -> None:
+    put(body, "temperature", req.temperature)
+    put(body, "top_p", req.top_p)
+    put(body, "stop", req.stop)
+
+
+def http_call(
+    req: Request, conn: Connection, body: dict[str, Any], warnings: list[str]
+) -> HttpCall:
+    """Finish a body: `-o` options merged last, then the URL for its endpoint."""
+    merge(body, req.options)
+    path = "/completions" if "prompt" in body else "/chat/completions"
+    return HttpCall(
+        method="POST",
+        url=conn.base_url + path,
+        headers=auth_headers(conn),
+        json=body,
+        framing="sse" if req.stream else "json",
+        warnings=warnings,
+    )
+
+
+def encode_message(message: Message) -> list[dict[str, Any]]:
+    """One neutral message → OpenAI messages (tool results become `role: tool` messages)."""
+    if message.role == "user":
+        results = [p for p in message.parts if isinstance(p, ToolResultPart)]
+        out: list[dict[str, Any]] = [
+            {"role": "tool", "tool_call_id": r.tool_call_id, "content": r.content} for r in results
+        ]
+        if any(isinstance(p, TextPart) for p in message.parts):
+            out.append({"role": "user", "content": message.text})
+        return out
+    assistant: dict[str, Any] = {"role": "assistant", "content": message.text or None}
+    calls = [p for p in message.parts if isinstance(p, ToolCallPart)]
+    if calls:
+        assistant["tool_calls"] = [
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {"name": c.name, "arguments": json.dumps(c.arguments)},
+            }
+            for c in calls
+        ]
+    return [assistant]
+
+
+def assistant_pairs(body: dict[str, Any], req: Request) -> list[tuple[dict[str, Any], Message]]:
+    """Each assistant message on the wire with the neutral message it came from."""
+    wire = [m for m in body["messages"] if m["role"] == "assistant"]
+    sources = [m for m in req.messages if m.role == "assistant"]
+    return list(zip(wire, sources, strict=True))
+
+
+def reasoning_text(message: Message) -> str:
+    return "".join(p.text for p in message.parts if isinstance(p, ReasoningPart))
+
+
+# ---- decoding ------------------------------------------------------------------------
+
+
+def decode(body: bytes) -> Iterator[Event]:
+    """A non-streaming answer (chat or legacy completions)."""
+    data = load_json(body)
+    if data.get("error") and not data.get("choices"):
+        yield _stream_error(data["error"])
+        return
+    choices = data.get("choices") or []
+    choice = choices[0] if choices else {}
+    message = choice.get("message") or {}
+    yield from _reasoning(message)
+    text = message.get("content") if message else choice.get("text")
+    if isinstance(text, str) and text:
+        yield TextDelta(text)
+    for call in message.get("tool_calls") or []:
+        function = call.get("function") or {}
+        yield ToolCallStart(call.get("id", ""), function.get("name", ""))
+        yield ToolCallDone(
+            call.get("id", ""), function.get("name", ""), _arguments(function.get("arguments"))
+        )
+    yield from _extras(message)
+    if data.get("usage"):
+        yield usage(data["usage"])
+    yield Finish(_finish(choice.get("finish_reason")) or "stop", model=data.get("model"))
+
+
+def decode_stream(frames: Iterable[Frame]) -> Iterator[Event]:
+    """SSE chunks → events; tool-call fragments are joined by their `index`."""
+    calls: dict[int, list[Any]] = {}  # index → [id, name, [argument fragments]]
+    finish: str | None = None
+    model: str | None = None
+    last_usage: Usage | None = None
+    done = False
+    for frame in frames:
+        if frame.data == "[DONE]":
+            done = True
+            break
+        chunk = load_json(frame.data, "stream chunk")
+        if not isinstance(chunk, dict):
+            continue
+        model = chunk.get("model") or model
+        if chunk.get("error"):
+            if chunk.get("usage"):
+                yield usage(chunk["usage"])
+            yield _stream_error(chunk["error"])
+            return
+        for choice in chunk.get("choices") or []:
+            delta = choice.get("delta") or {}
+            yield from _reasoning(delta)
+            text = delta.get("content") if delta else choice.get("text")
+            if text:
+                yield TextDelta(text)
+            for fragment in delta.get("tool_calls") or []:
+                yield from _tool_fragment(calls, fragment)
+            yield from _extras(delta)
+            finish = _finish(choice.get("finish_reason")) or finish
+        if chunk.get("usage"):
+            last_usage = usage(chunk["usage"])
+    for call_id, name, parts in calls.values():
+        yield ToolCallDone(call_id, name, parse_arguments("".join(parts)))
+    if last_usage is not None:
+        yield last_usage
+    if finish == "error" or not (done or finish):
+        yield StreamError(INCOMPLETE if finish != "error" else "the provider ended the answer")
+        return
+    yield Finish(finish or "stop", model=model)
+
+
+def _tool_fragment(calls: dict[int, list[Any]], fragment: dict[str, Any]) -> Iterator[Event]:
+    index = fragment.get("index", len(calls))
+    function = fragment.get("function") or {}
+    if index not in calls:
+        call_id = fragment.get("id") or f"call_{index}"
+        calls[index] = [call_id, function.get("name") or "", []]
+        yield ToolCallStart(call_id, calls[index][1])
+    arguments = function.get("arguments")
+    if arguments:
+        calls[index][2].append(arguments)
+        yield ToolCallDelta(calls[index][0], arguments)
+
+
+def _reasoning(part: dict[str, Any]) -> Iterator[Event]:
+    details = part.get("reasoning_details")
+    if details:
+        for detail in details:
+            kind = detail.get("type")
+            if kind == "reasoning.encrypted":
+                yield ReasoningDelta(redacted=detail.get("data", ""))
+            elif kind in ("reasoning.text", "reasoning.summary"):
+                text = detail.get("text") or detail.get("summary") or ""
+                signature = detail.get("signature") or None
+                if text or signature:
+                    yield ReasoningDelta(text, signature=signature)
+        return
+    text = part.get("reasoning_content") or part.get("reasoning")
+    if isinstance(text, str) and text:
+        yield ReasoningDelta(text)
+
+
+def _extras(part: dict[str, Any]) -> Iterator[Event]:
+    """Images (OpenRouter image models) and URL citations (web search annotations)."""
+    for image in part.get("images") or []:
+        url = (image.get("image_url") or {}).get("url")
+        if url:
+            yield ImageOut(url=url, mime=_data_url_mime(url))
+    for note in part.get("annotations") or []:
+        cite = note.get("url_citation") or {}
+        if note.get("type") == "url_citation" and cite:
+            yield Citation(
+                kind="url",
+                url=cite.get("url"),
+                title=cite.get("title"),
+                cited_text=cite.get("content"),
+                start=cite.get("start_index"),
+                end=cite.get("end_index"),
+            )
+
+
+def _data_url_mime(url: str) -> str | None:
+    if url.startswith("data:"):
+        return url[5:].split(";", 1)[0].split(",", 1)[0] or None
+    return None
+
+
+def _arguments(raw: Any) -> Any:
+    return parse_arguments(raw) if isinstance(raw, str) else (raw or {})
+
+
+def _finish(reason: Any) -> str | None:
+    if not isinstance(reason, str) or not reason:
+        return None
+    return _FINISH.get(reason, reason)
+
+
+def usage(data: dict[str, Any]) -> Usage:
+    prompt_details = data.get("prompt_tokens_details") or {}
+    completion_details = data.get("completion_tokens_details") or {}
+    cache_read = int_or_none(data.get("prompt_cache_hit_tokens"))  # DeepSeek
+    if cache_read is None:
+        cache_read = int_or_none(prompt_details.get("cached_tokens"))
+    cost = data.get("cost")
+    return Usage(
+        input_tokens=int_or_none(data.get("prompt_tokens")),
+        output_tokens=int_or_none(data.get("completion_tokens")),
+        reasoning_tokens=int_or_none(completion_details.get("reasoning_tokens")),
+        cache_read_tokens=cache_read,
+        cache_write_tokens=int_or_none(prompt_details.get("cache_write_tokens")),
+        cost=float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None,
+    )
+
+
+def _stream_error(error: Any) -> StreamError:
+    if isinstance(error, dict):
+        code = error.get("code")
+        return StreamError(
+            str(error.get("message") or "unknown error"),
+            error_type=error.get("type") or (code if isinstance(code, str) else None),
+            status=code if isinstance(code, int) else None,
+        )
+    return StreamError(str(error))
+
+
+def decode_error(provider: str, status: int, body: bytes) -> ProviderError:
+    """`{"error": {"message", "type", "code"}}` → one line; quota errors are final."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return fallback_error(provider, status, body)
+    error = data.get("error") if isinstance(data, dict) else None
+    if not isinstance(error, dict):
+        return fallback_error(provider, status, body)
+    code = error.get("code")
+    error_type = error.get("type") or (code if isinstance(code, str) else None)
+    final = code in _NOT_RETRYABLE_CODES or error_type in _NOT_RETRYABLE_CODES
+    return ProviderError(
+        provider,
+        str(error.get("message") or "").strip() or "unknown error",
+        status=status,
+        error_type=error_type,
+        retryable=status in RETRY_STATUSES and not final,
+    )

@@ -1,0 +1,135 @@
+"""Show events as they arrive: plain text for pipes, styled for a terminal, or one JSON object.
+
+Renderers only see events and the final `Result`; rich is imported only when a
+terminal needs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, Protocol, TextIO
+
+from llmcli.events import Event, ReasoningDelta, Result, TextDelta, Usage
+
+DIM = "\x1b[2m"
+RESET = "\x1b[0m"
+
+
+class Renderer(Protocol):
+    def event(self, event: Event) -> None: ...
+    def finish(self, result: Result) -> None: ...
+
+
+def colour_allowed(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+class TextRenderer:
+    """Answer text to stdout as it arrives; reasoning to stderr (dimmed on a terminal)."""
+
+    def __init__(
+        self,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+        *,
+        show_reasoning: bool = True,
+    ) -> None:
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.show_reasoning = show_reasoning
+        self.styled = colour_allowed(self.out)
+        self._dim_err = colour_allowed(self.err)
+        self._in_reasoning = False
+        self._last_char = "\n"
+
+    def event(self, event: Event) -> None:
+        if isinstance(event, TextDelta):
+            self._end_reasoning()
+            self.out.write(event.text)
+            self.out.flush()
+            self._last_char = event.text[-1]
+        elif isinstance(event, ReasoningDelta) and self.show_reasoning and event.text:
+            if not self._in_reasoning:
+                self._in_reasoning = True
+                if self._dim_err:
+                    self.err.write(DIM)
+            self.err.write(event.text)
+            self.err.flush()
+
+    def _end_reasoning(self) -> None:
+        if self._in_reasoning:
+            self._in_reasoning = False
+            self.err.write((RESET if self._dim_err else "") + "\n\n")
+            self.err.flush()
+
+    def finish(self, result: Result) -> None:
+        self._end_reasoning()
+        if result.content and self._last_char != "\n":
+            self.out.write("\n")
+        self.out.flush()
+        if result.tool_calls or result.server_tool_calls:
+            self._tool_calls(result)
+        if result.citations:
+            self._sources(result)
+
+    def _tool_calls(self, result: Result) -> None:
+        calls = result.server_tool_calls + result.tool_calls
+        if not self.styled:
+            for call in calls:
+                self.err.write(f"tool call: {call.name} {json.dumps(call.arguments)}\n")
+            return
+        from rich.console import Console
+        from rich.panel import Panel
+        from rich.syntax import Syntax
+
+        console = Console(file=self.out)
+        for call in calls:
+            body = Syntax(json.dumps(call.arguments, indent=2), "json", background_color="default")
+            label = "server tool" if call.server else "tool call"
+            console.print(Panel(body, title=f"{label}: [bold]{call.name}[/]", expand=False))
+
+    def _sources(self, result: Result) -> None:
+        stream = self.out if self.styled else self.err
+        stream.write("\nSources:\n")
+        for n, c in enumerate(result.citations, 1):
+            where = c.url or c.title or f"document {c.document_index}"
+            quoted = f' "{c.cited_text[:80]}"' if c.cited_text else ""
+            stream.write(f"  [{n}] {where}{quoted}\n")
+
+
+class JsonRenderer:
+    """Nothing while streaming; one JSON object on stdout at the end."""
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+
+    def event(self, event: Event) -> None:
+        pass
+
+    def finish(self, result: Result) -> None:
+        self.out.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
+        self.out.flush()
+
+
+def usage_line(usage: Usage) -> str:
+    """`usage: 120 input (100 cached), 45 output (30 reasoning), $0.0012`."""
+    parts: list[str] = []
+    if usage.input_tokens is not None:
+        extra = _detail(
+            ("cached", usage.cache_read_tokens), ("cache write", usage.cache_write_tokens)
+        )
+        parts.append(f"{usage.input_tokens:,} input{extra}")
+    if usage.output_tokens is not None:
+        extra = _detail(("reasoning", usage.reasoning_tokens))
+        parts.append(f"{usage.output_tokens:,} output{extra}")
+    if usage.cost is not None:
+        parts.append(f"${usage.cost:.6f}".rstrip("0").rstrip(".") if usage.cost else "$0")
+    return "usage: " + (", ".join(parts) if parts else "not reported by the provider")
+
+
+def _detail(*pairs: tuple[str, Any]) -> str:
+    shown = [f"{value:,} {label}" for label, value in pairs if value]
+    return f" ({', '.join(shown)})" if shown else ""
