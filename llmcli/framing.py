@@ -29,7 +29,9 @@ class _LineSplitter:
     """Turns byte chunks into complete text lines; holds partial lines and UTF-8 sequences."""
 
     def __init__(self) -> None:
-        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        # utf-8-sig drops one leading byte order mark, as the SSE parsing rules ask
+        # (a BOM would also make the first NDJSON line invalid JSON).
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
         self._pending: list[str] = []
         self._held_cr = False
 

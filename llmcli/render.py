@@ -48,9 +48,7 @@ class TextRenderer:
     def event(self, event: Event) -> None:
         if isinstance(event, TextDelta):
             self._end_reasoning()
-            self.out.write(event.text)
-            self.out.flush()
-            self._last_char = event.text[-1]
+            self.write_text(event.text)
         elif isinstance(event, ReasoningDelta) and self.show_reasoning and event.text:
             if not self._in_reasoning:
                 self._in_reasoning = True
@@ -58,6 +56,11 @@ class TextRenderer:
                     self.err.write(DIM)
             self.err.write(event.text)
             self.err.flush()
+
+    def write_text(self, text: str) -> None:
+        self.out.write(text)
+        self.out.flush()
+        self._last_char = text[-1]
 
     def _end_reasoning(self) -> None:
         if self._in_reasoning:
@@ -67,13 +70,16 @@ class TextRenderer:
 
     def finish(self, result: Result) -> None:
         self._end_reasoning()
-        if result.content and self._last_char != "\n":
-            self.out.write("\n")
-        self.out.flush()
+        self.end_text(result)
         if result.tool_calls or result.server_tool_calls:
             self._tool_calls(result)
         if result.citations:
             self._sources(result)
+
+    def end_text(self, result: Result) -> None:
+        if result.content and self._last_char != "\n":
+            self.out.write("\n")
+        self.out.flush()
 
     def _tool_calls(self, result: Result) -> None:
         calls = result.server_tool_calls + result.tool_calls
@@ -98,6 +104,24 @@ class TextRenderer:
             where = c.url or c.title or f"document {c.document_index}"
             quoted = f' "{c.cited_text[:80]}"' if c.cited_text else ""
             stream.write(f"  [{n}] {where}{quoted}\n")
+
+
+class TerminalRenderer(TextRenderer):
+    """A terminal: the answer renders as markdown while it streams (see markdown_stream)."""
+
+    def __init__(self, *, show_reasoning: bool = True) -> None:
+        super().__init__(show_reasoning=show_reasoning)
+        from rich.console import Console
+
+        from llmcli.markdown_stream import MarkdownStream
+
+        self.markdown = MarkdownStream(Console(file=self.out))
+
+    def write_text(self, text: str) -> None:
+        self.markdown.feed(text)
+
+    def end_text(self, result: Result) -> None:
+        self.markdown.close()
 
 
 class JsonRenderer:

@@ -13,7 +13,14 @@ from llmcli.cli.options import parse_headers, parse_options
 from llmcli.engine import execute
 from llmcli.errors import LlmcliError, UsageError
 from llmcli.events import Result
-from llmcli.render import JsonRenderer, Renderer, TextRenderer, usage_line
+from llmcli.render import (
+    JsonRenderer,
+    Renderer,
+    TerminalRenderer,
+    TextRenderer,
+    colour_allowed,
+    usage_line,
+)
 from llmcli.request import Message, ReasoningEffort, Request
 from llmcli.transport import Connection, Policy
 
@@ -120,6 +127,8 @@ def _debug_printer(line: str) -> None:
 def make_renderer(flags: Flags) -> Renderer:
     if flags.json:
         return JsonRenderer()
+    if colour_allowed(sys.stdout):
+        return TerminalRenderer(show_reasoning=not flags.hide_reasoning)
     return TextRenderer(show_reasoning=not flags.hide_reasoning)
 
 

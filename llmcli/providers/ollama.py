@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from llmcli.errors import ProviderError
+from llmcli.errors import DecodeError, ProviderError
 from llmcli.events import (
     Event,
     Finish,
@@ -32,17 +32,34 @@ CONNECT_HINT = "is the Ollama server running? (start it with `ollama serve`)"
 
 
 def host_url(base: str) -> str:
-    """`OLLAMA_HOST` may lack a scheme or port: `0.0.0.0:11434`, `myhost`, `http://h`."""
+    """Resolve `OLLAMA_HOST` as Ollama's own client does (envconfig.Host).
+
+    No scheme means `http` and port 11434 (`0.0.0.0:11434`, `myhost`); an explicit
+    scheme keeps its own default port (`https://ollama.com` is 443, not 11434).
+    """
     base = base.strip().rstrip("/")
-    if "://" not in base:
-        base = "http://" + base
-    scheme, _, rest = base.partition("://")
+    scheme, sep, rest = base.partition("://")
+    if not sep:
+        scheme, rest = "http", base
     host, slash, path = rest.partition("/")
-    if ":" not in host.rsplit("]", 1)[-1]:
-        host = f"{host}:{DEFAULT_PORT}"
-    if host.startswith("0.0.0.0"):
-        host = "127.0.0.1" + host[len("0.0.0.0") :]  # a listen address, not a destination
-    return f"{scheme}://{host}{slash}{path}"
+    if host.count(":") > 1 and not host.startswith("["):
+        host = f"[{host}]"  # a bare IPv6 address: its colons are not a port
+    name, port = _split_port(host)
+    # A listen address (what `ollama serve` binds to) is not a destination.
+    name = _LISTEN_ALL.get(name, name) or "127.0.0.1"
+    if port is None and not sep:
+        port = str(DEFAULT_PORT)
+    return f"{scheme}://{name}{':' + port if port is not None else ''}{slash}{path}"
+
+
+_LISTEN_ALL = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]"}
+
+
+def _split_port(host: str) -> tuple[str, str | None]:
+    name, colon, port = host.rpartition(":")
+    if colon and "]" not in port:
+        return name, port
+    return host, None
 
 
 # ---- encoding ------------------------------------------------------------------------
@@ -134,6 +151,8 @@ def _message(message: Message) -> list[dict[str, Any]]:
 
 def decode(body: bytes) -> Iterator[Event]:
     data = load_json(body)
+    if not isinstance(data, dict):
+        raise DecodeError(f"the answer is not a JSON object: {body[:80]!r}")
     yield from _line(data, tool_calls_seen=[])
     if not data.get("done") and not data.get("error"):
         yield StreamError("the answer ended before it was complete")
@@ -163,9 +182,10 @@ def _line(data: dict[str, Any], tool_calls_seen: list[str]) -> Iterator[Event]:
     text = message.get("content") if message else data.get("response")
     if text:
         yield TextDelta(text)
-    for i, call in enumerate(message.get("tool_calls") or []):
+    for call in message.get("tool_calls") or []:
         function = call.get("function") or {}
-        call_id = call.get("id") or f"call_{len(tool_calls_seen) + i}"
+        # Local Ollama sends no id: number the calls of the whole answer.
+        call_id = call.get("id") or f"call_{len(tool_calls_seen)}"
         tool_calls_seen.append(call_id)
         yield ToolCallStart(call_id, function.get("name", ""))
         yield ToolCallDone(call_id, function.get("name", ""), _arguments(function.get("arguments")))

@@ -1,0 +1,126 @@
+"""Streaming markdown for a terminal with a flat per-chunk cost.
+
+Re-rendering the whole answer on every chunk is quadratic. Instead, completed
+blocks (ended by a blank line outside a code fence, or by a closing fence) are
+printed once and never redrawn; only the unfinished last block is live, and
+rich's `Live` redraws it at most `refresh_per_second` times from its own thread.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
+    from rich.live import Live
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+class _Tail:
+    """The unfinished block, parsed only when Live draws it (not per chunk)."""
+
+    def __init__(self, stream: MarkdownStream) -> None:
+        self.stream = stream
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        text = self.stream.tail_text()
+        if text.strip():
+            yield self.stream.markdown(text)
+
+
+class MarkdownStream:
+    def __init__(self, console: Console, refresh_per_second: float = 8) -> None:
+        self.console = console
+        self.refresh_per_second = refresh_per_second
+        self._done: list[str] = []  # complete lines of the current block
+        self._partial: list[str] = []  # pieces of the line being written
+        self._in_fence: str | None = None
+        self._lock = threading.Lock()
+        self._live: Live | None = None
+        self._printed = False
+
+    def markdown(self, text: str) -> object:
+        from rich.markdown import Markdown
+
+        return Markdown(text, code_theme="monokai")
+
+    def tail_text(self) -> str:
+        with self._lock:
+            return "".join(self._done) + "".join(self._partial)
+
+    def feed(self, text: str) -> None:
+        if not text:
+            return
+        if "\n" not in text:
+            with self._lock:
+                self._partial.append(text)
+        else:
+            self._lines(text)
+        self._start_live()
+
+    def _lines(self, text: str) -> None:
+        *complete, rest = text.split("\n")
+        flush: list[str] = []
+        with self._lock:
+            for piece in complete:
+                self._partial.append(piece)
+                line = "".join(self._partial)
+                self._partial = []
+                self._done.append(line + "\n")
+                if self._ends_block(line):
+                    flush.append("".join(self._done))
+                    self._done = []
+            if rest:
+                self._partial.append(rest)
+        for block in flush:
+            if block.strip():
+                self._print(block)
+
+    def _ends_block(self, line: str) -> bool:
+        fence = _FENCE.match(line)
+        if self._in_fence is not None:
+            if fence and fence.group(1)[0] == self._in_fence[0] and len(fence.group(1)) >= len(
+                self._in_fence
+            ):
+                self._in_fence = None
+                return True
+            return False
+        if fence:
+            self._in_fence = fence.group(1)
+            return False
+        return not line.strip()
+
+    def _print(self, block: str) -> None:
+        # With Live running, console.print goes above the live region.
+        if self._printed:
+            self.console.print()  # the blank line that separated the blocks
+        self.console.print(self.markdown(block))
+        self._printed = True
+
+    def _start_live(self) -> None:
+        if self._live is not None:
+            return
+        from rich.live import Live
+
+        self._live = Live(
+            _Tail(self),
+            console=self.console,
+            refresh_per_second=self.refresh_per_second,
+            transient=True,
+            vertical_overflow="crop",
+        )
+        self._live.start()
+
+    def close(self) -> None:
+        """Stop the live region and print what is left of the last block, once."""
+        rest = self.tail_text()
+        with self._lock:
+            self._done, self._partial = [], []
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+        if rest.strip():
+            self._print(rest)
