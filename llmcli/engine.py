@@ -52,6 +52,9 @@ def execute(
                     on_event(event)
             except (TransportError, DecodeError) as err:
                 acc.fail(str(err))
+            except KeyboardInterrupt:
+                # Ctrl-C keeps what arrived; the caller decides what interrupting means.
+                acc.fail("interrupted", interrupted=True)
     except ConnectFailed as err:
         hint = getattr(provider, "CONNECT_HINT", None)
         raise ConnectFailed(f"{err}: {hint}" if hint else str(err)) from None

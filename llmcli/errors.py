@@ -20,6 +20,12 @@ class UsageError(LlmcliError):
     exit_code = 2
 
 
+class Interrupted(LlmcliError):
+    """Ctrl-C: what arrived was kept; exit like a shell does on SIGINT."""
+
+    exit_code = 130
+
+
 class ProviderError(LlmcliError):
     """The provider answered with an error (HTTP status or an error inside the stream)."""
 

@@ -157,6 +157,7 @@ class Result:
     usage: Usage = field(default_factory=Usage)
     finish_reason: str | None = None
     error: str | None = None
+    interrupted: bool = False
 
     @property
     def reasoning(self) -> str | None:
@@ -239,10 +240,11 @@ class Accumulator:
         if event.signature is not None:
             block.signature = event.signature
 
-    def fail(self, message: str) -> None:
-        """Mark the answer as broken off (transport failure after it began)."""
+    def fail(self, message: str, *, interrupted: bool = False) -> None:
+        """Mark the answer as broken off (a failure or Ctrl-C after it began)."""
         self.result.error = message
         self.result.finish_reason = "error"
+        self.result.interrupted = interrupted
 
     def finish(self) -> Result:
         self.result.content = "".join(self._text)

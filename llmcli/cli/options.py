@@ -128,6 +128,24 @@ ApiBase = Annotated[
         rich_help_panel=CONNECTION,
     ),
 ]
+Retries = Annotated[
+    int,
+    typer.Option(
+        "--retries",
+        min=0,
+        help="Retries before the answer starts (connection errors, 408/409/429/5xx/529).",
+        rich_help_panel=CONNECTION,
+    ),
+]
+Timeout = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        min=0.1,
+        help="Seconds to wait to connect and between bytes of the answer.",
+        rich_help_panel=CONNECTION,
+    ),
+]
 Json = Annotated[
     bool,
     typer.Option(

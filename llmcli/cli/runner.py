@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from llmcli import providers
 from llmcli.cli.options import parse_headers, parse_options
 from llmcli.engine import execute
-from llmcli.errors import LlmcliError, UsageError
+from llmcli.errors import Interrupted, LlmcliError, UsageError
 from llmcli.events import Result
 from llmcli.render import (
     JsonRenderer,
@@ -47,6 +47,8 @@ class Flags:
     headers: list[str] = field(default_factory=list)
     api_key: str | None = None
     api_base: str | None = None
+    retries: int = 2
+    timeout: float = 600.0
     json: bool = False
     usage: bool = False
     hide_reasoning: bool = False
@@ -108,7 +110,13 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
     except ValidationError as err:
         raise UsageError(_validation_line(err)) from None
     secrets = tuple(s for s in (conn.api_key,) if s)
-    policy = Policy(debug=_debug_printer if flags.debug else None, secrets=secrets)
+    policy = Policy(
+        timeout=flags.timeout,
+        connect_timeout=min(flags.timeout, 10.0),
+        retries=flags.retries,
+        debug=_debug_printer if flags.debug else None,
+        secrets=secrets,
+    )
     return Prepared(req, providers.load(spec), conn, policy)
 
 
@@ -140,6 +148,8 @@ def run(flags: Flags, messages: list[Message]) -> Result:
     renderer.finish(result)
     if flags.usage:
         sys.stderr.write(usage_line(result.usage) + "\n")
+    if result.interrupted:
+        raise Interrupted("interrupted")
     if result.error:
         raise LlmcliError(result.error)
     return result
