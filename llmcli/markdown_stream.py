@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
     from rich.live import Live
+    from rich.markdown import Markdown
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
@@ -42,7 +43,7 @@ class MarkdownStream:
         self._live: Live | None = None
         self._printed = False
 
-    def markdown(self, text: str) -> object:
+    def markdown(self, text: str) -> Markdown:
         from rich.markdown import Markdown
 
         return Markdown(text, code_theme="monokai")
