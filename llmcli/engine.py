@@ -5,13 +5,16 @@ The caller passes `on_event` (a renderer); the engine never prints.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from types import ModuleType
+from typing import Any
 
 import httpx
 
 from llmcli.errors import ConnectFailed, DecodeError, TransportError, error_line
 from llmcli.events import Accumulator, Event, Result, StreamError
+from llmcli.redact import redact_headers, redact_text
 from llmcli.request import Request
 from llmcli.transport import Connection, HttpCall, Policy, iter_frames, open_call, read_body
 
@@ -58,7 +61,19 @@ def execute(
     except ConnectFailed as err:
         hint = getattr(provider, "CONNECT_HINT", None)
         raise ConnectFailed(f"{err}: {hint}" if hint else str(err)) from None
-    return acc.finish()
+    result = acc.finish()
+    result.request = _redacted(call, policy.secrets)
+    return result
+
+
+def _redacted(call: HttpCall, secrets: tuple[str, ...]) -> dict[str, Any]:
+    body = json.loads(redact_text(json.dumps(call.json), secrets)) if call.json else None
+    return {
+        "method": call.method,
+        "url": redact_text(call.url, secrets),
+        "headers": redact_headers(call.headers, secrets),
+        "body": body,
+    }
 
 
 def _events(provider: ModuleType, call: HttpCall, response: httpx.Response) -> Iterator[Event]:

@@ -158,6 +158,8 @@ class Result:
     finish_reason: str | None = None
     error: str | None = None
     interrupted: bool = False
+    # The wire request as sent, keys redacted (kept in the history database).
+    request: dict[str, Any] | None = None
 
     @property
     def reasoning(self) -> str | None:

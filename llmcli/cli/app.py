@@ -11,6 +11,7 @@ import sys
 import typer
 
 from llmcli.cli.complete import complete
+from llmcli.cli.logs import logs_app
 
 app = typer.Typer(
     name="llmcli",
@@ -20,6 +21,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command(no_args_is_help=False)(complete)
+app.add_typer(logs_app, name="logs")
 
 
 def _version(value: bool) -> None:

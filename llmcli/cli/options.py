@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -144,6 +145,28 @@ Timeout = Annotated[
         min=0.1,
         help="Seconds to wait to connect and between bytes of the answer.",
         rich_help_panel=CONNECTION,
+    ),
+]
+HISTORY = "History"
+Continue = Annotated[
+    bool,
+    typer.Option(
+        "-c", "--continue", help="Continue the latest conversation.", rich_help_panel=HISTORY
+    ),
+]
+Cid = Annotated[
+    str | None,
+    typer.Option("--cid", help="Continue the conversation with this id.", rich_help_panel=HISTORY),
+]
+NoLog = Annotated[
+    bool, typer.Option("--no-log", help="Do not store this exchange.", rich_help_panel=HISTORY)
+]
+Db = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        help="History database (default: in the user data dir, or $LLMCLI_HOME/logs.db).",
+        rich_help_panel=HISTORY,
     ),
 ]
 Json = Annotated[

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 
 from pydantic import ValidationError
@@ -12,7 +15,8 @@ from llmcli import providers
 from llmcli.cli.options import parse_headers, parse_options
 from llmcli.engine import execute
 from llmcli.errors import Interrupted, LlmcliError, UsageError
-from llmcli.events import Result
+from llmcli.events import Event, Result
+from llmcli.history import History
 from llmcli.render import (
     JsonRenderer,
     Renderer,
@@ -53,6 +57,10 @@ class Flags:
     usage: bool = False
     hide_reasoning: bool = False
     debug: bool = False
+    log: bool = True
+    db: Path | None = None
+    cid: str | None = None
+    continue_latest: bool = False
 
 
 # pydantic field → the flag the user typed, for one-line validation errors.
@@ -141,11 +149,28 @@ def make_renderer(flags: Flags) -> Renderer:
 
 
 def run(flags: Flags, messages: list[Message]) -> Result:
-    """Send one request, render it, and raise if it failed (after showing what arrived)."""
-    job = prepare(flags, messages)
+    """Send one prompt (continuing a stored conversation when asked), render the answer,
+    log the exchange, and raise if it failed (after showing and storing what arrived)."""
+    history = History(flags.db) if (flags.log or flags.cid or flags.continue_latest) else None
+    cid = history.resolve(flags.cid, flags.continue_latest) if history else None
+    previous: list[Message] = []
+    if history and cid:
+        previous = history.load(cid)
+        flags.model = flags.model or history.model(cid)
+    job = prepare(flags, previous + messages)
     renderer = make_renderer(flags)
-    result = execute(job.provider, job.request, job.connection, job.policy, renderer.event, _warn)
+    clock = _Clock(renderer.event)
+    result = execute(job.provider, job.request, job.connection, job.policy, clock.event, _warn)
     renderer.finish(result)
+    if history and flags.log:
+        history.save(
+            cid,
+            messages,
+            result,
+            model=f"{job.request.provider}/{job.request.model}",
+            latency_ms=clock.elapsed_ms(),
+            ttft_ms=clock.first_ms,
+        )
     if flags.usage:
         sys.stderr.write(usage_line(result.usage) + "\n")
     if result.interrupted:
@@ -153,6 +178,23 @@ def run(flags: Flags, messages: list[Message]) -> Result:
     if result.error:
         raise LlmcliError(result.error)
     return result
+
+
+class _Clock:
+    """Passes events on, noting when the first one arrived (time to first token)."""
+
+    def __init__(self, forward: Callable[[Event], None]) -> None:
+        self.forward = forward
+        self.started = time.monotonic()
+        self.first_ms: int | None = None
+
+    def event(self, event: Event) -> None:
+        if self.first_ms is None:
+            self.first_ms = self.elapsed_ms()
+        self.forward(event)
+
+    def elapsed_ms(self) -> int:
+        return int((time.monotonic() - self.started) * 1000)
 
 
 def _warn(message: str) -> None:

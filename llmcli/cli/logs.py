@@ -1,0 +1,211 @@
+"""`llmcli logs`: list, show, search, export and remove stored conversations."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from llmcli.cli.options import Db
+
+if TYPE_CHECKING:
+    import sqlite3
+
+logs_app = typer.Typer(help="Browse the conversation history.", no_args_is_help=True)
+
+Id = Annotated[str, typer.Argument(help="Conversation id (see `llmcli logs list`).")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _db(path: Path | None) -> sqlite3.Connection:
+    from llmcli import store
+
+    return store.connect(path)
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+
+
+@logs_app.command("path")
+def path_cmd(db: Db = None) -> None:
+    """Print where the history database is."""
+    from llmcli import store
+
+    typer.echo(str(db or store.default_path()))
+
+
+@logs_app.command("list")
+def list_cmd(
+    number: Annotated[int, typer.Option("-n", "--number", min=1, help="How many.")] = 20,
+    model: Annotated[str | None, typer.Option("--model", help="Only models matching.")] = None,
+    json_out: JsonFlag = False,
+    db: Db = None,
+) -> None:
+    """Recent conversations, newest first (TSV when piped)."""
+    from llmcli import store
+
+    rows = store.list_conversations(_db(db), number, model)
+    if json_out:
+        typer.echo(json.dumps([_summary(r) for r in rows], ensure_ascii=False))
+        return
+    table = [
+        (r["id"], _when(r["created_at"]), r["model"], str(r["responses"]), r["title"]) for r in rows
+    ]
+    if not sys.stdout.isatty():
+        for row in table:
+            typer.echo("\t".join(row))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    view = Table("id", "created", "model", "answers", "title", box=None)
+    for row in table:
+        view.add_row(*row)
+    Console().print(view)
+
+
+def _summary(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "created_at": row["created_at"],
+        "model": row["model"],
+        "title": row["title"],
+        "responses": row["responses"],
+        "cost": row["cost"],
+    }
+
+
+def conversation_json(conn: sqlite3.Connection, cid: str) -> dict[str, Any]:
+    from llmcli import store
+
+    head = store.conversation(conn, cid)
+    return {
+        "id": cid,
+        "title": head["title"],
+        "model": head["model"],
+        "created_at": head["created_at"],
+        "messages": [{"role": r, "parts": p} for r, p in store.messages(conn, cid)],
+        "responses": [
+            {
+                k: json.loads(v) if k in ("citations", "request") and v else v
+                for k, v in dict(r).items()
+            }
+            for r in store.responses(conn, cid)
+        ],
+    }
+
+
+def conversation_markdown(data: dict[str, Any]) -> str:
+    out = [
+        f"# {data['title']}",
+        "",
+        f"`{data['id']}` · {data['model']} · {_when(data['created_at'])}",
+    ]
+    for message in data["messages"]:
+        out += ["", f"## {message['role'].capitalize()}", ""]
+        for part in message["parts"]:
+            out.extend(_part_markdown(part))
+    return "\n".join(out) + "\n"
+
+
+def _part_markdown(part: dict[str, Any]) -> list[str]:
+    kind = part.get("type")
+    if kind == "text":
+        return [part["text"], ""]
+    if kind == "reasoning":
+        if part.get("redacted") is not None:
+            return ["> *(redacted thinking)*", ""]
+        return ["> " + line for line in part.get("text", "").splitlines()] + [""]
+    if kind == "tool_call":
+        args = json.dumps(part.get("arguments"), indent=2, ensure_ascii=False)
+        return [f"**tool call** `{part['name']}`", "", "```json", args, "```", ""]
+    if kind == "tool_result":
+        return [
+            f"**tool result** `{part.get('name', '')}`",
+            "",
+            "```",
+            part.get("content", ""),
+            "```",
+            "",
+        ]
+    return []
+
+
+@logs_app.command("show")
+def show_cmd(cid: Id, json_out: JsonFlag = False, db: Db = None) -> None:
+    """One conversation: markdown on a terminal, plain markdown when piped, or --json."""
+    data = conversation_json(_db(db), cid)
+    if json_out:
+        typer.echo(json.dumps(data, ensure_ascii=False))
+        return
+    text = conversation_markdown(data)
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(text))
+    else:
+        sys.stdout.write(text)
+
+
+@logs_app.command("export")
+def export_cmd(
+    cid: Id,
+    fmt: Annotated[str, typer.Option("--format", help="md or json.")] = "md",
+    db: Db = None,
+) -> None:
+    """Write one conversation as markdown or JSON to stdout."""
+    from llmcli.errors import UsageError
+
+    if fmt not in ("md", "json"):
+        raise UsageError(f"unknown --format {fmt!r}: use md or json")
+    data = conversation_json(_db(db), cid)
+    sys.stdout.write(
+        json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+        if fmt == "json"
+        else conversation_markdown(data)
+    )
+
+
+@logs_app.command("search")
+def search_cmd(
+    text: Annotated[str, typer.Argument(help="Words to find (full-text search).")],
+    number: Annotated[int, typer.Option("-n", "--number", min=1)] = 20,
+    json_out: JsonFlag = False,
+    db: Db = None,
+) -> None:
+    """Find messages containing TEXT; prints conversation id, role and the matching text."""
+    from llmcli import store
+
+    rows = store.search(_db(db), text, number)
+    hits = [
+        {
+            "conversation_id": r["conversation_id"],
+            "title": r["title"],
+            "role": r["role"],
+            "text": " ".join(
+                p.get("text", "") for p in json.loads(r["parts"]) if p.get("type") == "text"
+            ),
+        }
+        for r in rows
+    ]
+    if json_out:
+        typer.echo(json.dumps(hits, ensure_ascii=False))
+        return
+    for hit in hits:
+        snippet = " ".join(hit["text"].split())[:100]
+        typer.echo(f"{hit['conversation_id']}\t{hit['role']}\t{snippet}")
+
+
+@logs_app.command("rm")
+def rm_cmd(cid: Id, db: Db = None) -> None:
+    """Delete one conversation and everything in it."""
+    from llmcli import store
+
+    store.delete(_db(db), cid)
+    typer.echo(f"deleted {cid}", err=True)

@@ -1,0 +1,97 @@
+"""Between the neutral messages and the store: what a turn saves and what a replay loads."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from llmcli import store
+from llmcli.errors import UsageError
+from llmcli.events import Result, citation_json
+from llmcli.request import Message, Part, ReasoningPart, TextPart, ToolCallPart
+
+
+def assistant_message(result: Result) -> Message:
+    """The answer as a message that can be replayed: thinking blocks with their signatures
+    (and redacted blocks) first, then text, then tool calls."""
+    parts: list[Part] = [
+        ReasoningPart(text=b.text, signature=b.signature, redacted=b.redacted)
+        for b in result.reasoning_blocks
+    ]
+    if result.content:
+        parts.append(TextPart(text=result.content))
+    parts.extend(
+        ToolCallPart(id=c.id, name=c.name, arguments=c.arguments) for c in result.tool_calls
+    )
+    return Message(role="assistant", parts=parts)
+
+
+class History:
+    """Opens the database only when something is read or written."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or store.default_path()
+        self._db: sqlite3.Connection | None = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            self._db = store.connect(self.path)
+        return self._db
+
+    def resolve(self, cid: str | None, latest: bool) -> str | None:
+        """`--cid ID` or `--continue` (the latest conversation) → an id, or None for new."""
+        if cid:
+            store.conversation(self.db, cid)
+            return cid
+        if latest:
+            found = store.latest_conversation(self.db)
+            if found is None:
+                raise UsageError("no conversation to continue yet: drop -c/--continue")
+            return found
+        return None
+
+    def model(self, cid: str) -> str:
+        return str(store.conversation(self.db, cid)["model"])
+
+    def load(self, cid: str) -> list[Message]:
+        return [Message(role=role, parts=parts) for role, parts in store.messages(self.db, cid)]  # type: ignore[arg-type]
+
+    def save(
+        self,
+        cid: str | None,
+        new: list[Message],
+        result: Result,
+        *,
+        model: str,
+        latency_ms: int | None,
+        ttft_ms: int | None,
+    ) -> str:
+        """Store the new messages and the answer; returns the conversation id."""
+        if cid is None:
+            title = next((m.text for m in new if m.role == "user" and m.text), "(untitled)")
+            cid = store.create_conversation(self.db, title, model)
+        answer = assistant_message(result)
+        record = store.ResponseRecord(
+            provider=result.provider,
+            model=result.model,
+            usage=asdict(result.usage),
+            finish_reason=result.finish_reason,
+            error=result.error,
+            citations=[citation_json(c) for c in result.citations],
+            request=result.request,
+            latency_ms=latency_ms,
+            ttft_ms=ttft_ms,
+        )
+        rows: list[tuple[str, list[dict[str, Any]]]] = [
+            (m.role, m.model_dump(exclude_none=True)["parts"]) for m in [*new, answer]
+        ]
+        store.add_exchange(self.db, cid, rows, record)
+        return cid
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
