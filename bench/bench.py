@@ -1,6 +1,6 @@
 """Whole-process benchmark of `llmcli` against a loopback mock OpenAI-compatible server.
 
-Run: `.venv/bin/python bench/bench.py [--quick] [--runs N] [--json PATH]`.
+Run: `.venv/bin/python bench/bench.py [--quick] [--runs N] [--json PATH] [--src DIR]`.
 Each case is a fresh process, timed wall-clock from spawn to exit; max RSS comes
 from `/usr/bin/time -f %M` (the kernel's per-child rusage), else from `os.wait4`.
 """
@@ -235,7 +235,9 @@ def run_once(argv: Sequence[str], env: dict[str, str], tmp: Path) -> tuple[Sampl
     full = [TIME, "-f", "%M", "-o", str(rss_path), *argv] if use_time else list(argv)
     with out_path.open("wb") as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(full, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env)
+        proc = subprocess.Popen(
+            full, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env, cwd=tmp
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = (time.perf_counter() - start) * 1000
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -259,7 +261,7 @@ def measure(case: Case, runs: int, env: dict[str, str], check: Check, tmp: Path)
         if i:
             case.samples.append(sample)
     print(
-        f"  {case.name:<38} median {case.median_ms:8.1f} ms  min {case.min_ms:8.1f} ms"
+        f"  {case.name:<42} median {case.median_ms:8.1f} ms  min {case.min_ms:8.1f} ms"
         f"  peak {case.peak_mib:5.1f} MiB",
         file=sys.stderr,
         flush=True,
@@ -369,12 +371,47 @@ def llmcli_path() -> str:
     return found
 
 
-def child_env() -> dict[str, str]:
-    """The caller's environment without llmcli settings, plus a dummy key."""
+def child_env(src: Path | None, tmp: Path) -> dict[str, str]:
+    """The caller's environment without llmcli settings, plus a dummy key.
+
+    LLMCLI_HOME points into `tmp`, so the history database the runs write is a
+    throwaway one. With `src`, that directory comes first on PYTHONPATH, so its
+    `llmcli` package is the one measured (a snapshot, or a patched copy for A/B).
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LLMCLI_", "OPENAI_"))}
     env["OPENAI_API_KEY"] = "dummy"
     env["NO_COLOR"] = "1"
+    env["LLMCLI_HOME"] = str(tmp / "home")
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(src.resolve()), env.get("PYTHONPATH", "")) if p
+        )
     return env
+
+
+def measured_source(env: dict[str, str], tmp: Path) -> str:
+    """Where the children import `llmcli` from (checks that --src took effect)."""
+    code = "import llmcli, os; print(os.path.dirname(llmcli.__file__))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=tmp, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise BenchError(f"cannot import llmcli: {done.stderr.strip()[-500:]}")
+    return done.stdout.strip()
+
+
+def git_head() -> str | None:
+    """The checkout's commit (read-only; the working tree may differ from it)."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return done.stdout.strip()
 
 
 def build_cases(base: str, llmcli: str) -> list[tuple[Case, Check]]:
@@ -425,6 +462,22 @@ def _status(value: float, target: float | None) -> str:
     return "ok" if value <= target else "**MISSED**"
 
 
+LARGE, SMALL = "stream 20,000 chunks", "stream 2,000 chunks"
+FLOOR_LARGE, FLOOR_SMALL = "floor: httpx stream 20,000 chunks", "floor: httpx stream 2,000 chunks"
+PAIRS = (("llmcli", SMALL, LARGE), ("floor", FLOOR_SMALL, FLOOR_LARGE))
+
+
+def _scaling(cases: dict[str, Case]) -> dict[str, tuple[float, float]]:
+    """Per pair: 20k/2k median ratio and marginal µs per chunk."""
+    out: dict[str, tuple[float, float]] = {}
+    for label, small_name, large_name in PAIRS:
+        if small_name in cases and large_name in cases:
+            small, large = cases[small_name], cases[large_name]
+            ratio = large.median_ms / small.median_ms
+            out[label] = (ratio, (large.median_ms - small.median_ms) / 18_000 * 1000)
+    return out
+
+
 def table(cases: dict[str, Case]) -> str:
     """The Markdown report: timings, peak memory, and the 20k/2k ratios."""
     rows = [
@@ -438,22 +491,21 @@ def table(cases: dict[str, Case]) -> str:
             f"| {name} | {case.median_ms:.1f} | {case.min_ms:.1f} | {shown} "
             f"| {_status(case.median_ms, target)} |"
         )
-    big = cases["stream 20,000 chunks"]
-    rows.append(
-        f"| peak RSS, stream 20,000 chunks (MiB: max / median) | {big.peak_mib:.1f} "
-        f"| {big.median_mib:.1f} | <= {PEAK_TARGET_MIB:.0f} MiB "
-        f"| {_status(big.peak_mib, PEAK_TARGET_MIB)} |"
-    )
-    floor = cases["floor: httpx stream 20,000 chunks"]
-    rows.append(
-        f"| floor peak RSS, httpx 20,000 chunks (MiB: max / median) | {floor.peak_mib:.1f} "
-        f"| {floor.median_mib:.1f} | | |"
-    )
+    if LARGE in cases:
+        big = cases[LARGE]
+        rows.append(
+            f"| peak RSS MiB, stream 20,000 chunks (max / median of runs) | {big.peak_mib:.1f} "
+            f"| {big.median_mib:.1f} | <= {PEAK_TARGET_MIB:.0f} MiB "
+            f"| {_status(big.peak_mib, PEAK_TARGET_MIB)} |"
+        )
+    if FLOOR_LARGE in cases:
+        floor = cases[FLOOR_LARGE]
+        rows.append(
+            f"| floor peak RSS MiB, httpx 20,000 chunks (max / median) | {floor.peak_mib:.1f} "
+            f"| {floor.median_mib:.1f} | | |"
+        )
     lines = ["\n".join(rows), ""]
-    for label, prefix in (("llmcli", "stream"), ("floor", "floor: httpx stream")):
-        small, large = cases[f"{prefix} 2,000 chunks"], cases[f"{prefix} 20,000 chunks"]
-        ratio = large.median_ms / small.median_ms
-        per_chunk = (large.median_ms - small.median_ms) / 18_000 * 1000
+    for label, (ratio, per_chunk) in _scaling(cases).items():
         lines.append(
             f"- {label}: 20k/2k time ratio {ratio:.2f}; marginal cost {per_chunk:.1f} µs per chunk"
         )
@@ -467,6 +519,7 @@ def figures(cases: dict[str, Case], runs: int) -> dict[str, Any]:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
+        "rss_source": "/usr/bin/time -f %M" if os.access(TIME, os.X_OK) else "os.wait4",
         "targets_ms": TARGETS,
         "peak_target_mib": PEAK_TARGET_MIB,
         "cases": {},
@@ -480,10 +533,9 @@ def figures(cases: dict[str, Case], runs: int) -> dict[str, Any]:
             "samples": [asdict(s) for s in case.samples],
             "argv": case.argv,
         }
-    for label, prefix in (("llmcli", "stream"), ("floor", "floor: httpx stream")):
-        small, large = cases[f"{prefix} 2,000 chunks"], cases[f"{prefix} 20,000 chunks"]
-        out[f"{label}_ratio_20k_2k"] = round(large.median_ms / small.median_ms, 3)
-        out[f"{label}_us_per_chunk"] = round((large.median_ms - small.median_ms) / 18_000 * 1000, 2)
+    for label, (ratio, per_chunk) in _scaling(cases).items():
+        out[f"{label}_ratio_20k_2k"] = round(ratio, 3)
+        out[f"{label}_us_per_chunk"] = round(per_chunk, 2)
     return out
 
 
@@ -494,22 +546,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, help="timed runs per case (at least 5)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write figures here")
     parser.add_argument("--only", metavar="TEXT", help="measure only cases containing TEXT")
+    parser.add_argument(
+        "--src", type=Path, metavar="DIR", help="measure the llmcli package under DIR"
+    )
     args = parser.parse_args(argv)
     runs = max(args.runs or (5 if args.quick else 11), 5)
 
-    env = child_env()
     with MockServer() as server, tempfile.TemporaryDirectory(prefix="llmcli-bench-") as tmp:
-        print(f"mock server at {server.base}; {runs} runs per case", file=sys.stderr)
+        env = child_env(args.src, Path(tmp))
+        source = measured_source(env, Path(tmp))
+        print(
+            f"mock server at {server.base}; {runs} runs per case; llmcli from {source}",
+            file=sys.stderr,
+        )
         cases: dict[str, Case] = {}
         for case, check in build_cases(server.base, llmcli_path()):
             if args.only and args.only not in case.name:
                 continue
             cases[case.name] = measure(case, runs, env, check, Path(tmp))
-    if args.only:
-        return 0
     print(table(cases))
     if args.json:
-        args.json.write_text(json.dumps(figures(cases, runs), indent=2) + "\n")
+        data = {"llmcli_source": source, "git_head": git_head(), **figures(cases, runs)}
+        args.json.write_text(json.dumps(data, indent=2) + "\n")
         print(f"\nfigures written to {args.json}", file=sys.stderr)
     return 0
 

@@ -5,18 +5,28 @@ The caller passes `on_event` (a renderer); the engine never prints.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from types import ModuleType
-from typing import Any
 
-import httpx
-
-from llmcli.errors import ConnectFailed, DecodeError, TransportError, error_line
+from llmcli.errors import (
+    ConnectFailed,
+    DecodeError,
+    Interrupted,
+    ProviderError,
+    TransportError,
+    error_line,
+)
 from llmcli.events import Accumulator, Event, Result, StreamError
-from llmcli.redact import redact_headers, redact_text
 from llmcli.request import Request
-from llmcli.transport import Connection, HttpCall, Policy, iter_frames, open_call, read_body
+from llmcli.transport import (
+    RETRY_STATUSES,
+    Answer,
+    Connection,
+    HttpCall,
+    Policy,
+    iter_frames,
+    open_call,
+)
 
 
 def execute(
@@ -32,6 +42,7 @@ def execute(
     An HTTP error raises `ProviderError` before anything is shown. A failure after
     the answer began does not raise: the partial `Result` comes back with
     `finish_reason == "error"` and `error` set, so nothing received is lost.
+    Ctrl-C before the answer began raises `Interrupted`.
     """
     call: HttpCall = provider.encode(req, conn)
     for warning in call.warnings:
@@ -42,43 +53,52 @@ def execute(
         return bool(provider.decode_error(status, body).retryable)
 
     try:
-        with open_call(call, policy, retryable) as response:
-            if response.status_code >= 400:
-                raise provider.decode_error(response.status_code, read_body(response, call.url))
+        with open_call(call, policy, retryable) as answer:
+            if answer.status_code >= 400:
+                raise _http_error(provider, answer)
             try:
-                for event in _events(provider, call, response):
+                for event in _events(provider, call, answer):
                     if isinstance(event, StreamError):
                         event.message = error_line(
                             req.provider, event.status, event.error_type, event.message
                         )
                     acc.add(event)
                     on_event(event)
-            except (TransportError, DecodeError) as err:
+            except TransportError as err:
                 acc.fail(str(err))
+            except DecodeError as err:
+                acc.fail(f"{req.provider}: {err}")
             except KeyboardInterrupt:
                 # Ctrl-C keeps what arrived; the caller decides what interrupting means.
                 acc.fail("interrupted", interrupted=True)
     except ConnectFailed as err:
         hint = getattr(provider, "CONNECT_HINT", None)
         raise ConnectFailed(f"{err}: {hint}" if hint else str(err)) from None
-    result = acc.finish()
-    result.request = _redacted(call, policy.secrets)
-    return result
+    except DecodeError as err:
+        raise DecodeError(f"{req.provider}: {err}") from None
+    except KeyboardInterrupt:
+        # Ctrl-C while connecting or waiting to retry: nothing arrived to keep.
+        raise Interrupted("interrupted") from None
+    return acc.finish()
 
 
-def _redacted(call: HttpCall, secrets: tuple[str, ...]) -> dict[str, Any]:
-    body = json.loads(redact_text(json.dumps(call.json), secrets)) if call.json else None
-    return {
-        "method": call.method,
-        "url": redact_text(call.url, secrets),
-        "headers": redact_headers(call.headers, secrets),
-        "body": body,
-    }
+def _http_error(provider: ModuleType, answer: Answer) -> ProviderError:
+    err: ProviderError = provider.decode_error(answer.status_code, answer.read())
+    if err.status in RETRY_STATUSES and not err.retryable:
+        # A status that is normally retried, refused by the provider's own verdict on
+        # the body: today that is only an exhausted quota or spend limit.
+        return ProviderError(
+            err.provider,
+            f"{err.provider_message} (not retried: quota exhausted)",
+            status=err.status,
+            error_type=err.error_type,
+        )
+    return err
 
 
-def _events(provider: ModuleType, call: HttpCall, response: httpx.Response) -> Iterator[Event]:
+def _events(provider: ModuleType, call: HttpCall, answer: Answer) -> Iterator[Event]:
     if call.framing == "json":
-        events: Iterator[Event] = provider.decode(read_body(response, call.url))
+        events: Iterator[Event] = provider.decode(answer.read())
     else:
-        events = provider.decode_stream(iter_frames(response, call.framing, call.url))
+        events = provider.decode_stream(iter_frames(answer, call.framing))
     return events

@@ -83,8 +83,10 @@ class MarkdownStream:
     def _ends_block(self, line: str) -> bool:
         fence = _FENCE.match(line)
         if self._in_fence is not None:
-            if fence and fence.group(1)[0] == self._in_fence[0] and len(fence.group(1)) >= len(
-                self._in_fence
+            if (
+                fence
+                and fence.group(1)[0] == self._in_fence[0]
+                and len(fence.group(1)) >= len(self._in_fence)
             ):
                 self._in_fence = None
                 return True
@@ -112,6 +114,9 @@ class MarkdownStream:
             refresh_per_second=self.refresh_per_second,
             transient=True,
             vertical_overflow="crop",
+            # Other output (reasoning, warnings) must reach the real streams untouched.
+            redirect_stdout=False,
+            redirect_stderr=False,
         )
         self._live.start()
 

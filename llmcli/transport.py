@@ -6,8 +6,10 @@ says whether an error body may be retried.
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import json
+import math
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +19,7 @@ from typing import Any, Literal
 
 import httpx
 
-from llmcli.errors import ConnectFailed, TransportError
+from llmcli.errors import ConnectFailed, DecodeError, TransportError
 from llmcli.framing import Frame, parser_for
 from llmcli.redact import redact_headers, redact_text
 
@@ -25,6 +27,13 @@ Framing = Literal["sse", "ndjson", "json"]
 
 # Statuses worth another try (Anthropic uses 529 for "overloaded").
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+
+# Backoff: 0.5 s, 1 s, 2 s ... capped, each scaled by a jitter of ±25 %.
+BASE_DELAY = 0.5
+MAX_DELAY = 8.0
+JITTER = 0.25
+# A longer retry-after is not waited for: like the official SDKs, fall back to backoff.
+MAX_RETRY_AFTER = 60.0
 
 
 @dataclass
@@ -61,12 +70,53 @@ class Policy:
 RetryCheck = Callable[[int, bytes], bool]
 
 
+class Answer:
+    """A response whose status and headers arrived; its body is read through `chunks`.
+
+    The first body bytes were already received (that is where retrying stops), so the
+    body must be read here, never from `response` directly.
+    """
+
+    def __init__(
+        self, response: httpx.Response, url: str, first: bytes, rest: Iterator[bytes]
+    ) -> None:
+        self.response = response
+        self.url = url
+        self._first = first
+        self._rest = rest
+
+    @property
+    def status_code(self) -> int:
+        return self.response.status_code
+
+    def chunks(self) -> Iterator[bytes]:
+        """Decoded body bytes as they arrive; a broken connection becomes TransportError."""
+        if self._first:
+            yield self._first
+        with _reading(self.url):
+            yield from self._rest
+
+    def read(self) -> bytes:
+        return b"".join(self.chunks())
+
+
+@dataclass
+class _Retry:
+    delay: float
+    reason: str
+
+
 @contextmanager
 def open_call(
     call: HttpCall, policy: Policy, retryable: RetryCheck | None = None
-) -> Iterator[httpx.Response]:
-    """Send `call`, retrying connection failures and retryable statuses, and yield the
-    response with its body still unread (so a stream can be read as it arrives)."""
+) -> Iterator[Answer]:
+    """Send `call` and yield the answer once its first body bytes arrived.
+
+    Until then every failure is retried (up to `policy.retries` times): connection
+    errors, timeouts, a connection lost before the body, and the statuses in
+    `RETRY_STATUSES` whose body `retryable` accepts. Nothing is retried after that,
+    since the caller may already have shown part of the answer.
+    """
     timeout = httpx.Timeout(policy.timeout, connect=policy.connect_timeout)
     body = json.dumps(call.json, ensure_ascii=False).encode() if call.json is not None else None
     _log_request(call, body, policy)
@@ -74,96 +124,137 @@ def open_call(
         request = client.build_request(call.method, call.url, headers=call.headers, content=body)
         attempt = 0
         while True:
-            response = _send(client, request, call.url, policy, attempt)
-            if response is None:
+            outcome = _try_once(client, request, call.url, policy, retryable, attempt)
+            if isinstance(outcome, _Retry):
+                if policy.debug:
+                    policy.debug(
+                        f"retry {attempt + 1} of {policy.retries} in {outcome.delay:.2f}s"
+                        f" ({outcome.reason})"
+                    )
+                policy.sleep(outcome.delay)
                 attempt += 1
                 continue
-            if policy.debug:
-                policy.debug(f"< HTTP {response.status_code} {response.reason_phrase}")
-            if response.status_code in RETRY_STATUSES and attempt < policy.retries:
-                error_body = response.read()
-                if retryable is None or retryable(response.status_code, error_body):
-                    response.close()
-                    policy.sleep(_backoff(attempt, response.headers))
-                    attempt += 1
-                    continue
             try:
-                yield response
+                yield outcome
             finally:
-                response.close()
+                outcome.response.close()
             return
 
 
-def _send(
-    client: httpx.Client, request: httpx.Request, url: str, policy: Policy, attempt: int
-) -> httpx.Response | None:
-    """One try; None means "failed to connect, try again"."""
+def _try_once(
+    client: httpx.Client,
+    request: httpx.Request,
+    url: str,
+    policy: Policy,
+    retryable: RetryCheck | None,
+    attempt: int,
+) -> Answer | _Retry:
+    """One attempt: the answer, a `_Retry` saying how long to wait, or a raised error."""
+    can_retry = attempt < policy.retries
     try:
-        return client.send(request, stream=True)
-    except httpx.TimeoutException:
-        if attempt < policy.retries:
-            policy.sleep(_backoff(attempt, None))
-            return None
-        raise ConnectFailed(f"timed out waiting for {url}") from None
+        response = client.send(request, stream=True)
     except httpx.TransportError as err:
-        if attempt < policy.retries:
-            policy.sleep(_backoff(attempt, None))
-            return None
-        raise ConnectFailed(f"cannot connect to {url} ({_reason(err)})") from None
-
-
-def iter_frames(response: httpx.Response, framing: Framing, url: str) -> Iterator[Frame]:
-    """Frames as their bytes arrive; a connection lost mid-answer becomes TransportError."""
-    parser = parser_for(framing)
+        return _retry_or_raise(err, url, attempt, can_retry)
+    if policy.debug:
+        policy.debug(f"< HTTP {response.status_code} {response.reason_phrase}")
+    status = response.status_code
     try:
-        for chunk in response.iter_raw():
-            yield from parser.feed(chunk)
+        if status in RETRY_STATUSES and can_retry:
+            # Read the whole (small) error body: the provider decides from it.
+            error_body = response.read()
+            if retryable is None or retryable(status, error_body):
+                response.close()
+                return _Retry(backoff_delay(attempt, response.headers), f"HTTP {status}")
+            return Answer(response, url, b"", response.iter_bytes())
+        chunks = response.iter_bytes()
+        # Wait for the first body bytes: a failure before them is still retried.
+        first = next(chunks, b"")
+    except httpx.TransportError as err:
+        response.close()
+        return _retry_or_raise(err, url, attempt, can_retry)
+    except httpx.DecodingError as err:
+        response.close()
+        raise DecodeError(f"the answer could not be decompressed ({_reason(err)})") from None
+    return Answer(response, url, first, chunks)
+
+
+def _retry_or_raise(err: httpx.TransportError, url: str, attempt: int, can_retry: bool) -> _Retry:
+    """A failure before any body byte: retry it, or raise the one-line error."""
+    if isinstance(err, httpx.ConnectTimeout):
+        final: TransportError = ConnectFailed(f"timed out connecting to {url}")
+    elif isinstance(err, httpx.ConnectError):
+        final = ConnectFailed(f"cannot connect to {url} ({_reason(err)})")
+    elif isinstance(err, httpx.TimeoutException):
+        final = TransportError(f"timed out waiting for an answer from {url}")
+    else:
+        final = TransportError(f"connection lost before the answer from {url} ({_reason(err)})")
+    if not can_retry:
+        raise final from None
+    return _Retry(backoff_delay(attempt), str(final))
+
+
+@contextmanager
+def _reading(url: str) -> Iterator[None]:
+    """httpx errors while reading a body → our one-line errors."""
+    try:
+        yield
     except httpx.TimeoutException:
         raise TransportError(f"timed out reading the answer from {url}") from None
     except httpx.TransportError as err:
         raise TransportError(f"connection lost reading {url} ({_reason(err)})") from None
+    except httpx.DecodingError as err:
+        raise DecodeError(f"the answer could not be decompressed ({_reason(err)})") from None
+
+
+def iter_frames(answer: Answer, framing: Framing) -> Iterator[Frame]:
+    """Frames as their bytes arrive; a connection lost mid-answer becomes TransportError."""
+    parser = parser_for(framing)
+    for chunk in answer.chunks():
+        yield from parser.feed(chunk)
     yield from parser.close()
 
 
-def read_body(response: httpx.Response, url: str) -> bytes:
-    try:
-        return response.read()
-    except httpx.TimeoutException:
-        raise TransportError(f"timed out reading the answer from {url}") from None
-    except httpx.TransportError as err:
-        raise TransportError(f"connection lost reading {url} ({_reason(err)})") from None
-
-
-def _backoff(attempt: int, headers: httpx.Headers | None) -> float:
-    """Seconds before the next try: the server's retry-after, else exponential with jitter."""
+def backoff_delay(attempt: int, headers: httpx.Headers | None = None) -> float:
+    """Seconds before retry number `attempt + 1`: the server's hint, else exponential
+    backoff with jitter (so many clients failing together do not retry in step)."""
     if headers is not None:
         hinted = retry_after_seconds(headers)
-        if hinted is not None:
-            return min(hinted, 60.0)
-    base: float = min(0.5 * 2**attempt, 8.0)
-    return base * (0.75 + random.random() / 2)
+        if hinted is not None and hinted <= MAX_RETRY_AFTER:
+            return hinted
+    base = min(BASE_DELAY * 2.0**attempt, MAX_DELAY)
+    return base * (1 - JITTER + 2 * JITTER * random.random())
 
 
 def retry_after_seconds(headers: httpx.Headers) -> float | None:
-    """`retry-after-ms`, `retry-after` in seconds, or `retry-after` as an HTTP date."""
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(float(ms) / 1000, 0.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
+    """`retry-after-ms`, `retry-after` in seconds, or `retry-after` as an HTTP date;
+    None when absent or unreadable."""
+    ms = _number(headers.get("retry-after-ms"))
+    if ms is not None:
+        return ms / 1000
+    value = (headers.get("retry-after") or "").strip()
     if not value:
         return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
+    seconds = _number(value)
+    if seconds is not None:
+        return seconds
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
+    if when.tzinfo is None:  # "-0000" means UTC with no zone given
+        when = when.replace(tzinfo=dt.timezone.utc)
     return max(float(when.timestamp()) - time.time(), 0.0)
+
+
+def _number(text: str | None) -> float | None:
+    """A finite, non-negative number (rejects "nan", "inf" and "-5": sleep cannot take them)."""
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
 
 
 def _reason(err: Exception) -> str:

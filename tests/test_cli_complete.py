@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.conftest import FAKE_KEYS
-from tests.servers import Reply, ReplayServer, load_case
+from tests.servers import ReplayServer, Reply, load_case
 
 
 def openai_reply(text: str = "Hello there.", stream: bool = True) -> Reply:

@@ -10,7 +10,10 @@ import sys
 
 import typer
 
+from llmcli.cli.chat import chat
 from llmcli.cli.complete import complete
+from llmcli.cli.config import config_app
+from llmcli.cli.keys import keys_app
 from llmcli.cli.logs import logs_app
 
 app = typer.Typer(
@@ -21,7 +24,10 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command(no_args_is_help=False)(complete)
+app.command()(chat)
 app.add_typer(logs_app, name="logs")
+app.add_typer(keys_app, name="keys")
+app.add_typer(config_app, name="config")
 
 
 def _version(value: bool) -> None:

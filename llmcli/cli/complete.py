@@ -37,7 +37,7 @@ def complete(
             rich_help_panel=o.REQUEST,
         ),
     ] = None,
-    text: Annotated[
+    text_completion: Annotated[
         bool,
         typer.Option(
             "--text",
@@ -45,56 +45,27 @@ def complete(
             rich_help_panel=o.REQUEST,
         ),
     ] = False,
-    option: o.Option = None,
-    header: o.Header = None,
+    options: o.Option = None,
+    headers: o.Header = None,
     api_key: o.ApiKey = None,
     api_base: o.ApiBase = None,
     retries: o.Retries = 2,
     timeout: o.Timeout = 600.0,
     continue_latest: o.Continue = False,
     cid: o.Cid = None,
-    no_log: o.NoLog = False,
+    log: o.Log = True,
     db: o.Db = None,
-    json_out: o.Json = False,
+    json: o.Json = False,
     usage: o.ShowUsage = False,
     hide_reasoning: o.HideReasoning = False,
     debug: o.Debug = False,
 ) -> None:
     """Send one prompt and print the answer (stdin is read when piped)."""
+    given = {k: v for k, v in locals().items() if k != "prompt"}  # every flag, by Flags name
     from llmcli.cli.runner import Flags, run
     from llmcli.request import user_message
 
-    flags = Flags(
-        model=model,
-        system=system,
-        stream=stream,
-        thinking=thinking,
-        thinking_budget=thinking_budget,
-        reasoning_effort=reasoning_effort.value if reasoning_effort else None,
-        temperature=temperature,
-        top_p=top_p,
-        top_k=top_k,
-        max_tokens=max_tokens,
-        stop=stop or [],
-        user=user,
-        suffix=suffix,
-        text_completion=text,
-        options=option or [],
-        headers=header or [],
-        api_key=api_key,
-        api_base=api_base,
-        retries=retries,
-        timeout=timeout,
-        json=json_out,
-        log=not no_log,
-        db=db,
-        cid=cid,
-        continue_latest=continue_latest,
-        usage=usage,
-        hide_reasoning=hide_reasoning,
-        debug=debug,
-    )
-    run(flags, [user_message(read_prompt(prompt))])
+    run(Flags(**given), [user_message(read_prompt(prompt))])
 
 
 def read_prompt(prompt: str | None) -> str:

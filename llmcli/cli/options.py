@@ -158,8 +158,13 @@ Cid = Annotated[
     str | None,
     typer.Option("--cid", help="Continue the conversation with this id.", rich_help_panel=HISTORY),
 ]
-NoLog = Annotated[
-    bool, typer.Option("--no-log", help="Do not store this exchange.", rich_help_panel=HISTORY)
+Log = Annotated[
+    bool,
+    typer.Option(
+        "--log/--no-log",
+        help="Store the exchange in the history database.",
+        rich_help_panel=HISTORY,
+    ),
 ]
 Db = Annotated[
     Path | None,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -17,6 +20,7 @@ from llmcli.engine import execute
 from llmcli.errors import Interrupted, LlmcliError, UsageError
 from llmcli.events import Event, Result
 from llmcli.history import History
+from llmcli.providers._common import merge
 from llmcli.render import (
     JsonRenderer,
     Renderer,
@@ -27,6 +31,9 @@ from llmcli.render import (
 )
 from llmcli.request import Message, ReasoningEffort, Request
 from llmcli.transport import Connection, Policy
+
+if TYPE_CHECKING:
+    from llmcli.config import Config
 
 
 @dataclass
@@ -62,6 +69,14 @@ class Flags:
     cid: str | None = None
     continue_latest: bool = False
 
+    def __post_init__(self) -> None:
+        # Typer hands over None for repeatable options not given, and enums for choices.
+        self.stop = list(self.stop or [])
+        self.options = list(self.options or [])
+        self.headers = list(self.headers or [])
+        if isinstance(self.reasoning_effort, Enum):
+            self.reasoning_effort = self.reasoning_effort.value
+
 
 # pydantic field → the flag the user typed, for one-line validation errors.
 _FLAG_NAMES = {
@@ -85,16 +100,28 @@ class Prepared:
 
 
 def prepare(flags: Flags, messages: list[Message]) -> Prepared:
-    """Validate the flags once: request, provider module, connection and policy."""
-    if not flags.model:
+    """Validate the flags once: request, provider module, connection and policy.
+
+    The config file fills in what the flags leave out: the model (-m > LLMCLI_MODEL >
+    `model`), aliases, the provider's `api_base` and `options` (under -o).
+    """
+    config = _config()
+    model = flags.model or config.model
+    if not model:
         raise UsageError("no model given: pass -m PROVIDER/MODEL or set LLMCLI_MODEL")
-    spec, model_id = providers.route(flags.model, flags.api_base)
+    model = config.aliases.get(model.strip(), model)
+    spec, model_id = providers.route(model, flags.api_base)
+    provider_config = config.providers.get(spec.name)
     conn = providers.connect(
         spec,
         api_key=flags.api_key,
         api_base=flags.api_base,
+        config_base=provider_config.api_base if provider_config else None,
         headers=parse_headers(flags.headers),
     )
+    options = parse_options(flags.options)
+    if provider_config and provider_config.options:
+        options = merge(copy.deepcopy(provider_config.options), options)
     try:
         req = Request(
             provider=spec.name,
@@ -113,7 +140,7 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
             user=flags.user,
             suffix=flags.suffix,
             text_completion=flags.text_completion,
-            options=parse_options(flags.options),
+            options=options,
         )
     except ValidationError as err:
         raise UsageError(_validation_line(err)) from None
@@ -126,6 +153,12 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
         secrets=secrets,
     )
     return Prepared(req, providers.load(spec), conn, policy)
+
+
+def _config() -> Config:
+    from llmcli.config import settings
+
+    return settings()
 
 
 def _validation_line(err: ValidationError) -> str:
@@ -143,34 +176,59 @@ def _debug_printer(line: str) -> None:
 def make_renderer(flags: Flags) -> Renderer:
     if flags.json:
         return JsonRenderer()
+    show_reasoning = not flags.hide_reasoning and _config().show_reasoning
     if colour_allowed(sys.stdout):
-        return TerminalRenderer(show_reasoning=not flags.hide_reasoning)
-    return TextRenderer(show_reasoning=not flags.hide_reasoning)
+        return TerminalRenderer(show_reasoning=show_reasoning)
+    return TextRenderer(show_reasoning=show_reasoning)
+
+
+@dataclass
+class Outcome:
+    """One answer with its timings and the request that produced it."""
+
+    result: Result
+    request: Request
+    latency_ms: int
+    ttft_ms: int | None
+
+    def save(self, history: History, cid: str | None, new: list[Message]) -> str:
+        return history.save(
+            cid,
+            new,
+            self.result,
+            model=f"{self.request.provider}/{self.request.model}",
+            latency_ms=self.latency_ms,
+            ttft_ms=self.ttft_ms,
+        )
+
+
+def send(
+    flags: Flags,
+    messages: list[Message],
+    renderer: Renderer,
+    on_first_event: Callable[[], None] | None = None,
+) -> Outcome:
+    """Prepare, send and render one answer. Raises only for errors before it began."""
+    job = prepare(flags, messages)
+    clock = _Clock(renderer.event, on_first_event)
+    result = execute(job.provider, job.request, job.connection, job.policy, clock.event, _warn)
+    renderer.finish(result)
+    return Outcome(result, job.request, clock.elapsed_ms(), clock.first_ms)
 
 
 def run(flags: Flags, messages: list[Message]) -> Result:
-    """Send one prompt (continuing a stored conversation when asked), render the answer,
-    log the exchange, and raise if it failed (after showing and storing what arrived)."""
+    """`complete`: one prompt (continuing a stored conversation when asked), the answer
+    rendered and logged, and an error raised if it failed (after showing what arrived)."""
     history = History(flags.db) if (flags.log or flags.cid or flags.continue_latest) else None
     cid = history.resolve(flags.cid, flags.continue_latest) if history else None
     previous: list[Message] = []
     if history and cid:
         previous = history.load(cid)
         flags.model = flags.model or history.model(cid)
-    job = prepare(flags, previous + messages)
-    renderer = make_renderer(flags)
-    clock = _Clock(renderer.event)
-    result = execute(job.provider, job.request, job.connection, job.policy, clock.event, _warn)
-    renderer.finish(result)
+    outcome = send(flags, previous + messages, make_renderer(flags))
+    result = outcome.result
     if history and flags.log:
-        history.save(
-            cid,
-            messages,
-            result,
-            model=f"{job.request.provider}/{job.request.model}",
-            latency_ms=clock.elapsed_ms(),
-            ttft_ms=clock.first_ms,
-        )
+        outcome.save(history, cid, messages)
     if flags.usage:
         sys.stderr.write(usage_line(result.usage) + "\n")
     if result.interrupted:
@@ -183,14 +241,19 @@ def run(flags: Flags, messages: list[Message]) -> Result:
 class _Clock:
     """Passes events on, noting when the first one arrived (time to first token)."""
 
-    def __init__(self, forward: Callable[[Event], None]) -> None:
+    def __init__(
+        self, forward: Callable[[Event], None], on_first: Callable[[], None] | None = None
+    ) -> None:
         self.forward = forward
+        self.on_first = on_first
         self.started = time.monotonic()
         self.first_ms: int | None = None
 
     def event(self, event: Event) -> None:
         if self.first_ms is None:
             self.first_ms = self.elapsed_ms()
+            if self.on_first:
+                self.on_first()
         self.forward(event)
 
     def elapsed_ms(self) -> int:

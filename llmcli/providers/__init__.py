@@ -127,19 +127,33 @@ def connect(
     *,
     api_key: str | None = None,
     api_base: str | None = None,
+    config_base: str | None = None,
     headers: Mapping[str, str] | None = None,
     env: Mapping[str, str] | None = None,
+    stored_keys: Mapping[str, str] | None = None,
 ) -> Connection:
-    """Resolve base URL, key and headers: flags win over the environment."""
+    """Resolve base URL, key and headers.
+
+    Base: flag > environment > config file (`config_base`) > default.
+    Key: flag > environment > keys file (`stored_keys`, else read from disk when needed).
+    """
     env = os.environ if env is None else env
-    base = api_base or _first(env, spec.base_envs) or spec.default_base
-    key = api_key or _first(env, spec.key_envs)
+    base = api_base or _first(env, spec.base_envs) or config_base or spec.default_base
+    key = api_key or _first(env, spec.key_envs) or _stored_key(spec, stored_keys)
     # A custom base (a local OpenAI-compatible server) may need no key at all.
     if spec.needs_key and not key and not api_base:
         raise UsageError(f"no API key for {spec.name}: set {spec.key_envs[0]} or pass --api-key")
     extra = {header: env[var] for var, header in spec.env_headers if env.get(var)}
     extra.update(headers or {})
     return Connection(base_url=base.rstrip("/"), api_key=key, headers=extra)
+
+
+def _stored_key(spec: ProviderSpec, stored_keys: Mapping[str, str] | None) -> str | None:
+    from llmcli.keys import key_name, stored_key
+
+    if stored_keys is not None:
+        return stored_keys.get(key_name(spec.name)) or None
+    return stored_key(spec.name)
 
 
 def _first(env: Mapping[str, str], names: tuple[str, ...]) -> str | None:

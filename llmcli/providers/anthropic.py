@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from llmcli.errors import ProviderError, UsageError
@@ -140,14 +141,15 @@ def encode_messages(messages: list[Message]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for message in messages:
         blocks = [_block(part) for part in message.parts]
-        # tool_result blocks must come first in a user message.
-        blocks.sort(key=lambda b: b["type"] != "tool_result")
         if out and out[-1]["role"] == message.role:
             out[-1]["content"].extend(blocks)
         else:
             out.append({"role": message.role, "content": blocks})
     for wire in out:
         content = wire["content"]
+        # tool_result blocks must come first in a user message: sort after merging, since
+        # a merged message can bring results in behind an earlier message's text.
+        content.sort(key=lambda b: b["type"] != "tool_result")
         if len(content) == 1 and content[0]["type"] == "text" and wire["role"] == "user":
             wire["content"] = content[0]["text"]
     return out
@@ -208,9 +210,27 @@ def _whole_block(block: dict[str, Any]) -> Iterator[Event]:
         )
 
 
+@dataclass(slots=True)
+class _ToolBlock:
+    """A tool_use block being streamed: its input arrives as JSON fragments."""
+
+    id: str
+    name: str
+    server: bool
+    start_input: Any = None
+    fragments: list[str] = field(default_factory=list)
+
+    def arguments(self) -> Any:
+        # The fragments are the whole input; the start block's input only counts when no
+        # fragment follows (gluing both together would make invalid JSON).
+        if self.fragments:
+            return parse_arguments("".join(self.fragments))
+        return self.start_input or {}
+
+
 class _StreamState:
     def __init__(self) -> None:
-        self.tools: dict[int, list[Any]] = {}  # index → [id, name, server, [fragments]]
+        self.tools: dict[int, _ToolBlock] = {}  # by content block index
         self.usage: dict[str, Any] = {}
         self.model: str | None = None
         self.stop_reason: str | None = None
@@ -246,8 +266,7 @@ def _stream_event(kind: str | None, data: dict[str, Any], state: _StreamState) -
     elif kind == "content_block_stop":
         tool = state.tools.pop(data.get("index", 0), None)
         if tool is not None:
-            call_id, name, server, parts = tool
-            yield ToolCallDone(call_id, name, parse_arguments("".join(parts)), server=server)
+            yield ToolCallDone(tool.id, tool.name, tool.arguments(), server=tool.server)
     elif kind == "message_start":
         message = data.get("message") or {}
         state.model = message.get("model")
@@ -263,11 +282,11 @@ def _stream_event(kind: str | None, data: dict[str, Any], state: _StreamState) -
 def _block_start(index: int, block: dict[str, Any], state: _StreamState) -> Iterator[Event]:
     kind = block.get("type")
     if kind in _TOOL_BLOCKS:
-        server = _TOOL_BLOCKS[kind]
-        state.tools[index] = [block.get("id", ""), block.get("name", ""), server, []]
-        yield ToolCallStart(block.get("id", ""), block.get("name", ""), server=server)
-        if block.get("input"):
-            state.tools[index][3].append(json.dumps(block["input"]))
+        tool = _ToolBlock(
+            block.get("id", ""), block.get("name", ""), _TOOL_BLOCKS[kind], block.get("input")
+        )
+        state.tools[index] = tool
+        yield ToolCallStart(tool.id, tool.name, server=tool.server)
     elif kind == "redacted_thinking" or (kind == "text" and block.get("text")):
         yield from _whole_block(block)
 
@@ -286,8 +305,8 @@ def _delta(index: int, delta: dict[str, Any], state: _StreamState) -> Iterator[E
         fragment = delta.get("partial_json") or ""
         tool = state.tools.get(index)
         if tool is not None and fragment:
-            tool[3].append(fragment)
-            yield ToolCallDelta(tool[0], fragment)
+            tool.fragments.append(fragment)
+            yield ToolCallDelta(tool.id, fragment)
     elif kind == "citations_delta":
         yield citation_event(delta.get("citation") or {})
 
@@ -313,9 +332,13 @@ def usage(data: dict[str, Any]) -> Usage:
     read = int_or_none(data.get("cache_read_input_tokens"))
     write = int_or_none(data.get("cache_creation_input_tokens"))
     total = None if fresh is None else fresh + (read or 0) + (write or 0)
+    # Newer answers break thinking out of output_tokens (a part of it, not an addition).
+    details = data.get("output_tokens_details")
+    thinking = details.get("thinking_tokens") if isinstance(details, dict) else None
     return Usage(
         input_tokens=total,
         output_tokens=int_or_none(data.get("output_tokens")),
+        reasoning_tokens=int_or_none(thinking),
         cache_read_tokens=read,
         cache_write_tokens=write,
     )

@@ -105,7 +105,8 @@ def http_call(
 ) -> HttpCall:
     """Finish a body: `-o` options merged last, then the URL for its endpoint."""
     merge(body, req.options)
-    path = "/completions" if "prompt" in body else "/chat/completions"
+    # Chosen from the request, not the body: `-o prompt=...` must not change the endpoint.
+    path = "/completions" if uses_legacy_completions(req) else "/chat/completions"
     return HttpCall(
         method="POST",
         url=conn.base_url + path,
