@@ -5,8 +5,10 @@ The caller passes `on_event` (a renderer); the engine never prints.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from types import ModuleType
+from typing import Any
 
 from llmcli.errors import (
     ConnectFailed,
@@ -17,6 +19,7 @@ from llmcli.errors import (
     error_line,
 )
 from llmcli.events import Accumulator, Event, Result, StreamError
+from llmcli.redact import redact_headers, redact_text
 from llmcli.request import Request
 from llmcli.transport import (
     RETRY_STATUSES,
@@ -79,7 +82,20 @@ def execute(
     except KeyboardInterrupt:
         # Ctrl-C while connecting or waiting to retry: nothing arrived to keep.
         raise Interrupted("interrupted") from None
-    return acc.finish()
+    result = acc.finish()
+    result.request = _redacted(call, policy.secrets)
+    return result
+
+
+def _redacted(call: HttpCall, secrets: tuple[str, ...]) -> dict[str, Any]:
+    """The wire request as the history database keeps it: no key anywhere."""
+    body = json.loads(redact_text(json.dumps(call.json), secrets)) if call.json else None
+    return {
+        "method": call.method,
+        "url": redact_text(call.url, secrets),
+        "headers": redact_headers(call.headers, secrets),
+        "body": body,
+    }
 
 
 def _http_error(provider: ModuleType, answer: Answer) -> ProviderError:
