@@ -22,8 +22,11 @@ class Renderer(Protocol):
     def finish(self, result: Result) -> None: ...
 
 
-def colour_allowed(stream: TextIO) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+def colour_allowed(stream: TextIO, mode: str = "auto") -> bool:
+    """`auto`: colour only on a terminal, never when NO_COLOR is set (https://no-color.org);
+    the config's `color = "always"|"never"` overrides both."""
+    if mode != "auto":
+        return mode == "always"
     return stream.isatty() and not os.environ.get("NO_COLOR")
 
 
@@ -36,12 +39,13 @@ class TextRenderer:
         err: TextIO | None = None,
         *,
         show_reasoning: bool = True,
+        colour: str = "auto",
     ) -> None:
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.show_reasoning = show_reasoning
-        self.styled = colour_allowed(self.out)
-        self._dim_err = colour_allowed(self.err)
+        self.styled = colour_allowed(self.out, colour)
+        self._dim_err = colour_allowed(self.err, colour)
         self._in_reasoning = False
         self._last_char = "\n"
 
@@ -109,8 +113,8 @@ class TextRenderer:
 class TerminalRenderer(TextRenderer):
     """A terminal: the answer renders as markdown while it streams (see markdown_stream)."""
 
-    def __init__(self, *, show_reasoning: bool = True) -> None:
-        super().__init__(show_reasoning=show_reasoning)
+    def __init__(self, *, show_reasoning: bool = True, colour: str = "auto") -> None:
+        super().__init__(show_reasoning=show_reasoning, colour=colour)
         from rich.console import Console
 
         from llmcli.markdown_stream import MarkdownStream

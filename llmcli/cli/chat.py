@@ -21,10 +21,12 @@ def chat(prompt: str | None = None, **given: Any) -> None:
     import platformdirs
 
     from llmcli.cli.runner import Flags
+    from llmcli.config import settings
     from llmcli.history import History
     from llmcli.repl import Repl, Session, prompt_session
 
     flags = Flags(**given)
+    flags.log = flags.log and settings().log
     session = Session(flags=flags, history=History(flags.db) if flags.log else None)
     if session.history and (flags.cid or flags.continue_latest):
         session.cid = session.history.resolve(flags.cid, flags.continue_latest)

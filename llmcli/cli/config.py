@@ -52,10 +52,7 @@ def edit() -> None:
 @config_app.command("set")
 def set_value(
     key: Key,
-    value: Annotated[
-        str,
-        typer.Argument(help='Parsed as TOML or JSON when it parses (true, 42, ["a"]), else text.'),
-    ],
+    value: Annotated[str, typer.Argument(help=_VALUE_HELP)],
 ) -> None:
     """Set one setting, e.g. `llmcli config set providers.openai.api_base URL`."""
     from llmcli.config import config_path, format_key, format_value, set_value, split_key

@@ -176,10 +176,11 @@ def _debug_printer(line: str) -> None:
 def make_renderer(flags: Flags) -> Renderer:
     if flags.json:
         return JsonRenderer()
-    show_reasoning = not flags.hide_reasoning and _config().show_reasoning
-    if colour_allowed(sys.stdout):
-        return TerminalRenderer(show_reasoning=show_reasoning)
-    return TextRenderer(show_reasoning=show_reasoning)
+    config = _config()
+    show_reasoning = not flags.hide_reasoning and config.show_reasoning
+    if colour_allowed(sys.stdout, config.color):
+        return TerminalRenderer(show_reasoning=show_reasoning, colour=config.color)
+    return TextRenderer(show_reasoning=show_reasoning, colour=config.color)
 
 
 @dataclass
@@ -219,6 +220,7 @@ def send(
 def run(flags: Flags, messages: list[Message]) -> Result:
     """`complete`: one prompt (continuing a stored conversation when asked), the answer
     rendered and logged, and an error raised if it failed (after showing what arrived)."""
+    flags.log = flags.log and _config().log
     history = History(flags.db) if (flags.log or flags.cid or flags.continue_latest) else None
     cid = history.resolve(flags.cid, flags.continue_latest) if history else None
     previous: list[Message] = []
