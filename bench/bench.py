@@ -2,7 +2,7 @@
 
 Run: `.venv/bin/python bench/bench.py [--quick] [--runs N] [--json PATH] [--src DIR]`.
 Each case is a fresh process, timed wall-clock from spawn to exit; max RSS comes
-from `/usr/bin/time -f %M` (the kernel's per-child rusage), else from `os.wait4`.
+from `/usr/bin/time -f %M`, else from `RUSAGE_CHILDREN` in a small Python wrapper.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -31,7 +32,6 @@ ONE_SHOT_TEXT = "Hello from the bench server."
 WORD = "word "
 CHUNK_HEADER = "x-bench-chunks"
 DEFAULT_CHUNKS = 20
-MiB = 1024 * 1024
 
 # ---- mock server ---------------------------------------------------------------------
 
@@ -185,9 +185,10 @@ class MockServer:
 
 @dataclass
 class Sample:
-    """One process run: wall-clock ms and max RSS in KiB."""
+    """One process run: wall-clock ms, CPU ms (user + system) and max RSS in KiB."""
 
     ms: float
+    cpu_ms: float
     rss_kib: int
 
 
@@ -208,6 +209,11 @@ class Case:
         return min(s.ms for s in self.samples)
 
     @property
+    def cpu_ms(self) -> float:
+        """Median CPU time: steadier than wall-clock on a busy machine."""
+        return statistics.median(s.cpu_ms for s in self.samples)
+
+    @property
     def peak_mib(self) -> float:
         return max(s.rss_kib for s in self.samples) / 1024
 
@@ -222,17 +228,29 @@ class BenchError(Exception):
 
 TIME = "/usr/bin/time"
 
+# Without GNU time: a fresh, small Python parent runs the command and reports its
+# rusage. (This process's own wait4 figure would count the pages it had at fork.)
+WRAPPER = """
+import os, resource, subprocess, sys, time
+out, argv = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+code = subprocess.call(argv)
+ms = (time.perf_counter() - start) * 1000
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(out, "w") as f:
+    f.write(f"{ms} {(ru.ru_utime + ru.ru_stime) * 1000} {ru.ru_maxrss}")
+sys.exit(code)
+"""
+
 
 def run_once(argv: Sequence[str], env: dict[str, str], tmp: Path) -> tuple[Sample, str, str]:
-    """Spawn `argv` with stdout to a file; return timing, stdout text and stderr.
-
-    Max RSS comes from GNU time when present: a small C parent, so the figure is the
-    command's own. Without it, `os.wait4` is used, whose ru_maxrss also counts the
-    pages this (larger) process had when it forked, so small figures are inflated.
-    """
-    out_path, rss_path = tmp / "stdout.txt", tmp / "rss.txt"
+    """Spawn `argv` with stdout to a file; return its sample, stdout text and stderr."""
+    out_path, stats_path = tmp / "stdout.txt", tmp / "stats.txt"
     use_time = os.access(TIME, os.X_OK)
-    full = [TIME, "-f", "%M", "-o", str(rss_path), *argv] if use_time else list(argv)
+    if use_time:
+        full = [TIME, "-f", "%M", "-o", str(stats_path), *argv]
+    else:
+        full = [sys.executable, "-c", WRAPPER, str(stats_path), *argv]
     with out_path.open("wb") as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(
@@ -246,8 +264,14 @@ def run_once(argv: Sequence[str], env: dict[str, str], tmp: Path) -> tuple[Sampl
     stdout = out_path.read_text(errors="replace")
     if proc.returncode != 0:
         raise BenchError(f"{' '.join(argv)} exited {proc.returncode}\nstderr: {stderr[-2000:]}")
-    rss_kib = int(rss_path.read_text().split()[-1]) if use_time else usage.ru_maxrss
-    return Sample(elapsed, rss_kib), stdout, stderr
+    if use_time:
+        # wait4 counts the CPU of the children `time` waited for; %M is the command's own.
+        cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000
+        sample = Sample(elapsed, cpu_ms, int(stats_path.read_text().split()[-1]))
+    else:
+        ms, cpu, rss = stats_path.read_text().split()
+        sample = Sample(float(ms), float(cpu), int(rss))
+    return sample, stdout, stderr
 
 
 Check = Callable[[str], None]
@@ -261,8 +285,8 @@ def measure(case: Case, runs: int, env: dict[str, str], check: Check, tmp: Path)
         if i:
             case.samples.append(sample)
     print(
-        f"  {case.name:<42} median {case.median_ms:8.1f} ms  min {case.min_ms:8.1f} ms"
-        f"  peak {case.peak_mib:5.1f} MiB",
+        f"  {case.name:<42} median {case.median_ms:7.1f} ms  min {case.min_ms:7.1f} ms"
+        f"  cpu {case.cpu_ms:7.1f} ms  peak {case.peak_mib:5.1f} MiB",
         file=sys.stderr,
         flush=True,
     )
@@ -295,12 +319,13 @@ def expect_text(wanted: str) -> Check:
 
 
 def expect_help(text: str) -> None:
+    """The root help must list the `complete` command."""
     if "complete" not in text:
         raise BenchError(f"--help output does not mention 'complete': {text[:200]!r}")
 
 
 def expect_nothing(_: str) -> None:
-    pass
+    """Floors that print nothing have nothing to check."""
 
 
 # ---- floor: raw httpx ----------------------------------------------------------------
@@ -481,53 +506,104 @@ def _scaling(cases: dict[str, Case]) -> dict[str, tuple[float, float]]:
 def table(cases: dict[str, Case]) -> str:
     """The Markdown report: timings, peak memory, and the 20k/2k ratios."""
     rows = [
-        "| case | median ms | min ms | target | status |",
-        "| --- | ---: | ---: | ---: | --- |",
+        "| case | median ms | min ms | cpu ms | target | status |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for name, case in cases.items():
         target = TARGETS.get(name)
         shown = f"<= {target:.0f} ms" if target is not None else ""
         rows.append(
-            f"| {name} | {case.median_ms:.1f} | {case.min_ms:.1f} | {shown} "
+            f"| {name} | {case.median_ms:.1f} | {case.min_ms:.1f} | {case.cpu_ms:.1f} | {shown} "
             f"| {_status(case.median_ms, target)} |"
         )
     if LARGE in cases:
         big = cases[LARGE]
         rows.append(
             f"| peak RSS MiB, stream 20,000 chunks (max / median of runs) | {big.peak_mib:.1f} "
-            f"| {big.median_mib:.1f} | <= {PEAK_TARGET_MIB:.0f} MiB "
+            f"| {big.median_mib:.1f} | | <= {PEAK_TARGET_MIB:.0f} MiB "
             f"| {_status(big.peak_mib, PEAK_TARGET_MIB)} |"
         )
     if FLOOR_LARGE in cases:
         floor = cases[FLOOR_LARGE]
         rows.append(
             f"| floor peak RSS MiB, httpx 20,000 chunks (max / median) | {floor.peak_mib:.1f} "
-            f"| {floor.median_mib:.1f} | | |"
+            f"| {floor.median_mib:.1f} | | | |"
         )
-    lines = ["\n".join(rows), ""]
+    lines = ["\n".join(rows)]
     for label, (ratio, per_chunk) in _scaling(cases).items():
+        if len(lines) == 1:
+            lines.append("")
         lines.append(
             f"- {label}: 20k/2k time ratio {ratio:.2f}; marginal cost {per_chunk:.1f} µs per chunk"
         )
     return "\n".join(lines)
 
 
-def figures(cases: dict[str, Case], runs: int) -> dict[str, Any]:
+class CpuShare:
+    """How much of the machine's CPU time went to other processes while measuring.
+
+    Busy time from /proc/stat (Linux) minus what this process and its children used.
+    """
+
+    def __init__(self) -> None:
+        self.start = (time.monotonic(), self._busy_s(), self._ours_s())
+
+    @staticmethod
+    def _busy_s() -> float | None:
+        try:
+            fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        except (OSError, ValueError):
+            return None
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+        return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def _ours_s() -> float:
+        total = 0.0
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+            usage = resource.getrusage(who)
+            total += usage.ru_utime + usage.ru_stime
+        return total
+
+    def others(self) -> float | None:
+        """Other processes' share of all CPUs since start (0.0 to 1.0), if known."""
+        t0, busy0, ours0 = self.start
+        busy1 = self._busy_s()
+        if busy0 is None or busy1 is None:
+            return None
+        elapsed = (time.monotonic() - t0) * (os.cpu_count() or 1)
+        return max(busy1 - busy0 - (self._ours_s() - ours0), 0.0) / elapsed if elapsed else None
+
+    def warning(self) -> str | None:
+        """A note when others used more than 10% of the CPUs: wall-clock runs high then."""
+        share = self.others()
+        if share is None or share <= 0.10:
+            return None
+        return (
+            f"Warning: other processes used {share:.0%} of the CPUs while measuring; "
+            "wall-clock figures run high: compare the cpu ms column, or re-run when quiet."
+        )
+
+
+def figures(cases: dict[str, Case], runs: int, share: CpuShare | None = None) -> dict[str, Any]:
     """Everything measured, for `--json`."""
     out: dict[str, Any] = {
         "runs": runs,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
-        "rss_source": "/usr/bin/time -f %M" if os.access(TIME, os.X_OK) else "os.wait4",
+        "rss_source": "/usr/bin/time -f %M" if os.access(TIME, os.X_OK) else "RUSAGE_CHILDREN",
         "targets_ms": TARGETS,
         "peak_target_mib": PEAK_TARGET_MIB,
         "cases": {},
     }
+    if share is not None:
+        out["others_cpu_share"] = share.others()
     for name, case in cases.items():
         out["cases"][name] = {
             "median_ms": round(case.median_ms, 2),
             "min_ms": round(case.min_ms, 2),
+            "median_cpu_ms": round(case.cpu_ms, 2),
             "peak_rss_mib": round(case.peak_mib, 2),
             "median_rss_mib": round(case.median_mib, 2),
             "samples": [asdict(s) for s in case.samples],
@@ -551,6 +627,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     runs = max(args.runs or (5 if args.quick else 11), 5)
+    share = CpuShare()
 
     with MockServer() as server, tempfile.TemporaryDirectory(prefix="llmcli-bench-") as tmp:
         env = child_env(args.src, Path(tmp))
@@ -565,8 +642,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 continue
             cases[case.name] = measure(case, runs, env, check, Path(tmp))
     print(table(cases))
+    busy = share.warning()
+    if busy:
+        print(f"\n{busy}", file=sys.stderr)
     if args.json:
-        data = {"llmcli_source": source, "git_head": git_head(), **figures(cases, runs)}
+        data = {"llmcli_source": source, "git_head": git_head(), **figures(cases, runs, share)}
         args.json.write_text(json.dumps(data, indent=2) + "\n")
         print(f"\nfigures written to {args.json}", file=sys.stderr)
     return 0

@@ -18,7 +18,7 @@ from llmcli.errors import (
     TransportError,
     error_line,
 )
-from llmcli.events import Accumulator, Event, Result, StreamError
+from llmcli.events import Accumulator, Event, Result, StreamError, TextDelta
 from llmcli.redact import redact_headers, redact_text
 from llmcli.request import Request
 from llmcli.transport import (
@@ -59,6 +59,10 @@ def execute(
         with open_call(call, policy, retryable) as answer:
             if answer.status_code >= 400:
                 raise _http_error(provider, answer)
+            if req.prefill:
+                # The API continues the prefill without repeating it: show it first.
+                acc.add(TextDelta(req.prefill))
+                on_event(TextDelta(req.prefill))
             try:
                 for event in _events(provider, call, answer):
                     if isinstance(event, StreamError):

@@ -19,7 +19,8 @@ RESET = "\x1b[0m"
 
 class Renderer(Protocol):
     def event(self, event: Event) -> None: ...
-    def finish(self, result: Result) -> None: ...
+    def finish(self, result: Result) -> None: ...  # after each answer
+    def close(self) -> None: ...  # once, after the last answer
 
 
 def colour_allowed(stream: TextIO, mode: str = "auto") -> bool:
@@ -80,6 +81,9 @@ class TextRenderer:
         if result.citations:
             self._sources(result)
 
+    def close(self) -> None:
+        pass
+
     def end_text(self, result: Result) -> None:
         if result.content and self._last_char != "\n":
             self.out.write("\n")
@@ -133,13 +137,18 @@ class JsonRenderer:
 
     def __init__(self, out: TextIO | None = None) -> None:
         self.out = out or sys.stdout
+        self.last: Result | None = None
 
     def event(self, event: Event) -> None:
         pass
 
     def finish(self, result: Result) -> None:
-        self.out.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
-        self.out.flush()
+        self.last = result
+
+    def close(self) -> None:
+        if self.last is not None:
+            self.out.write(json.dumps(self.last.as_json(), ensure_ascii=False) + "\n")
+            self.out.flush()
 
 
 def usage_line(usage: Usage) -> str:

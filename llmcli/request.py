@@ -45,8 +45,37 @@ class ToolResultPart(_Part):
     is_error: bool = False
 
 
+class AttachmentPart(_Part):
+    """An image, PDF or text file: base64 `data` or a remote `url` (never both).
+
+    `name` is the file name (a document title with --cite); `path` and `sha256` are kept
+    so history can say which file it was.
+    """
+
+    type: Literal["attachment"] = "attachment"
+    mime: str
+    data: str | None = None
+    url: str | None = None
+    name: str | None = None
+    path: str | None = None
+    sha256: str | None = None
+
+    @property
+    def kind(self) -> Literal["image", "pdf", "text"]:
+        if self.mime.startswith("image/"):
+            return "image"
+        return "pdf" if self.mime == "application/pdf" else "text"
+
+    def text(self) -> str:
+        """The decoded content of a text attachment."""
+        import base64
+
+        return base64.b64decode(self.data or "").decode("utf-8", errors="replace")
+
+
 Part = Annotated[
-    TextPart | ReasoningPart | ToolCallPart | ToolResultPart, Field(discriminator="type")
+    TextPart | ReasoningPart | ToolCallPart | ToolResultPart | AttachmentPart,
+    Field(discriminator="type"),
 ]
 
 
@@ -63,6 +92,48 @@ class Message(BaseModel):
 
 def user_message(text: str) -> Message:
     return Message(role="user", parts=[TextPart(text=text)])
+
+
+class Tool(BaseModel):
+    """A function the model may call (OpenAI function-tool shape, provider-neutral).
+
+    `hosted` holds an Anthropic hosted tool given with its own `type` (computer use,
+    text editor, memory, code execution, bash...), passed through unchanged.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str | None = None
+    parameters: dict[str, Any] = Field(
+        default_factory=lambda: {"type": "object", "properties": {}}
+    )
+    strict: bool | None = None
+    hosted: dict[str, Any] | None = None
+
+
+class ResponseFormat(BaseModel):
+    """`--json-schema` (`json_schema` with a schema) or `--json-mode` (`json_object`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["json_schema", "json_object"]
+    name: str = "response"
+    json_schema: dict[str, Any] | None = None
+    strict: bool = True
+
+
+class McpServer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    name: str
+    token: str | None = None
+
+
+# The forced tool used for JSON output where a provider has no native structured output;
+# decoders turn its input into the answer text.
+JSON_TOOL = "json_tool_call"
 
 
 class Request(BaseModel):
@@ -87,11 +158,29 @@ class Request(BaseModel):
     suffix: str | None = None
     text_completion: bool = False
     options: dict[str, Any] = Field(default_factory=dict)
+    # Structured output and tools.
+    response_format: ResponseFormat | None = None
+    tools: list[Tool] = Field(default_factory=list)
+    tool_choice: str | None = None  # auto | none | required | a tool name
+    parallel_tool_calls: bool = True
+    # Documents, caching and Anthropic extras.
+    cite: bool = False
+    cache_system: bool = False
+    cache_tools: bool = False
+    cache_ttl: Literal["5m", "1h"] | None = None
+    prefill: str | None = None
+    web_search: bool = False
+    web_search_max_uses: int | None = Field(default=None, gt=0)
+    mcp_servers: list[McpServer] = Field(default_factory=list)
+    betas: list[str] = Field(default_factory=list)
 
     @property
     def wants_reasoning(self) -> bool:
         """Thinking was asked for, by `--thinking` or an effort other than `none`."""
         return self.thinking or self.reasoning_effort not in (None, "none")
+
+    def attachments(self) -> list[AttachmentPart]:
+        return [p for m in self.messages for p in m.parts if isinstance(p, AttachmentPart)]
 
     def prompt_text(self) -> str:
         """All user text, for endpoints that take one prompt string (Ollama generate, FIM)."""

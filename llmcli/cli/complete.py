@@ -45,6 +45,26 @@ def complete(
             rich_help_panel=o.REQUEST,
         ),
     ] = False,
+    json_schema: o.JsonSchema = None,
+    json_mode: o.JsonMode = False,
+    tools: o.Tools = None,
+    tool_choice: o.ToolChoice = None,
+    parallel_tools: o.ParallelTools = True,
+    tool_exec: o.ToolExec = None,
+    yes: o.Yes = False,
+    max_steps: o.MaxSteps = 10,
+    attach: o.Attach = None,
+    attach_type: o.AttachType = None,
+    cite: o.Cite = False,
+    cache_system: o.CacheSystem = False,
+    cache_tools: o.CacheTools = False,
+    cache_ttl: o.CacheTtl = None,
+    prefill: o.Prefill = None,
+    web_search: o.WebSearch = False,
+    web_search_max_uses: o.WebSearchMaxUses = None,
+    mcp: o.Mcp = None,
+    mcp_token: o.McpToken = None,
+    beta: o.Beta = None,
     options: o.Option = None,
     headers: o.Header = None,
     api_key: o.ApiKey = None,
@@ -62,10 +82,10 @@ def complete(
 ) -> None:
     """Send one prompt and print the answer (stdin is read when piped)."""
     given = {k: v for k, v in locals().items() if k != "prompt"}  # every flag, by Flags name
-    from llmcli.cli.runner import Flags, run
-    from llmcli.request import user_message
+    from llmcli.cli.runner import Flags, prompt_message, run
 
-    run(Flags(**given), [user_message(read_prompt(prompt))])
+    flags = Flags(**given)
+    run(flags, [prompt_message(read_prompt(prompt), flags)])
 
 
 def read_prompt(prompt: str | None) -> str:

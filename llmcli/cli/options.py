@@ -147,6 +147,97 @@ Timeout = Annotated[
         rich_help_panel=CONNECTION,
     ),
 ]
+STRUCTURE = "Structured output and tools"
+FILES = "Attachments, caching and Anthropic extras"
+
+
+def _opt(*names: str, help: str, panel: str = STRUCTURE, **kw: Any) -> Any:
+    return typer.Option(*names, help=help, rich_help_panel=panel, **kw)
+
+
+JsonSchema = Annotated[
+    str | None,
+    _opt(
+        "--json-schema",
+        help="Answer as JSON valid for SCHEMA: inline JSON, @path or a .json "
+        "file (a bare schema, or {name, schema, strict}). The answer is validated.",
+    ),
+]
+JsonMode = Annotated[bool, _opt("--json-mode", help="Answer with a JSON object (no schema).")]
+Tools = Annotated[
+    list[str] | None,
+    _opt(
+        "--tools",
+        help="JSON file with a list of OpenAI-format function tools, or "
+        '{"tools": [...]} (repeatable).',
+        metavar="FILE",
+    ),
+]
+ToolChoice = Annotated[
+    str | None, _opt("--tool-choice", help="auto, none, required, or a tool NAME.")
+]
+ParallelTools = Annotated[
+    bool,
+    _opt("--parallel-tools/--no-parallel-tools", help="Allow several tool calls in one answer."),
+]
+ToolExec = Annotated[
+    list[str] | None,
+    _opt(
+        "--tool-exec",
+        help="NAME=COMMAND: run tool NAME with COMMAND (arguments JSON on stdin, "
+        "stdout is the result). Repeatable.",
+        metavar="NAME=COMMAND",
+    ),
+]
+Yes = Annotated[bool, _opt("-y", "--yes", help="Run bound tools without asking.")]
+MaxSteps = Annotated[
+    int, _opt("--max-steps", min=1, help="Most model answers in one tool-calling run.")
+]
+Attach = Annotated[
+    list[str] | None,
+    _opt(
+        "-a",
+        "--attach",
+        panel=FILES,
+        metavar="PATH|URL|-",
+        help="Attach an image (PNG, JPEG, GIF, WebP), a PDF or a text file (repeatable).",
+    ),
+]
+AttachType = Annotated[
+    str | None,
+    _opt("--attach-type", panel=FILES, metavar="MIME", help="Force the attachment type."),
+]
+Cite = Annotated[
+    bool, _opt("--cite", panel=FILES, help="Ask for citations from attached documents (Anthropic).")
+]
+CacheSystem = Annotated[
+    bool, _opt("--cache-system", panel=FILES, help="Cache the system prompt (cache_control).")
+]
+CacheTools = Annotated[bool, _opt("--cache-tools", panel=FILES, help="Cache the tool definitions.")]
+CacheTtl = Annotated[str | None, _opt("--cache-ttl", panel=FILES, help="Cache lifetime: 5m or 1h.")]
+Prefill = Annotated[
+    str | None,
+    _opt(
+        "--prefill", panel=FILES, help="Start the answer with TEXT (Anthropic assistant prefill)."
+    ),
+]
+WebSearch = Annotated[
+    bool, _opt("--web-search", panel=FILES, help="Let the model search the web (Anthropic).")
+]
+WebSearchMaxUses = Annotated[
+    int | None, _opt("--web-search-max-uses", panel=FILES, help="Most web searches per answer.")
+]
+Mcp = Annotated[
+    list[str] | None,
+    _opt("--mcp", panel=FILES, metavar="URL", help="Remote MCP server (Anthropic; repeatable)."),
+]
+McpToken = Annotated[
+    str | None, _opt("--mcp-token", panel=FILES, help="Bearer token for the MCP servers.")
+]
+Beta = Annotated[
+    list[str] | None, _opt("--beta", panel=FILES, help="Extra anthropic-beta value (repeatable).")
+]
+
 HISTORY = "History"
 Continue = Annotated[
     bool,

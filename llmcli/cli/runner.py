@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -18,8 +18,8 @@ from llmcli import providers
 from llmcli.cli.options import parse_headers, parse_options
 from llmcli.engine import execute
 from llmcli.errors import Interrupted, LlmcliError, UsageError
-from llmcli.events import Event, Result
-from llmcli.history import History
+from llmcli.events import Event, Result, Usage
+from llmcli.history import History, assistant_message
 from llmcli.providers._common import merge
 from llmcli.render import (
     JsonRenderer,
@@ -29,7 +29,7 @@ from llmcli.render import (
     colour_allowed,
     usage_line,
 )
-from llmcli.request import Message, ReasoningEffort, Request
+from llmcli.request import Message, Part, ReasoningEffort, Request
 from llmcli.transport import Connection, Policy
 
 if TYPE_CHECKING:
@@ -68,12 +68,32 @@ class Flags:
     db: Path | None = None
     cid: str | None = None
     continue_latest: bool = False
+    # Structured output, tools, attachments, caching, Anthropic extras.
+    json_schema: str | None = None
+    json_mode: bool = False
+    tools: list[str] = field(default_factory=list)
+    tool_choice: str | None = None
+    parallel_tools: bool = True
+    tool_exec: list[str] = field(default_factory=list)
+    yes: bool = False
+    max_steps: int = 10
+    attach: list[str] = field(default_factory=list)
+    attach_type: str | None = None
+    cite: bool = False
+    cache_system: bool = False
+    cache_tools: bool = False
+    cache_ttl: str | None = None
+    prefill: str | None = None
+    web_search: bool = False
+    web_search_max_uses: int | None = None
+    mcp: list[str] = field(default_factory=list)
+    mcp_token: str | None = None
+    beta: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # Typer hands over None for repeatable options not given, and enums for choices.
-        self.stop = list(self.stop or [])
-        self.options = list(self.options or [])
-        self.headers = list(self.headers or [])
+        for name in ("stop", "options", "headers", "tools", "tool_exec", "attach", "mcp", "beta"):
+            setattr(self, name, list(getattr(self, name) or []))
         if isinstance(self.reasoning_effort, Enum):
             self.reasoning_effort = self.reasoning_effort.value
 
@@ -86,6 +106,7 @@ _FLAG_NAMES = {
     "top_k": "--top-k",
     "max_tokens": "--max-tokens",
     "reasoning_effort": "--reasoning-effort",
+    "web_search_max_uses": "--web-search-max-uses",
 }
 
 
@@ -141,6 +162,7 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
             suffix=flags.suffix,
             text_completion=flags.text_completion,
             options=options,
+            **_feature_fields(flags),
         )
     except ValidationError as err:
         raise UsageError(_validation_line(err)) from None
@@ -153,6 +175,58 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
         secrets=secrets,
     )
     return Prepared(req, providers.load(spec), conn, policy)
+
+
+def _feature_fields(flags: Flags) -> dict[str, Any]:
+    """Structured output, tools, caching and Anthropic extras, loaded from their files."""
+    from llmcli.inputs import load_schema, load_tools
+    from llmcli.request import McpServer, ResponseFormat
+
+    if flags.json_schema and flags.json_mode:
+        raise UsageError("--json-schema and --json-mode exclude each other: pick one")
+    response_format = None
+    if flags.json_schema:
+        response_format = load_schema(flags.json_schema)
+    elif flags.json_mode:
+        response_format = ResponseFormat(type="json_object")
+    tools = load_tools(flags.tools)
+    if flags.tool_choice not in (None, "auto", "none", "required") and flags.tool_choice not in {
+        t.name for t in tools
+    }:
+        raise UsageError(f"--tool-choice {flags.tool_choice}: no such tool in --tools")
+    if flags.cache_ttl not in (None, "5m", "1h"):
+        raise UsageError(f"invalid --cache-ttl {flags.cache_ttl}: use 5m or 1h")
+    servers = [
+        McpServer(
+            url=url, name=f"mcp{i + 1}" if len(flags.mcp) > 1 else "mcp", token=flags.mcp_token
+        )
+        for i, url in enumerate(flags.mcp)
+    ]
+    return {
+        "response_format": response_format,
+        "tools": tools,
+        "tool_choice": flags.tool_choice,
+        "parallel_tool_calls": flags.parallel_tools,
+        "cite": flags.cite,
+        "cache_system": flags.cache_system,
+        "cache_tools": flags.cache_tools,
+        "cache_ttl": flags.cache_ttl,
+        "prefill": flags.prefill,
+        "web_search": flags.web_search,
+        "web_search_max_uses": flags.web_search_max_uses,
+        "mcp_servers": servers,
+        "betas": flags.beta,
+    }
+
+
+def prompt_message(text: str, flags: Flags) -> Message:
+    """The user's prompt with its attachments (files first, then the text)."""
+    from llmcli.inputs import load_attachment
+    from llmcli.request import TextPart
+
+    parts: list[Part] = [load_attachment(spec, flags.attach_type) for spec in flags.attach]
+    parts.append(TextPart(text=text))
+    return Message(role="user", parts=parts)
 
 
 def _config() -> Config:
@@ -213,31 +287,107 @@ def send(
     job = prepare(flags, messages)
     clock = _Clock(renderer.event, on_first_event)
     result = execute(job.provider, job.request, job.connection, job.policy, clock.event, _warn)
-    renderer.finish(result)
+    renderer.finish(result)  # per answer; renderer.close() once at the very end
     return Outcome(result, job.request, clock.elapsed_ms(), clock.first_ms)
 
 
 def run(flags: Flags, messages: list[Message]) -> Result:
     """`complete`: one prompt (continuing a stored conversation when asked), the answer
-    rendered and logged, and an error raised if it failed (after showing what arrived)."""
+    rendered and logged, and an error raised if it failed (after showing what arrived).
+
+    When the model calls tools bound with --tool-exec, they run (once approved), their
+    results go back, and the model answers again, up to --max-steps times.
+    """
     flags.log = flags.log and _config().log
     history = History(flags.db) if (flags.log or flags.cid or flags.continue_latest) else None
     cid = history.resolve(flags.cid, flags.continue_latest) if history else None
-    previous: list[Message] = []
+    conversation: list[Message] = []
     if history and cid:
-        previous = history.load(cid)
+        conversation = history.load(cid)
         flags.model = flags.model or history.model(cid)
-    outcome = send(flags, previous + messages, make_renderer(flags))
+    renderer = make_renderer(flags)
+    steps = ToolSteps(flags)
+    new = list(messages)
+    while True:
+        conversation += new
+        outcome = send(flags, conversation, renderer)
+        if history and flags.log:
+            cid = outcome.save(history, cid, new)
+        steps.count(outcome.result)
+        new = steps.next_messages(outcome.result)
+        if not new:
+            break
+        conversation.append(assistant_message(outcome.result))
     result = outcome.result
-    if history and flags.log:
-        outcome.save(history, cid, messages)
+    renderer.close()
     if flags.usage:
-        sys.stderr.write(usage_line(result.usage) + "\n")
+        sys.stderr.write(usage_line(steps.usage) + "\n")
     if result.interrupted:
         raise Interrupted("interrupted")
     if result.error:
         raise LlmcliError(result.error)
+    _check_answer(result, outcome.request)
     return result
+
+
+def _check_answer(result: Result, request: Request) -> None:
+    """--json-schema / --json-mode: the (already printed) answer must be valid JSON."""
+    if request.response_format is None or result.tool_calls:
+        return
+    from llmcli.inputs import validate_answer
+
+    problem = validate_answer(result.content, request.response_format)
+    if problem:
+        raise LlmcliError(problem)
+
+
+class ToolSteps:
+    """Runs bound tool calls between answers and adds up usage over all steps."""
+
+    def __init__(self, flags: Flags) -> None:
+        from llmcli.tool_exec import Approver, parse_bindings
+
+        self.bindings = parse_bindings(flags.tool_exec)
+        self.approver = Approver(flags.yes)
+        self.left = flags.max_steps
+        self.usage = Usage()
+
+    def count(self, result: Result) -> None:
+        for name in (
+            "input_tokens",
+            "output_tokens",
+            "reasoning_tokens",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "cost",
+        ):
+            value = getattr(result.usage, name)
+            if value is not None:
+                setattr(self.usage, name, (getattr(self.usage, name) or 0) + value)
+
+    def next_messages(self, result: Result) -> list[Message]:
+        """The tool results to send back, or [] when the run is over."""
+        calls = result.tool_calls
+        if not calls or result.error or not self.bindings:
+            return []
+        unbound = [c.name for c in calls if c.name not in self.bindings]
+        if unbound:
+            _warn(f"not run (no --tool-exec for {', '.join(unbound)}): the calls are printed")
+            return []
+        self.left -= 1
+        if self.left <= 0:
+            _warn("stopped: --max-steps reached with tool calls pending")
+            return []
+        from llmcli.request import ToolResultPart
+        from llmcli.tool_exec import refused, run_tool
+
+        results: list[Part] = []
+        for call in calls:
+            command = self.bindings[call.name]
+            approved = self.approver.approve(call, command)
+            part: ToolResultPart = run_tool(call, command) if approved else refused(call)
+            results.append(part)
+        return [Message(role="user", parts=results)]
 
 
 class _Clock:

@@ -1,0 +1,197 @@
+"""Files the user points at, turned into request parts: schemas, tool lists, attachments.
+
+Every failure is a one-line `UsageError` (exit 2) that says what to fix.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from llmcli.errors import UsageError
+from llmcli.request import JSON_TOOL, AttachmentPart, ResponseFormat, Tool
+
+# Magic bytes of the binary types we send (https://en.wikipedia.org/wiki/List_of_file_signatures).
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "application/pdf"),
+)
+SUPPORTED = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain")
+_URL_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".pdf": "application/pdf",
+}
+
+
+def sniff(data: bytes) -> str | None:
+    """The MIME type from the content itself; text when it is UTF-8; None if unsupported."""
+    for magic, mime in _MAGIC:
+        if data.startswith(magic):
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return "text/plain"
+
+
+def load_attachment(spec: str, mime: str | None = None) -> AttachmentPart:
+    """`PATH`, `-` (stdin) or an http(s) URL (sent as a URL; typed from its extension)."""
+    if spec.startswith(("http://", "https://")):
+        guessed = mime or _URL_TYPES.get(Path(spec.split("?", 1)[0]).suffix.lower())
+        if guessed is None:
+            raise UsageError(f"cannot tell the type of {spec}: add --attach-type MIME")
+        return AttachmentPart(
+            mime=_check_type(guessed, spec), url=spec, name=spec.rsplit("/", 1)[-1]
+        )
+    data, name = _read(spec)
+    found = mime or sniff(data)
+    if found is None:
+        raise UsageError(
+            f"{name}: unsupported file type (llmcli sends PNG, JPEG, GIF, WebP, PDF and UTF-8 text;"
+            " force one with --attach-type)"
+        )
+    return AttachmentPart(
+        mime=_check_type(found, name),
+        data=base64.b64encode(data).decode(),
+        name=name,
+        path=None if spec == "-" else str(Path(spec).resolve()),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def _check_type(mime: str, what: str) -> str:
+    if mime.startswith("text/"):
+        return "text/plain"
+    if mime not in SUPPORTED:
+        raise UsageError(f"{what}: unsupported type {mime} (use one of {', '.join(SUPPORTED)})")
+    return mime
+
+
+def _read(spec: str) -> tuple[bytes, str]:
+    if spec == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError("-a -: nothing piped on stdin")
+        return sys.stdin.buffer.read(), "stdin"
+    path = Path(spec).expanduser()
+    try:
+        return path.read_bytes(), path.name
+    except FileNotFoundError:
+        raise UsageError(f"attachment not found: {spec}") from None
+    except IsADirectoryError:
+        raise UsageError(f"attachment is a directory: {spec}") from None
+    except OSError as err:
+        raise UsageError(f"cannot read attachment {spec}: {err.strerror or err}") from None
+
+
+def load_json_arg(spec: str, what: str) -> Any:
+    """Inline JSON, `@path`, or a path to a `.json` file."""
+    text = spec
+    source = what
+    if spec.startswith("@") or (spec.endswith(".json") and not spec.lstrip().startswith("{")):
+        path = Path(spec[1:] if spec.startswith("@") else spec).expanduser()
+        try:
+            text = path.read_text()
+        except OSError as err:
+            raise UsageError(f"cannot read {what} file {path}: {err.strerror or err}") from None
+        source = str(path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise UsageError(f"{source} is not valid JSON: {err.msg} (line {err.lineno})") from None
+
+
+def load_schema(spec: str) -> ResponseFormat:
+    """A bare JSON Schema, or `{"name", "schema", "strict"}` (OpenAI's json_schema shape)."""
+    data = load_json_arg(spec, "--json-schema")
+    if not isinstance(data, dict):
+        raise UsageError("--json-schema must be a JSON object (a schema)")
+    if "schema" in data and isinstance(data["schema"], dict):
+        schema, name, strict = (
+            data["schema"],
+            data.get("name", "response"),
+            data.get("strict", True),
+        )
+    else:
+        schema, name, strict = data, "response", True
+    _check_schema(schema)
+    return ResponseFormat(
+        type="json_schema", name=str(name), json_schema=schema, strict=bool(strict)
+    )
+
+
+def _check_schema(schema: dict[str, Any]) -> None:
+    from jsonschema import exceptions, validators
+
+    try:
+        validators.validator_for(schema).check_schema(schema)
+    except exceptions.SchemaError as err:
+        raise UsageError(f"--json-schema is not a valid JSON Schema: {err.message}") from None
+
+
+def load_tools(specs: list[str]) -> list[Tool]:
+    """Files holding a list of OpenAI function tools, or `{"tools": [...]}`."""
+    tools: list[Tool] = []
+    for spec in specs:
+        data = load_json_arg(spec, "--tools")
+        items = data.get("tools") if isinstance(data, dict) else data
+        if not isinstance(items, list):
+            raise UsageError(f'{spec}: expected a list of tools or {{"tools": [...]}}')
+        tools.extend(_tool(item, spec) for item in items)
+    names = [t.name for t in tools]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate:
+        raise UsageError(f"tool {duplicate!r} is defined twice")
+    return tools
+
+
+def _tool(item: Any, spec: str) -> Tool:
+    if not isinstance(item, dict):
+        raise UsageError(f"{spec}: each tool must be a JSON object")
+    kind = item.get("type", "function")
+    if kind != "function":
+        # An Anthropic hosted tool (computer use, text editor, ...): passed through as given.
+        return Tool(name=str(item.get("name", kind)), hosted=item)
+    function = item.get("function", item)
+    name = function.get("name")
+    if not isinstance(name, str) or not name:
+        raise UsageError(f"{spec}: a function tool needs a name")
+    if name == JSON_TOOL:
+        raise UsageError(f"{spec}: the tool name {JSON_TOOL!r} is reserved for JSON output")
+    return Tool(
+        name=name,
+        description=function.get("description"),
+        parameters=function.get("parameters") or {"type": "object", "properties": {}},
+        strict=function.get("strict"),
+    )
+
+
+def validate_answer(text: str, response: ResponseFormat) -> str | None:
+    """None when the answer is JSON valid for the schema; else a one-line reason."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        return f"the answer is not valid JSON ({err.msg} at position {err.pos})"
+    if response.type != "json_schema" or response.json_schema is None:
+        return None
+    from jsonschema import validators
+
+    validator = validators.validator_for(response.json_schema)(response.json_schema)
+    error = next(iter(validator.iter_errors(value)), None)
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+    return f"the answer does not match the schema at {where}: {error.message}"
