@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llmcli.cli.runner import Flags, Outcome, make_renderer, send
+from llmcli.cli.runner import Flags, Outcome, ToolSteps, make_renderer, send
 from llmcli.errors import LlmcliError, UsageError
 from llmcli.events import Usage
 from llmcli.history import History, assistant_message
-from llmcli.request import Message, user_message
+from llmcli.request import AttachmentPart, Message, user_message
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
@@ -33,6 +33,10 @@ COMMANDS: dict[str, str] = {
     "/system": "TEXT: set the system prompt (no TEXT: clear it)",
     "/thinking": "on|off|BUDGET: extended thinking",
     "/effort": "none|low|medium|high|off: reasoning effort",
+    "/attach": "PATH|URL: attach a file to the next prompt",
+    "/schema": "FILE|off: answer as JSON valid for a schema",
+    "/tools": "FILE|off: offer the tools in FILE (off: none)",
+    "/cache": "on|off: cache the system prompt and tools",
     "/retry": "regenerate the last answer",
     "/undo": "drop the last exchange",
     "/new": "start a new conversation",
@@ -63,6 +67,7 @@ def unquote_block(text: str) -> str:
 class Session:
     flags: Flags
     messages: list[Message] = field(default_factory=list)
+    pending: list[AttachmentPart] = field(default_factory=list)
     cid: str | None = None
     totals: Usage = field(default_factory=lambda: Usage(0, 0, 0, 0, 0, None))
     history: History | None = None
@@ -77,19 +82,29 @@ class Repl:
     # ---- turns ------------------------------------------------------------------------
 
     def ask(self, text: str) -> None:
-        """Send one prompt with the conversation so far and keep what comes back."""
+        """Send one prompt with the conversation so far and keep what comes back; bound
+        tools (--tool-exec) run between answers as in `complete`."""
         prompt = user_message(text)
-        outcome = self._send([*self.s.messages, prompt])
-        if outcome is None:
-            return
-        self.s.messages += [prompt, assistant_message(outcome.result)]
-        if self.s.history and self.s.flags.log:
-            self.s.cid = outcome.save(self.s.history, self.s.cid, [prompt])
-        self._count(outcome.result.usage)
-        if outcome.result.interrupted:
-            self.say("(interrupted: the partial answer was kept)")
-        elif outcome.result.error:
-            self.say(f"llmcli: {outcome.result.error}")
+        if self.s.pending:
+            prompt = Message(role="user", parts=[*self.s.pending, *prompt.parts])
+            self.s.pending = []
+        steps = ToolSteps(self.s.flags)
+        new = [prompt]
+        while new:
+            outcome = self._send([*self.s.messages, *new])
+            if outcome is None:
+                return
+            self.s.messages += [*new, assistant_message(outcome.result)]
+            if self.s.history and self.s.flags.log:
+                self.s.cid = outcome.save(self.s.history, self.s.cid, new)
+            self._count(outcome.result.usage)
+            if outcome.result.interrupted:
+                self.say("(interrupted: the partial answer was kept)")
+                return
+            if outcome.result.error:
+                self.say(f"llmcli: {outcome.result.error}")
+                return
+            new = steps.next_messages(outcome.result)
 
     def _send(self, messages: list[Message]) -> Outcome | None:
         spinner = _Spinner()
@@ -168,12 +183,52 @@ class Repl:
             raise UsageError("use /effort none|low|medium|high|off")
         self.say(f"reasoning effort: {arg}")
 
+    def cmd_attach(self, arg: str) -> None:
+        if not arg:
+            raise UsageError("use /attach PATH or /attach URL")
+        from llmcli.inputs import load_attachment
+
+        part = load_attachment(arg, self.s.flags.attach_type)
+        self.s.pending.append(part)
+        self.say(f"attached {part.name} ({part.mime}) to the next prompt")
+
+    def cmd_schema(self, arg: str) -> None:
+        flags = self.s.flags
+        if arg in ("off", ""):
+            flags.json_schema = None
+            self.say("schema off")
+            return
+        from llmcli.inputs import load_schema
+
+        load_schema(arg)  # check it now rather than at the next prompt
+        flags.json_schema, flags.json_mode = arg, False
+        self.say(f"answers must match {arg}")
+
+    def cmd_tools(self, arg: str) -> None:
+        flags = self.s.flags
+        if arg in ("off", ""):
+            flags.tools = []
+            self.say("no tools")
+            return
+        from llmcli.inputs import load_tools
+
+        names = [t.name for t in load_tools([arg])]
+        flags.tools = [*flags.tools, arg]
+        self.say(f"tools: {', '.join(names)}")
+
+    def cmd_cache(self, arg: str) -> None:
+        if arg not in ("on", "off"):
+            raise UsageError("use /cache on or /cache off")
+        self.s.flags.cache_system = self.s.flags.cache_tools = arg == "on"
+        self.say(f"prompt caching {arg}")
+
     def cmd_retry(self, arg: str) -> None:
         if len(self.s.messages) < 2:
             self.say("nothing to retry yet")
             return
         prompt = self.s.messages[-2]
         self._drop_last()
+        self.s.pending = [p for p in prompt.parts if isinstance(p, AttachmentPart)]
         self.ask(prompt.text)
 
     def cmd_undo(self, arg: str) -> None:
@@ -326,7 +381,7 @@ def _completer() -> Completer:
                 for prefix in providers.PROVIDERS:
                     if f"{prefix}/".startswith(arg):
                         yield Completion(f"{prefix}/", start_position=-len(arg))
-            elif command in ("/save",):
+            elif command in ("/save", "/attach", "/schema", "/tools"):
                 yield from paths.get_completions(Document(arg), complete_event)
 
     return SlashCompleter()

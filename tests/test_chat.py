@@ -203,3 +203,32 @@ def test_repl_in_a_pty(server: ReplayServer, cli_env: dict[str, str], tmp_path: 
     assert rows[1][0] == "error" and rows[1][1] == "interrupted"
     partial = json.loads(rows[1][2])[0]["text"]
     assert partial.startswith("w0 w1 w2 w3 ") and not partial.endswith("w39 ")
+
+
+def test_attach_schema_tools_and_cache_commands(tmp_path: Path):
+    from tests.test_cli_features import PNG, SCHEMA, TOOLS
+
+    image, schema, tools = tmp_path / "a.png", tmp_path / "s.json", tmp_path / "t.json"
+    image.write_bytes(PNG)
+    schema.write_text(json.dumps(SCHEMA))
+    tools.write_text(json.dumps(TOOLS))
+    repl, said = repl_with_output()
+    repl.handle(f"/attach {image}")
+    repl.handle(f"/schema {schema}")
+    repl.handle(f"/tools {tools}")
+    repl.handle("/cache on")
+    flags = repl.s.flags
+    assert [p.name for p in repl.s.pending] == ["a.png"]
+    assert flags.json_schema == str(schema) and flags.tools == [str(tools)]
+    assert flags.cache_system and flags.cache_tools
+    assert said == [
+        "attached a.png (image/png) to the next prompt",
+        f"answers must match {schema}",
+        "tools: get_temperature",
+        "prompt caching on",
+    ]
+    repl.handle("/schema off")
+    repl.handle("/tools off")
+    repl.handle("/attach /no/such/file.png")
+    assert flags.json_schema is None and flags.tools == []
+    assert said[-1] == "llmcli: attachment not found: /no/such/file.png"

@@ -79,6 +79,7 @@ def complete(
     usage: o.ShowUsage = False,
     hide_reasoning: o.HideReasoning = False,
     debug: o.Debug = False,
+    local_threads: o.LocalThreads = None,
 ) -> None:
     """Send one prompt and print the answer (stdin is read when piped)."""
     given = {k: v for k, v in locals().items() if k != "prompt"}  # every flag, by Flags name

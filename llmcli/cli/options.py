@@ -291,6 +291,17 @@ Debug = Annotated[
         rich_help_panel=OUTPUT,
     ),
 ]
+LocalThreads = Annotated[
+    int | None,
+    typer.Option(
+        "--local-threads",
+        min=1,
+        envvar="LLMCLI_LOCAL_THREADS",
+        help="CPU threads of the llama.cpp server run for local/ models (default 1).",
+        rich_help_panel=CONNECTION,
+        show_envvar=True,
+    ),
+]
 
 
 def parse_options(items: list[str] | None) -> dict[str, Any]:

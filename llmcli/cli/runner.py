@@ -89,6 +89,7 @@ class Flags:
     mcp: list[str] = field(default_factory=list)
     mcp_token: str | None = None
     beta: list[str] = field(default_factory=list)
+    local_threads: int | None = None
 
     def __post_init__(self) -> None:
         # Typer hands over None for repeatable options not given, and enums for choices.
@@ -127,9 +128,7 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
     `model`), aliases, the provider's `api_base` and `options` (under -o).
     """
     config = _config()
-    model = flags.model or config.model
-    if not model:
-        raise UsageError("no model given: pass -m PROVIDER/MODEL or set LLMCLI_MODEL")
+    model = model_name(flags, config)
     model = config.aliases.get(model.strip(), model)
     spec, model_id = providers.route(model, flags.api_base)
     provider_config = config.providers.get(spec.name)
@@ -166,6 +165,9 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
         )
     except ValidationError as err:
         raise UsageError(_validation_line(err)) from None
+    if spec.name == "local" and not conn.base_url:
+        # No --api-base and no configured server: run llama.cpp while this command runs.
+        conn.base_url = _local_base(model_id, flags)
     secrets = tuple(s for s in (conn.api_key,) if s)
     policy = Policy(
         timeout=flags.timeout,
@@ -233,6 +235,44 @@ def _config() -> Config:
     from llmcli.config import settings
 
     return settings()
+
+
+_default_noted = False
+
+
+def model_name(flags: Flags, config: Config | None = None) -> str:
+    """-m > LLMCLI_MODEL > config `model` > the offline default (said once on stderr)."""
+    global _default_noted
+    config = config or _config()
+    model = flags.model or config.model
+    if model and model.strip():
+        return model
+    from llmcli.local import DEFAULT_MODEL
+
+    if not _default_noted:
+        _default_noted = True
+        sys.stderr.write(
+            f"llmcli: no model chosen: using {DEFAULT_MODEL}, a small offline model; pick"
+            " another with -m PROVIDER/MODEL, LLMCLI_MODEL or"
+            " `llmcli config set model PROVIDER/MODEL`\n"
+        )
+    return DEFAULT_MODEL
+
+
+def _local_base(model_id: str, flags: Flags) -> str:
+    """A running llama.cpp server for `local/MODEL` (kept for the rest of the process:
+    every turn of a chat, every step of a tool loop)."""
+    from llmcli.local import serving
+
+    debug = _debug_printer if flags.debug else None
+    return serving.base_url(model_id, threads=flags.local_threads, debug=debug)
+
+
+def release_local_servers() -> None:
+    """Stop the llama.cpp servers this process started (when none: imports nothing)."""
+    serving = sys.modules.get("llmcli.local.serving")
+    if serving is not None:
+        serving.stop_all()
 
 
 def _validation_line(err: ValidationError) -> str:
@@ -318,6 +358,7 @@ def run(flags: Flags, messages: list[Message]) -> Result:
         if not new:
             break
         conversation.append(assistant_message(outcome.result))
+    release_local_servers()
     result = outcome.result
     renderer.close()
     if flags.usage:

@@ -73,6 +73,9 @@ PROVIDERS: dict[str, ProviderSpec] = {
             default_base="http://localhost:11434",
             needs_key=False,
         ),
+        # llama.cpp run by llmcli (llmcli.local): no default base, the runner starts a
+        # server and fills it in, unless --api-base or the config names one.
+        ProviderSpec("local", "local", needs_key=False),
     )
 }
 

@@ -2,19 +2,22 @@
 
 Thinking mode: https://api-docs.deepseek.com/guides/thinking_mode
 FIM (beta): https://api-docs.deepseek.com/guides/fim_completion
+JSON output: https://api-docs.deepseek.com/guides/json_mode (`json_object` only, and the
+prompt must say "json")
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from llmcli.errors import ProviderError
+from llmcli.errors import ProviderError, UsageError
 from llmcli.events import Event
 from llmcli.framing import Frame
 from llmcli.providers import openai_compat as compat
-from llmcli.request import Request
+from llmcli.request import AttachmentPart, Request, ToolCallPart
 from llmcli.transport import Connection, HttpCall
 
 NAME = "deepseek"
@@ -25,13 +28,20 @@ _BETA_BASE = "https://api.deepseek.com/beta"
 
 
 def encode(req: Request, conn: Connection) -> HttpCall:
-    warnings: list[str] = []
+    warnings: list[str] = compat.cache_warnings(req, "DeepSeek")
+    compat.refuse_anthropic_only(req)
     if compat.uses_legacy_completions(req):
         if conn.base_url in _OFFICIAL_BASES:
             conn = replace(conn, base_url=_BETA_BASE)
         return compat.http_call(req, conn, compat.completion_body(req), warnings)
-    body = compat.chat_body(req)
+    body = compat.chat_body(req, attach=_attachment)
+    _flatten_user_content(body)
     _replay_reasoning(body, req)
+    _json_output(body, req, warnings)
+    if "parallel_tool_calls" in body:
+        # Not a documented DeepSeek parameter (https://api-docs.deepseek.com/api/create-chat-completion).
+        del body["parallel_tool_calls"]
+        warnings.append("DeepSeek has no parallel_tool_calls: --no-parallel-tools was not sent")
     always_reasons = req.model.startswith("deepseek-reasoner")
     if req.wants_reasoning and not always_reasons:
         body["thinking"] = {"type": "enabled"}
@@ -47,12 +57,78 @@ def encode(req: Request, conn: Connection) -> HttpCall:
     return compat.http_call(req, conn, body, warnings)
 
 
+def _attachment(part: AttachmentPart) -> dict[str, Any]:
+    """DeepSeek's chat models read text only: text files are inlined, the rest refused."""
+    if part.kind != "text":
+        raise UsageError(
+            f"DeepSeek takes no images or files: {part.name or part.url} is {part.mime} "
+            "(only text files can be attached)"
+        )
+    return compat.text_part(compat.attachment_text(part))
+
+
+def _flatten_user_content(body: dict[str, Any]) -> None:
+    """DeepSeek documents user `content` as a string: join inlined text files and prompt."""
+    for wire in body["messages"]:
+        if wire["role"] == "user" and isinstance(wire["content"], list):
+            wire["content"] = "\n\n".join(part["text"] for part in wire["content"])
+
+
 def _replay_reasoning(body: dict[str, Any], req: Request) -> None:
-    """DeepSeek wants the assistant's `reasoning_content` back within a tool loop."""
+    """DeepSeek wants the assistant's `reasoning_content` back within a tool loop.
+
+    In thinking mode every assistant message that called tools must carry its
+    `reasoning_content`, empty or not, or the API answers 400
+    (https://api-docs.deepseek.com/guides/thinking_mode, "Tool Calls"). Such a message
+    with no text has `content: null`, as DeepSeek's own examples send it.
+    """
     for wire, message in compat.assistant_pairs(body, req):
+        calls = any(isinstance(p, ToolCallPart) for p in message.parts)
         reasoning = compat.reasoning_text(message)
-        if reasoning:
+        if reasoning or calls or compat.has_reasoning(message):
             wire["reasoning_content"] = reasoning
+        if calls and "content" not in wire:
+            wire["content"] = None
+
+
+# Appended to the system prompt: DeepSeek has `json_object` but no `json_schema`.
+SCHEMA_INSTRUCTION = (
+    "Answer with one JSON object, and nothing else, that is valid for this JSON Schema:"
+)
+JSON_INSTRUCTION = "Answer with one JSON object, and nothing else."
+
+
+def _json_output(body: dict[str, Any], req: Request, warnings: list[str]) -> None:
+    """`json_schema` → `json_object` plus the schema in the system prompt (with a warning).
+
+    `json_object` needs the word "json" in the system or user prompt; when neither has
+    it, a one-line instruction is added to the system prompt.
+    """
+    fmt = req.response_format
+    if fmt is None:
+        return
+    body["response_format"] = {"type": "json_object"}
+    if fmt.type == "json_schema" and fmt.json_schema is not None:
+        schema = json.dumps(fmt.json_schema, ensure_ascii=False)
+        _append_system(body, f"{SCHEMA_INSTRUCTION}\n{schema}")
+        warnings.append(
+            "DeepSeek has no JSON schema output: sent response_format json_object "
+            "with the schema in the system prompt"
+        )
+    elif not any("json" in (m.get("content") or "").lower() for m in _prompt_messages(body)):
+        _append_system(body, JSON_INSTRUCTION)
+
+
+def _prompt_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return [m for m in body["messages"] if m["role"] in ("system", "user")]
+
+
+def _append_system(body: dict[str, Any], text: str) -> None:
+    messages = body["messages"]
+    if messages and messages[0]["role"] == "system":
+        messages[0]["content"] = f"{messages[0]['content']}\n\n{text}"
+    else:
+        messages.insert(0, {"role": "system", "content": text})
 
 
 def decode(body: bytes) -> Iterator[Event]:

@@ -19,7 +19,8 @@ _REASONING_MODEL = re.compile(r"^(o\d|gpt-5)")
 
 
 def encode(req: Request, conn: Connection) -> HttpCall:
-    warnings: list[str] = []
+    warnings: list[str] = compat.cache_warnings(req, "OpenAI")
+    compat.refuse_anthropic_only(req)
     if compat.uses_legacy_completions(req):
         return compat.http_call(req, conn, compat.completion_body(req), warnings)
     body = compat.chat_body(req)

@@ -1,0 +1,54 @@
+"""Local models (`local/NAME`) served by llama.cpp: the OpenAI Chat Completions shape.
+
+Pure like every provider module: `encode` only builds the request against the
+connection's base URL. Starting and stopping the server that URL points at is the
+runner's job (`llmcli.local.serving`), or `--api-base` names one already running
+(e.g. `llmcli local serve`).
+
+llama.cpp takes `top_k` as is, and `chat_template_kwargs.enable_thinking` switches
+the reasoning of models whose chat template has it (Qwen3 and the like).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from llmcli.errors import ProviderError
+from llmcli.events import Event
+from llmcli.framing import Frame
+from llmcli.providers import openai_compat as compat
+from llmcli.request import Request
+from llmcli.transport import Connection, HttpCall
+
+NAME = "local"
+
+
+def encode(req: Request, conn: Connection) -> HttpCall:
+    warnings: list[str] = []
+    if compat.uses_legacy_completions(req):
+        body = compat.completion_body(req)
+    else:
+        body = compat.chat_body(req)
+        if req.wants_reasoning:
+            body["chat_template_kwargs"] = {"enable_thinking": True}
+        elif req.reasoning_effort == "none":
+            body["chat_template_kwargs"] = {"enable_thinking": False}
+        if req.reasoning_effort not in (None, "none"):
+            body["reasoning_effort"] = req.reasoning_effort
+    if req.top_k is not None:
+        body["top_k"] = req.top_k
+    if req.thinking_budget:
+        warnings.append("local models take no thinking budget: --thinking-budget was not sent")
+    return compat.http_call(req, conn, body, warnings)
+
+
+def decode(body: bytes) -> Iterator[Event]:
+    return compat.decode(body)
+
+
+def decode_stream(frames: Iterable[Frame]) -> Iterator[Event]:
+    return compat.decode_stream(frames)
+
+
+def decode_error(status: int, body: bytes) -> ProviderError:
+    return compat.decode_error(NAME, status, body)
