@@ -209,6 +209,9 @@ class Accumulator:
         r = self.result
         if isinstance(event, TextDelta):
             self._text.append(event.text)
+            if len(self._text) >= 512:
+                # Thousands of tiny str objects cost more memory than their text.
+                self._text = ["".join(self._text)]
         elif isinstance(event, ReasoningDelta):
             self._add_reasoning(event)
         elif isinstance(event, ToolCallDone):

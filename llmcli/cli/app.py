@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 provider/network/answer error, 2 bad usage, 130 interru
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -14,7 +15,9 @@ from llmcli.cli.chat import chat
 from llmcli.cli.complete import complete
 from llmcli.cli.config import config_app
 from llmcli.cli.keys import keys_app
+from llmcli.cli.local import local_app
 from llmcli.cli.logs import logs_app
+from llmcli.cli.models import models_app
 
 app = typer.Typer(
     name="llmcli",
@@ -28,6 +31,8 @@ app.command()(chat)
 app.add_typer(logs_app, name="logs")
 app.add_typer(keys_app, name="keys")
 app.add_typer(config_app, name="config")
+app.add_typer(models_app, name="models")
+app.add_typer(local_app, name="local")
 
 
 def _version(value: bool) -> None:
@@ -50,6 +55,10 @@ def root(
 def main() -> None:
     """Entry point: never a traceback unless --debug (or LLMCLI_DEBUG=1)."""
     from llmcli.errors import LlmcliError
+
+    # Start-up allocates tens of thousands of long-lived objects (typer, pydantic, httpx):
+    # freezing them keeps the collector from walking them again, at exit above all.
+    gc.freeze()
 
     debug = "--debug" in sys.argv[1:] or bool(os.environ.get("LLMCLI_DEBUG"))
     try:

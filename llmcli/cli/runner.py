@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import sys
 import time
 from collections.abc import Callable
@@ -181,17 +182,22 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
 
 def _feature_fields(flags: Flags) -> dict[str, Any]:
     """Structured output, tools, caching and Anthropic extras, loaded from their files."""
-    from llmcli.inputs import load_schema, load_tools
-    from llmcli.request import McpServer, ResponseFormat
+    from llmcli.request import McpServer, ResponseFormat, Tool
 
     if flags.json_schema and flags.json_mode:
         raise UsageError("--json-schema and --json-mode exclude each other: pick one")
     response_format = None
     if flags.json_schema:
+        from llmcli.inputs import load_schema
+
         response_format = load_schema(flags.json_schema)
     elif flags.json_mode:
         response_format = ResponseFormat(type="json_object")
-    tools = load_tools(flags.tools)
+    tools: list[Tool] = []
+    if flags.tools:
+        from llmcli.inputs import load_tools
+
+        tools = load_tools(flags.tools)
     if flags.tool_choice not in (None, "auto", "none", "required") and flags.tool_choice not in {
         t.name for t in tools
     }:
@@ -338,6 +344,7 @@ def run(flags: Flags, messages: list[Message]) -> Result:
     When the model calls tools bound with --tool-exec, they run (once approved), their
     results go back, and the model answers again, up to --max-steps times.
     """
+    gc.freeze()  # everything imported by now lives until exit: keep it out of collections
     flags.log = flags.log and _config().log
     history = History(flags.db) if (flags.log or flags.cid or flags.continue_latest) else None
     cid = history.resolve(flags.cid, flags.continue_latest) if history else None
@@ -388,7 +395,7 @@ class ToolSteps:
     def __init__(self, flags: Flags) -> None:
         from llmcli.tool_exec import Approver, parse_bindings
 
-        self.bindings = parse_bindings(flags.tool_exec)
+        self.bindings = parse_bindings(flags.tool_exec) if flags.tool_exec else {}
         self.approver = Approver(flags.yes)
         self.left = flags.max_steps
         self.usage = Usage()
