@@ -122,3 +122,42 @@ def _events(provider: ModuleType, call: HttpCall, answer: Answer) -> Iterator[Ev
     else:
         events = provider.decode_stream(iter_frames(answer, call.framing))
     return events
+
+
+def fetch(provider: ModuleType, call: HttpCall, policy: Policy) -> bytes:
+    """One request whose answer is read whole (embeddings, images, model lists).
+
+    Retries as `execute` does; an HTTP error raises the provider's `ProviderError`.
+    The caller shows `call.warnings`.
+    """
+
+    def retryable(status: int, body: bytes) -> bool:
+        return bool(provider.decode_error(status, body).retryable)
+
+    try:
+        with open_call(call, policy, retryable) as answer:
+            if answer.status_code >= 400:
+                raise _http_error(provider, answer)
+            return answer.read()
+    except ConnectFailed as err:
+        hint = getattr(provider, "CONNECT_HINT", None)
+        raise ConnectFailed(f"{err}: {hint}" if hint else str(err)) from None
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted") from None
+
+
+def download(url: str, policy: Policy, limit: int = 64 * 1024 * 1024) -> bytes:
+    """GET a file (a generated image's URL): no credentials are sent with it."""
+    call = HttpCall(method="GET", url=url, headers={}, json=None, framing="json")
+    try:
+        with open_call(call, policy) as answer:
+            if answer.status_code >= 400:
+                raise TransportError(f"could not download {url}: HTTP {answer.status_code}")
+            data = bytearray()
+            for chunk in answer.chunks():
+                data += chunk
+                if len(data) > limit:
+                    raise TransportError(f"{url} is larger than {limit // (1024 * 1024)} MB")
+            return bytes(data)
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted") from None

@@ -38,6 +38,9 @@ class ProviderError(LlmcliError):
         error_type: str | None = None,
         retryable: bool = False,
     ) -> None:
+        # Both come from the provider's JSON: any other type is not a name or a message.
+        error_type = error_type if isinstance(error_type, str) else None
+        message = message if isinstance(message, str) else str(message)
         self.provider = provider
         self.status = status
         self.error_type = error_type
@@ -61,4 +64,5 @@ class ConnectFailed(TransportError):
 def error_line(provider: str, status: int | None, error_type: str | None, message: str) -> str:
     """`anthropic 404 not_found_error: model: x` — the one shape every provider error takes."""
     head = " ".join(p for p in (provider, str(status) if status else None, error_type) if p)
+    message = " ".join(message.split())  # one line, whatever the provider sent
     return f"{head}: {message}" if message else head

@@ -72,6 +72,7 @@ class ImageOut:
 
     url: str
     mime: str | None = None
+    path: str | None = None  # where --save-images wrote it
 
 
 @dataclass(slots=True)
@@ -176,10 +177,17 @@ class Result:
                 {"id": c.id, "name": c.name, "arguments": c.arguments} for c in self.tool_calls
             ],
             "citations": [citation_json(c) for c in self.citations],
-            "images": [{"url": i.url, "mime": i.mime} for i in self.images],
+            "images": [image_json(i) for i in self.images],
             "finish_reason": self.finish_reason,
             "usage": self.usage.as_dict(),
         }
+
+
+def image_json(image: ImageOut) -> dict[str, Any]:
+    out: dict[str, Any] = {"url": image.url, "mime": image.mime}
+    if image.path is not None:
+        out["path"] = image.path
+    return out
 
 
 def citation_json(c: Citation) -> dict[str, Any]:

@@ -26,6 +26,10 @@ def keys_path() -> Path:
     return home() / KEYS_FILE
 
 
+# Providers that never take a key (llama.cpp run by llmcli itself).
+KEYLESS = frozenset({"local"})
+
+
 def key_name(provider: str) -> str:
     """The name a provider's key is stored under (`ollama_chat` shares `ollama`'s)."""
     return _SHARED.get(provider, provider)
@@ -35,8 +39,9 @@ def check_provider(name: str) -> str:
     """A known provider name → the name its key is stored under; else exit 2 listing them."""
     from llmcli.providers import PROVIDERS
 
-    if name not in PROVIDERS:
-        raise UsageError(f"unknown provider '{name}': use one of {', '.join(PROVIDERS)}")
+    names = [n for n in PROVIDERS if n not in KEYLESS]
+    if name not in names:
+        raise UsageError(f"unknown provider '{name}': use one of {', '.join(names)}")
     return key_name(name)
 
 
@@ -134,6 +139,8 @@ def list_keys(env: Mapping[str, str] | None = None) -> list[KeyInfo]:
     stored = read_keys()
     rows: list[KeyInfo] = []
     for spec in PROVIDERS.values():
+        if spec.name in KEYLESS:
+            continue
         name = key_name(spec.name)
         if name != spec.name:
             continue

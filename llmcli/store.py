@@ -295,3 +295,33 @@ def _forget_text(db: sqlite3.Connection, cid: str, from_id: int) -> None:
         " (SELECT id FROM messages WHERE conversation_id = ? AND id >= ?)",
         (cid, from_id),
     )
+
+
+def cost_by_day(
+    db: sqlite3.Connection, *, days: int | None = None, model: str | None = None
+) -> list[sqlite3.Row]:
+    """Answers, tokens and cost per local day and `provider/model`, oldest day first.
+
+    `cost` sums the answers that have one; `unpriced` counts those that do not.
+    """
+    query = (
+        "SELECT date(r.created_at, 'unixepoch', 'localtime') AS day,"
+        " r.provider || '/' || r.model AS model, COUNT(*) AS answers,"
+        " SUM(r.input_tokens) AS input_tokens, SUM(r.output_tokens) AS output_tokens,"
+        " SUM(r.cost) AS cost, SUM(r.cost IS NULL) AS unpriced FROM responses r"
+    )
+    where: list[str] = []
+    args: list[Any] = []
+    if days is not None:
+        where.append(
+            "r.created_at >= CAST(strftime('%s', 'now', 'localtime', 'start of day', ?, 'utc')"
+            " AS REAL)"
+        )
+        args.append(f"-{days - 1} days")
+    if model:
+        where.append("(r.provider || '/' || r.model) LIKE ?")
+        args.append(f"%{model}%")
+    if where:
+        query += " WHERE " + " AND ".join(where)
+    query += " GROUP BY day, model ORDER BY day, model"
+    return list(db.execute(query, args))

@@ -24,6 +24,16 @@ FAKE_KEYS = {
 }
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`slow` tests run only when asked: LLMCLI_SLOW=1, or a -m expression naming slow."""
+    if os.environ.get("LLMCLI_SLOW") == "1" or "slow" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: run with LLMCLI_SLOW=1 or -m slow")
+    for item in items:
+        if item.get_closest_marker("slow"):
+            item.add_marker(skip)
+
+
 @dataclass
 class Run:
     code: int

@@ -143,10 +143,14 @@ def test_missing_key_names_the_variable(llmcli, model, provider, variable):
     assert run.stderr == f"llmcli: no API key for {provider}: set {variable} or pass --api-key\n"
 
 
-def test_no_model_at_all_exits_2(llmcli):
-    run = llmcli("complete", "hi")
-    assert run.code == 2
+def test_no_model_at_all_uses_the_offline_default(llmcli, server):
+    # local/smollm2, here reached through --api-base (test_local.py runs its server).
+    server.queue(openai_reply())
+    run = llmcli("complete", "--api-base", server.url, "hi")
+    assert run.code == 0, run.stderr
+    assert "no model chosen: using local/smollm2" in run.stderr
     assert "LLMCLI_MODEL" in run.stderr
+    assert server.requests[-1].json["model"] == "smollm2"
 
 
 @pytest.mark.parametrize(

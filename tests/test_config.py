@@ -215,10 +215,12 @@ def test_config_model_is_the_default(run, server):
     assert [r.json["model"] for r in server.requests] == ["gpt-4o-mini", "from-env", "from-flag"]
 
 
-def test_no_model_anywhere_is_still_a_usage_error(run):
-    done = run("complete", "hi")
-    assert done.code == 2
-    assert done.stderr.startswith("llmcli: no model given")
+def test_no_model_anywhere_falls_back_to_the_offline_default(run, server):
+    server.queue(openai_reply())
+    done = run("complete", "--api-base", server.url, "hi")
+    assert done.code == 0, done.stderr
+    assert done.stderr.startswith("llmcli: no model chosen: using local/smollm2")
+    assert server.requests[-1].json["model"] == "smollm2"
 
 
 def test_aliases_are_resolved_before_routing(run, server):

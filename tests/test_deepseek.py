@@ -34,6 +34,7 @@ from tests.servers import ReplayServer, Reply, load_case
 DEEPSEEK = Api("deepseek", "", FAKE_KEYS["DEEPSEEK_API_KEY"])
 
 DICE_SYSTEM = "You're a dice game."
+DICE_TOOLS = load_case("deepseek", "reasoner-tools").request["tools"]
 
 RECORDED = [
     Row(
@@ -89,12 +90,14 @@ RECORDED = [
                 call("call_00_sXqYgMESDht75NCLLZtt9804", "load_capability", {"id": "DICE_ROLL"}),
             ),
         ),
-        flags=("-s", DICE_SYSTEM),
+        flags=("-s", DICE_SYSTEM, "--tools", json.dumps(DICE_TOOLS), "--tool-choice", "auto"),
         sent={
             "messages": [
                 {"role": "system", "content": DICE_SYSTEM},
                 {"role": "user", "content": PROMPT},
-            ]
+            ],
+            "tools": DICE_TOOLS,
+            "tool_choice": "auto",
         },
     ),
     Row(

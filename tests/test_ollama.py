@@ -16,7 +16,7 @@ import pytest
 from llmcli.events import Finish, ToolCallDone, ToolCallStart, Usage
 from llmcli.providers import PROVIDERS, connect, ollama
 from llmcli.providers.ollama import host_url
-from llmcli.request import Message, Request, ToolCallPart, ToolResultPart, user_message
+from llmcli.request import Message, Request, Tool, ToolCallPart, ToolResultPart, user_message
 from llmcli.transport import Connection
 from tests.servers import Case, Received, ReplayServer, Reply, load_case
 
@@ -189,12 +189,15 @@ def test_no_thinking_flag_sends_no_think(server: ReplayServer, llmcli: Any) -> N
 
 
 @pytest.mark.parametrize(
-    ("name", "format_flag", "content", "tokens"),
+    ("name", "format_flags", "content", "tokens"),
     [
-        ("chat-format-json", "format=json", '{"answer": "600"}', (25, 9)),
+        ("chat-format-json", ("--json-mode",), '{"answer": "600"}', (25, 9)),
         (
             "chat-format-schema",
-            'format={"type":"object","properties":{"feet":{"type":"number","properties":{}}}}',
+            (
+                "--json-schema",
+                '{"type":"object","properties":{"feet":{"type":"number","properties":{}}}}',
+            ),
             '{"feet": 6076}',
             (25, 10),
         ),
@@ -204,7 +207,7 @@ def test_chat_format(
     server: ReplayServer,
     llmcli: Any,
     name: str,
-    format_flag: str,
+    format_flags: tuple[str, ...],
     content: str,
     tokens: tuple[int, int],
 ) -> None:
@@ -215,8 +218,7 @@ def test_chat_format(
         "ollama_chat/gemma3:1b",
         "--temperature",
         "0",
-        "-o",
-        format_flag,
+        *format_flags,
         prompt=NAUTICAL_PROMPT,
     )
     assert run.code == 0, run.stderr
@@ -240,8 +242,8 @@ def test_chat_tool_calls(server: ReplayServer, llmcli: Any) -> None:
         server,
         "ollama_chat/gpt-oss:120b",
         "--no-stream",
-        "-o",
-        f"tools={tools}",
+        "--tools",
+        tools,
         prompt=WEATHER_PROMPT,
     )
     assert run.code == 0, run.stderr
@@ -312,7 +314,14 @@ def test_tool_result_history_is_encoded_as_recorded() -> None:
                 ],
             ),
         ],
-        options={"tools": case.request["tools"]},
+        tools=[
+            Tool(
+                name=t["function"]["name"],
+                description=t["function"]["description"],
+                parameters=t["function"]["parameters"],
+            )
+            for t in case.request["tools"]
+        ],
     )
     call = ollama.encode(req, Connection(base_url="http://127.0.0.1:11434"))
     assert call.url == "http://127.0.0.1:11434/api/chat"
@@ -484,8 +493,8 @@ def test_error_400(server: ReplayServer, llmcli: Any) -> None:
         server,
         "ollama_chat/gemma3:1b",
         "--no-stream",
-        "-o",
-        f"tools={tools}",
+        "--tools",
+        tools,
         prompt=GET_TIME_PROMPT,
     )
     assert run.code == 1

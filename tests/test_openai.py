@@ -34,6 +34,23 @@ from tests.servers import ReplayServer, Reply, load_case
 
 OPENAI = Api("openai", "/v1", FAKE_KEYS["OPENAI_API_KEY"])
 
+
+def recorded(case: str, key: str) -> Any:
+    """A field of a recorded request, to send it again through the matching flag."""
+    return load_case("openai", case).request[key]
+
+
+def tools_flags(case: str, choice: bool = True) -> tuple[str, ...]:
+    """`--tools` (inline JSON) [and `--tool-choice`] giving the recorded request's tools."""
+    flags = ("--tools", json.dumps(recorded(case, "tools")))
+    return (*flags, "--tool-choice", recorded(case, "tool_choice")) if choice else flags
+
+
+def tools_sent(case: str, choice: bool = True) -> dict[str, Any]:
+    sent = {"tools": recorded(case, "tools"), "parallel_tool_calls": ABSENT}
+    return {**sent, "tool_choice": recorded(case, "tool_choice") if choice else ABSENT}
+
+
 RECORDED = [
     Row(
         "nonstream-text",
@@ -52,19 +69,25 @@ RECORDED = [
         "json-object-mode",
         "gpt-3.5-turbo",
         Answer('{\n  "greeting": "hello"\n}', "stop", usage(21, 10, 0, 0), "gpt-3.5-turbo-0125"),
-        flags=("-o", 'response_format={"type": "json_object"}'),
+        flags=("--json-mode",),
         sent={"response_format": {"type": "json_object"}},
     ),
     Row(
         "structured-json-schema-strict",
         "gpt-4o-2024-08-06",
         Answer('{"final_answer":"4"}', "stop", usage(53, 6, 0, 0), "gpt-4o-2024-08-06"),
-        flags=("-s", "You are a student taking a math exam."),
+        flags=(
+            "-s",
+            "You are a student taking a math exam.",
+            "--json-schema",
+            json.dumps(recorded("structured-json-schema-strict", "response_format")["json_schema"]),
+        ),
         sent={
             "messages": [
                 {"role": "system", "content": "You are a student taking a math exam."},
                 {"role": "user", "content": PROMPT},
-            ]
+            ],
+            "response_format": recorded("structured-json-schema-strict", "response_format"),
         },
     ),
     Row(
@@ -109,6 +132,8 @@ RECORDED = [
                 call("call_bhZkmIKKItNGJ41whHUHB7p9", "get_temperature", {"city": "Tokyo"}),
             ),
         ),
+        flags=("-s", "You are a helpful assistant.", *tools_flags("tool-calls-nonstream")),
+        sent=tools_sent("tool-calls-nonstream"),
     ),
     Row(
         "tool-result-nonstream-turn2",
@@ -133,8 +158,12 @@ RECORDED = [
             usage(132, 589, 384, 0),
             "gpt-5-mini-2025-08-07",
         ),
-        flags=("--max-tokens", "1000"),
-        sent={"max_completion_tokens": 1000, "max_tokens": ABSENT},
+        flags=("--max-tokens", "1000", *tools_flags("tool-choice-none")),
+        sent={
+            "max_completion_tokens": 1000,
+            "max_tokens": ABSENT,
+            **tools_sent("tool-choice-none"),
+        },
     ),
     Row(
         "tool-choice-required",
@@ -146,8 +175,8 @@ RECORDED = [
             "gpt-5-mini-2025-08-07",
             tool_calls=(call("call_injwxidE5XUzmiKVfOH3rxf2", "get_weather", {"city": "Paris"}),),
         ),
-        flags=("--reasoning-effort", "low"),
-        sent={"reasoning_effort": "low"},
+        flags=("--reasoning-effort", "low", *tools_flags("tool-choice-required")),
+        sent={"reasoning_effort": "low", **tools_sent("tool-choice-required")},
     ),
     Row(
         "stream-text-usage",
@@ -166,6 +195,8 @@ RECORDED = [
             "gpt-4o-mini-2024-07-18",
             tool_calls=(call("call_1EYWDzueHEp8OsB8jJSEp7WB", "multiply", {"a": 1231, "b": 2331}),),
         ),
+        flags=tools_flags("stream-tool-calls", choice=False),
+        sent=tools_sent("stream-tool-calls", choice=False),
     ),
     Row(
         "stream-tool-result-turn2",

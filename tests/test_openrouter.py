@@ -4,6 +4,7 @@ usage.cost, processing comments, upstream and mid-stream errors, and its request
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -33,6 +34,9 @@ OPENROUTER = Api(
 
 SONNET_46 = "anthropic/claude-4.6-sonnet-20260217"
 TOOL_SYSTEM = "You are a helpful assistant. You must call the test_tool once on every request."
+CACHED_SYSTEM = load_case("openrouter", "cache-control-system").request["messages"][0]
+DIVIDE_TOOLS = load_case("openrouter", "tool-calling").request["tools"]
+ADVISOR_TOOLS = load_case("openrouter", "stream-tool-calls").request["tools"]
 
 RECORDED = [
     Row(
@@ -64,7 +68,11 @@ RECORDED = [
             usage(260, 10, 0, cache_read=0, cache_write=0, cost=0.00093),
             SONNET_46,
         ),
-        sent={"reasoning": ABSENT},
+        flags=("-s", CACHED_SYSTEM["content"][0]["text"], "--cache-system", "--cache-ttl", "5m"),
+        sent={
+            "reasoning": ABSENT,
+            "messages": [CACHED_SYSTEM, {"role": "user", "content": PROMPT}],
+        },
     ),
     Row(
         "reasoning-effort-high",
@@ -97,6 +105,8 @@ RECORDED = [
                 ),
             ),
         ),
+        flags=("--tools", json.dumps(DIVIDE_TOOLS), "--tool-choice", "auto"),
+        sent={"tools": DIVIDE_TOOLS, "tool_choice": "auto"},
     ),
     Row(
         "usage-cost",
@@ -178,6 +188,9 @@ RECORDED = [
             usage(888, 74, 0, cache_read=0, cache_write=0, cost=0.0145476),
             "openai/gpt-4o-mini",
         ),
+        # OpenRouter's own server tool (`type: openrouter:advisor`) passes through --tools.
+        flags=("--tools", json.dumps(ADVISOR_TOOLS)),
+        sent={"tools": ADVISOR_TOOLS, "tool_choice": ABSENT},
     ),
 ]
 

@@ -14,6 +14,8 @@ import typer
 from llmcli.cli.chat import chat
 from llmcli.cli.complete import complete
 from llmcli.cli.config import config_app
+from llmcli.cli.embed import embed
+from llmcli.cli.image import image
 from llmcli.cli.keys import keys_app
 from llmcli.cli.local import local_app
 from llmcli.cli.logs import logs_app
@@ -28,6 +30,8 @@ app = typer.Typer(
 )
 app.command(no_args_is_help=False)(complete)
 app.command()(chat)
+app.command()(embed)
+app.command()(image)
 app.add_typer(logs_app, name="logs")
 app.add_typer(keys_app, name="keys")
 app.add_typer(config_app, name="config")

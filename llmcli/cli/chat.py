@@ -20,7 +20,7 @@ def chat(prompt: str | None = None, **given: Any) -> None:
         raise UsageError("chat needs a terminal: for pipes and scripts use `llmcli complete`")
     import platformdirs
 
-    from llmcli.cli.runner import Flags
+    from llmcli.cli.runner import Flags, model_name, release_local_servers
     from llmcli.config import settings
     from llmcli.history import History
     from llmcli.repl import Repl, Session, prompt_session
@@ -33,13 +33,15 @@ def chat(prompt: str | None = None, **given: Any) -> None:
         if session.cid:
             session.messages = session.history.load(session.cid)
             flags.model = flags.model or session.history.model(session.cid)
-    if not flags.model:
-        raise UsageError("no model given: pass -m PROVIDER/MODEL or set LLMCLI_MODEL")
+    flags.model = model_name(flags)
     repl = Repl(session)
     repl.say(f"llmcli chat · {flags.model} · /help for commands, Ctrl-D to leave")
-    if prompt:
-        repl.handle(prompt)
-    repl.loop(prompt_session(platformdirs.user_state_path("llmcli")))
+    try:  # a local/ model's llama.cpp server lives as long as the session
+        if prompt:
+            repl.handle(prompt)
+        repl.loop(prompt_session(platformdirs.user_state_path("llmcli")))
+    finally:
+        release_local_servers()
 
 
 def _share_flags() -> None:

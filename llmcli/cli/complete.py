@@ -76,6 +76,7 @@ def complete(
     log: o.Log = True,
     db: o.Db = None,
     json: o.Json = False,
+    save_images: o.SaveImages = None,
     usage: o.ShowUsage = False,
     hide_reasoning: o.HideReasoning = False,
     debug: o.Debug = False,

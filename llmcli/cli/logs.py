@@ -209,3 +209,63 @@ def rm_cmd(cid: Id, db: Db = None) -> None:
 
     store.delete(_db(db), cid)
     typer.echo(f"deleted {cid}", err=True)
+
+
+@logs_app.command("cost")
+def cost_cmd(
+    days: Annotated[
+        int | None, typer.Option("--days", min=1, help="Only the last N days (today included).")
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Only models matching.")] = None,
+    json_out: JsonFlag = False,
+    db: Db = None,
+) -> None:
+    """Spending by day and model (USD), from the stored answers; TSV when piped."""
+    from llmcli import store
+
+    rows = store.cost_by_day(_db(db), days=days, model=model)
+    data = [
+        {
+            "day": r["day"],
+            "model": r["model"],
+            "answers": r["answers"],
+            "input_tokens": r["input_tokens"],
+            "output_tokens": r["output_tokens"],
+            "cost": r["cost"],
+            "unpriced": r["unpriced"],
+        }
+        for r in rows
+    ]
+    total = sum(r["cost"] or 0.0 for r in data)
+    if json_out:
+        typer.echo(json.dumps({"rows": data, "total": round(total, 12)}, ensure_ascii=False))
+        return
+    table = [
+        (
+            r["day"],
+            r["model"],
+            str(r["answers"]),
+            str(r["input_tokens"] or 0),
+            str(r["output_tokens"] or 0),
+            _usd(r["cost"]) + (f" ({r['unpriced']} unpriced)" if r["unpriced"] else ""),
+        )
+        for r in data
+    ]
+    if not sys.stdout.isatty():
+        for line in table:
+            typer.echo("\t".join(line))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    view = Table("day", "model", "answers", "input", "output", "cost", box=None)
+    for line in table:
+        view.add_row(*line)
+    view.add_row("total", "", "", "", "", _usd(total))
+    Console().print(view)
+
+
+def _usd(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"${value:.6f}".rstrip("0").rstrip(".") if value else "$0"

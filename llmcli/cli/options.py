@@ -265,6 +265,16 @@ Db = Annotated[
         rich_help_panel=HISTORY,
     ),
 ]
+SaveImages = Annotated[
+    Path | None,
+    typer.Option(
+        "--save-images",
+        metavar="DIR",
+        help="Save images in the answer (image models) to DIR: PROMPT-SLUG-TIME.png.",
+        rich_help_panel=OUTPUT,
+        file_okay=False,
+    ),
+]
 Json = Annotated[
     bool,
     typer.Option(

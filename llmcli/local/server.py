@@ -10,6 +10,7 @@ OpenMP's spin-waiting, decoding collapses when anything else is busy on a small 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -63,7 +64,7 @@ class LocalServer:
         port: int = 0,
         embeddings: bool = False,
         context: int | None = None,
-        log: IO[bytes] | int | None = None,
+        log: IO[Any] | int | None = None,
         start_timeout: float = START_TIMEOUT,
         debug: Callable[[str], None] | None = None,
     ) -> None:
@@ -125,8 +126,9 @@ class LocalServer:
         env = dict(os.environ)
         env.setdefault("OMP_WAIT_POLICY", "passive")
         if self._log_target is None:
-            self._log = tempfile.TemporaryFile(prefix="llmcli-llama-server-")
-            stderr: IO[bytes] | int = self._log
+            # Kept open while the server runs: its log explains a failure.
+            self._log = tempfile.TemporaryFile(prefix="llmcli-llama-server-")  # noqa: SIM115
+            stderr: IO[Any] | int = self._log
         else:
             stderr = self._log_target
         self._proc = subprocess.Popen(
@@ -162,10 +164,8 @@ class LocalServer:
         proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
             if proc.stdin:
-                try:
+                with contextlib.suppress(OSError):
                     proc.stdin.close()  # the worker exits at EOF
-                except OSError:
-                    pass
             try:
                 proc.wait(timeout=1.0)
             except subprocess.TimeoutExpired:
@@ -178,10 +178,8 @@ class LocalServer:
         if proc is not None:
             for stream in (proc.stdin, proc.stdout):
                 if stream:
-                    try:
+                    with contextlib.suppress(OSError):
                         stream.close()
-                    except OSError:
-                        pass
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -208,9 +206,11 @@ class LocalServer:
             return message
         if message.get("error") == "missing":
             raise UsageError(INSTALL_HINT)
-        self._proc.wait(timeout=STOP_TIMEOUT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._proc.wait(timeout=STOP_TIMEOUT)
         raise LocalServerError(
-            f"the llama.cpp server could not start{self._because(message.get('detail'))}"
+            f"the llama.cpp server could not start with {self.model.path.name}"
+            f"{self._because(message.get('detail'))}"
         )
 
     def _wait_healthy(self, deadline: float) -> None:

@@ -8,6 +8,7 @@ llama.cpp's own log goes to stderr, which the parent keeps for error messages.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -33,19 +34,15 @@ def main(argv: list[str]) -> int:
     if config["embeddings"]:
         params.embedding = True
         pooling = config.get("pooling", "mean").upper()
-        params.pooling_type = getattr(
-            xllamacpp.llama_pooling_type, f"LLAMA_POOLING_TYPE_{pooling}"
-        )
+        params.pooling_type = getattr(xllamacpp.llama_pooling_type, f"LLAMA_POOLING_TYPE_{pooling}")
     try:
         server = xllamacpp.Server(params)
     except Exception as err:  # the reason is in llama.cpp's log on stderr
         _say({"error": "start", "detail": str(err)})
         return 1
     _say({"ready": server.listening_address, "pid": os.getpid()})
-    try:
+    with contextlib.suppress(KeyboardInterrupt, OSError):
         sys.stdin.buffer.read()  # returns at EOF: the parent is done with us
-    except (KeyboardInterrupt, OSError):
-        pass
     # Skip llama.cpp's orderly shutdown: the process ends and the OS frees everything.
     os._exit(0)
 

@@ -7,9 +7,10 @@ Errors: https://platform.claude.com/docs/en/api/errors
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from llmcli.errors import ProviderError, UsageError
 from llmcli.events import (
@@ -32,12 +33,18 @@ from llmcli.providers._common import (
     merge,
     parse_arguments,
     put,
+    shape_checked,
 )
 from llmcli.request import (
+    JSON_TOOL,
+    AttachmentPart,
+    McpServer,
     Message,
     ReasoningPart,
     Request,
+    ResponseFormat,
     TextPart,
+    Tool,
     ToolCallPart,
     ToolResultPart,
 )
@@ -60,6 +67,43 @@ _FINISH = {
 }
 _TOOL_BLOCKS = {"tool_use": False, "server_tool_use": True, "mcp_tool_use": True}
 
+# ---- anthropic-beta values -------------------------------------------------------------
+# Beta names as Anthropic's SDKs list them (AnthropicBeta enum, e.g.
+# https://www.rubydoc.info/gems/anthropic/Anthropic/AnthropicBeta) and as
+# vercel/ai packages/anthropic/src/anthropic-prepare-tools.ts and
+# anthropic-messages-language-model.ts add them.
+STRUCTURED_OUTPUTS_BETA = "structured-outputs-2025-11-13"  # beta `output_format`
+EXTENDED_CACHE_TTL_BETA = "extended-cache-ttl-2025-04-11"  # cache_control ttl "1h"
+MCP_CLIENT_BETA = (
+    "mcp-client-2025-04-04"  # https://docs.claude.com/en/docs/agents-and-tools/mcp-connector
+)
+CONTEXT_MANAGEMENT_BETA = "context-management-2025-06-27"  # context editing, memory tool
+CODE_EXECUTION_BETA = "code-execution-2025-08-25"
+# `container` with skills: vercel/ai adds these two besides the code execution beta.
+SKILLS_BETAS = ("skills-2025-10-02", "files-api-2025-04-14")
+# Hosted tool `type` → the beta it needs (vercel/ai anthropic-prepare-tools.ts). Types not
+# listed (text_editor_20250728, web_search_20250305, code_execution_20260120,
+# tool_search_*) are generally available: no header.
+HOSTED_TOOL_BETAS = {
+    "computer_20241022": "computer-use-2024-10-22",
+    "text_editor_20241022": "computer-use-2024-10-22",
+    "bash_20241022": "computer-use-2024-10-22",
+    "computer_20250124": "computer-use-2025-01-24",
+    "text_editor_20250124": "computer-use-2025-01-24",
+    "text_editor_20250429": "computer-use-2025-01-24",
+    "bash_20250124": "computer-use-2025-01-24",
+    "computer_20251124": "computer-use-2025-11-24",
+    "memory_20250818": CONTEXT_MANAGEMENT_BETA,
+    "code_execution_20250522": "code-execution-2025-05-22",
+    "code_execution_20250825": CODE_EXECUTION_BETA,
+    "web_fetch_20250910": "web-fetch-2025-09-10",
+}
+WEB_SEARCH_TYPE = "web_search_20250305"
+# `--json-mode`: any JSON object (Anthropic has no schema-less JSON mode).
+OPEN_OBJECT: dict[str, Any] = {"type": "object", "additionalProperties": True}
+
+OutputForm = Literal["output_config", "output_format", "tool"]
+
 
 def messages_url(base: str) -> str:
     base = base.rstrip("/")
@@ -71,38 +115,162 @@ def takes_effort(model: str) -> bool:
     return "opus-4-5" in model or "opus-4.5" in model
 
 
+_VERSION = re.compile(r"claude-([a-z]+)-(\d+)(?:[-.](\d{1,2}))?(?!\d)")
+
+
+def claude_version(model: str) -> tuple[str, int, int] | None:
+    """`claude-sonnet-4-5-20250929` → ("sonnet", 4, 5); None for `claude-3-5-sonnet…` ids."""
+    found = _VERSION.search(model)
+    if found is None:
+        return None
+    return found[1], int(found[2]), int(found[3] or 0)
+
+
+def structured_output_form(model: str) -> OutputForm:
+    """How `--json-schema` is sent to MODEL: the one place that decides.
+
+    - `output_config`: the GA form `output_config: {format: {type: json_schema, schema}}`,
+      no header. The structured outputs docs list it as generally available for Claude
+      Sonnet 4.5, Haiku 4.5, Opus 4.5 and the 4.6 models
+      (https://platform.claude.com/docs/en/build-with-claude/structured-outputs); newer
+      models (4.5 and up, 5 and up) are assumed to keep it.
+    - `output_format`: the beta form (top-level `output_format` + `anthropic-beta:
+      structured-outputs-2025-11-13`) for Claude Opus 4.1, which had the beta but is not in
+      the GA list; the docs say the beta form keeps working during the transition.
+    - `tool`: every older model (Claude 3.x, Sonnet 4, Opus 4): a forced tool named
+      JSON_TOOL whose input the decoders turn into the answer text.
+    """
+    version = claude_version(model)
+    if version is None:
+        return "tool"
+    family, major, minor = version
+    if major >= 5 or (major == 4 and minor >= 5):
+        return "output_config"
+    if (family, major, minor) == ("opus", 4, 1):
+        return "output_format"
+    return "tool"
+
+
 # ---- encoding ------------------------------------------------------------------------
 
 
 def encode(req: Request, conn: Connection) -> HttpCall:
     warnings: list[str] = []
-    if req.suffix is not None or req.text_completion:
-        raise UsageError("anthropic has no fill-in-the-middle endpoint: drop --suffix/--text")
+    _refuse_unsupported(req)
     body: dict[str, Any] = {
         "model": req.model,
-        "messages": encode_messages(req.messages),
+        "messages": encode_messages(with_prefill(req, warnings), cite=req.cite),
         "max_tokens": req.max_tokens or DEFAULT_MAX_TOKENS,
         "stream": req.stream,
     }
-    put(body, "system", req.system)
+    put(body, "system", encode_system(req, warnings))
     put(body, "stop_sequences", req.stop)
     if req.user:
         body["metadata"] = {"user_id": req.user}
     _thinking(body, req, warnings)
     _sampling(body, req, warnings)
+    if req.prefill and "thinking" in body:
+        # "You cannot pre-fill responses when thinking is enabled." (extended thinking docs,
+        # Feature compatibility)
+        raise UsageError("anthropic cannot prefill the answer with thinking on: drop --prefill")
+    betas = _json_output(body, req)
+    betas += _tools(body, req, warnings)
+    put(body, "mcp_servers", [mcp_server(s) for s in req.mcp_servers])
+    betas += feature_betas(req)
     merge(body, req.options)
-    headers = {"anthropic-version": API_VERSION, "content-type": "application/json"}
-    if conn.api_key:
-        headers["x-api-key"] = conn.api_key
-    headers.update(conn.headers)
     return HttpCall(
         method="POST",
         url=messages_url(conn.base_url),
-        headers=headers,
+        headers=encode_headers(conn, [*req.betas, *betas]),
         json=body,
         framing="sse" if req.stream else "json",
         warnings=warnings,
     )
+
+
+def _refuse_unsupported(req: Request) -> None:
+    if req.suffix is not None or req.text_completion:
+        raise UsageError("anthropic has no fill-in-the-middle endpoint: drop --suffix/--text")
+    fmt = req.response_format
+    if fmt is None:
+        return
+    # Structured outputs docs, Feature compatibility: JSON outputs are incompatible with
+    # citations (400) and with message prefilling.
+    if req.prefill is not None:
+        raise UsageError("anthropic cannot prefill a JSON answer: drop --prefill")
+    if req.cite and fmt.type == "json_schema" and structured_output_form(req.model) != "tool":
+        raise UsageError("anthropic cannot cite documents in a JSON answer: drop --cite")
+
+
+def encode_headers(conn: Connection, betas: list[str]) -> dict[str, str]:
+    """Fixed headers, then `-H` headers; every beta (--beta, features, `-H anthropic-beta`)
+    joined into one `anthropic-beta` header, duplicates dropped, first order kept."""
+    headers = {"anthropic-version": API_VERSION, "content-type": "application/json"}
+    if conn.api_key:
+        headers["x-api-key"] = conn.api_key
+    given: list[str] = []
+    for name, value in conn.headers.items():
+        if name.lower() == "anthropic-beta":
+            given.append(value)
+        else:
+            headers[name] = value
+    names = [b.strip() for value in (*betas, *given) for b in value.split(",")]
+    unique = list(dict.fromkeys(b for b in names if b))
+    if unique:
+        headers["anthropic-beta"] = ",".join(unique)
+    return headers
+
+
+def cache_control(req: Request) -> dict[str, Any]:
+    control: dict[str, Any] = {"type": "ephemeral"}
+    put(control, "ttl", req.cache_ttl)
+    return control
+
+
+def encode_system(req: Request, warnings: list[str]) -> str | list[dict[str, Any]] | None:
+    """`--cache-system` turns the system string into one text block with a cache breakpoint."""
+    if not req.cache_system or req.system is None:
+        if req.cache_system:
+            warnings.append("--cache-system: there is no system prompt (-s) to cache")
+        return req.system
+    return [{"type": "text", "text": req.system, "cache_control": cache_control(req)}]
+
+
+def with_prefill(req: Request, warnings: list[str]) -> list[Message]:
+    """`--prefill` → a final assistant message the answer continues (the engine prints it)."""
+    if req.prefill is None:
+        return req.messages
+    text = req.prefill.rstrip()
+    if text != req.prefill:
+        # The API answers 400 "final assistant content cannot end with trailing whitespace".
+        warnings.append("anthropic takes no trailing whitespace in --prefill: it was not sent")
+    if not text:
+        return req.messages
+    return [*req.messages, Message(role="assistant", parts=[TextPart(text=text)])]
+
+
+def mcp_server(server: McpServer) -> dict[str, Any]:
+    """MCP connector server (https://docs.claude.com/en/docs/agents-and-tools/mcp-connector)."""
+    wire: dict[str, Any] = {"type": "url", "url": server.url, "name": server.name}
+    put(wire, "authorization_token", server.token)
+    return wire
+
+
+def feature_betas(req: Request) -> list[str]:
+    """Betas for request features other than tools and structured output."""
+    betas: list[str] = []
+    if req.cache_ttl == "1h" and (req.cache_system or req.cache_tools):
+        betas.append(EXTENDED_CACHE_TTL_BETA)
+    if req.mcp_servers:
+        betas.append(MCP_CLIENT_BETA)
+    if "context_management" in req.options:
+        betas.append(CONTEXT_MANAGEMENT_BETA)
+    container = req.options.get("container")
+    if container is not None:
+        betas.append(CODE_EXECUTION_BETA)
+        if isinstance(container, dict) and container.get("skills"):
+            betas += SKILLS_BETAS
+    return betas
 
 
 def _thinking(body: dict[str, Any], req: Request, warnings: list[str]) -> None:
@@ -136,11 +304,171 @@ def _sampling(body: dict[str, Any], req: Request, warnings: list[str]) -> None:
     put(body, "top_p", req.top_p)
 
 
-def encode_messages(messages: list[Message]) -> list[dict[str, Any]]:
+# ---- structured output and tools ---------------------------------------------------------
+
+
+def uses_json_tool(req: Request) -> bool:
+    fmt = req.response_format
+    if fmt is None:
+        return False
+    return fmt.type == "json_object" or structured_output_form(req.model) == "tool"
+
+
+def _json_output(body: dict[str, Any], req: Request) -> list[str]:
+    """Native structured output in the model's form (see structured_output_form)."""
+    fmt = req.response_format
+    if fmt is None or uses_json_tool(req):
+        return []
+    wire = {"type": "json_schema", "schema": fmt.json_schema or {}}
+    if structured_output_form(req.model) == "output_format":
+        body["output_format"] = wire
+        return [STRUCTURED_OUTPUTS_BETA]
+    body.setdefault("output_config", {})["format"] = wire
+    return []
+
+
+def json_tool(fmt: ResponseFormat) -> dict[str, Any]:
+    """The forced tool whose input is the JSON answer (decoders turn it into text)."""
+    if fmt.type == "json_object":
+        return {
+            "name": JSON_TOOL,
+            "description": "Respond with the answer as a JSON object.",
+            "input_schema": OPEN_OBJECT,
+        }
+    schema = dict(fmt.json_schema or {})
+    kind = schema.setdefault("type", "object")
+    if kind != "object":
+        # A tool's input_schema must be an object, and the decoder returns the input as is.
+        raise UsageError(
+            f"--json-schema: this model answers JSON through a tool, which takes only an "
+            f'object schema ("type": "object"), not {json.dumps(kind)}'
+        )
+    return {
+        "name": JSON_TOOL,
+        "description": "Respond with the answer as a JSON object matching this schema.",
+        "input_schema": schema,
+    }
+
+
+def encode_tool(tool: Tool) -> dict[str, Any]:
+    """A function tool, or a hosted tool (computer use, text editor...) passed as given."""
+    if tool.hosted is not None:
+        return dict(tool.hosted)
+    wire: dict[str, Any] = {"name": tool.name}
+    put(wire, "description", tool.description)
+    wire["input_schema"] = tool.parameters
+    put(wire, "strict", tool.strict)
+    return wire
+
+
+def tool_list(req: Request) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every tool sent (functions and hosted tools in order, web search, the JSON tool) and
+    the betas the hosted ones need; `--cache-tools` marks the last one."""
+    tools = [encode_tool(t) for t in req.tools]
+    betas = [HOSTED_TOOL_BETAS[t["type"]] for t in tools if t.get("type") in HOSTED_TOOL_BETAS]
+    if any(t.strict for t in req.tools) and structured_output_form(req.model) == "output_format":
+        betas.append(STRUCTURED_OUTPUTS_BETA)  # strict tools came with the same beta
+    searching = req.web_search or req.web_search_max_uses is not None
+    if searching and not any(str(t.get("type", "")).startswith("web_search_") for t in tools):
+        # https://platform.claude.com/docs/en/agents-and-tools/tool-use/web-search-tool
+        search: dict[str, Any] = {"type": WEB_SEARCH_TYPE, "name": "web_search"}
+        put(search, "max_uses", req.web_search_max_uses)
+        tools.append(search)
+    if req.response_format is not None and uses_json_tool(req):
+        tools.append(json_tool(req.response_format))
+    if req.cache_tools and tools:
+        tools[-1] = {**tools[-1], "cache_control": cache_control(req)}
+    return tools, betas
+
+
+def _tools(body: dict[str, Any], req: Request, warnings: list[str]) -> list[str]:
+    tools, betas = tool_list(req)
+    warnings += unused_flags(req, bool(tools))
+    put(body, "tools", tools)
+    choice = tool_choice(req, [str(t.get("name")) for t in tools], "thinking" in body, warnings)
+    put(body, "tool_choice", choice)
+    return betas
+
+
+def unused_flags(req: Request, has_tools: bool) -> list[str]:
+    """Warnings for flags that have nothing to act on."""
+    notes: list[str] = []
+    if req.cache_tools and not has_tools:
+        notes.append("--cache-tools: there are no tools to cache")
+    if req.cache_ttl and not (req.cache_system or req.cache_tools):
+        notes.append("--cache-ttl has no effect without --cache-system or --cache-tools")
+    if req.cite and all(a.kind == "image" for a in req.attachments()):
+        notes.append("--cite: there is no PDF or text document to cite")
+    return notes
+
+
+_CHOICES: dict[str, dict[str, Any]] = {
+    "auto": {"type": "auto"},
+    "required": {"type": "any"},
+    "none": {"type": "none"},
+}
+
+
+def tool_choice(
+    req: Request, names: list[str], thinking: bool, warnings: list[str]
+) -> dict[str, Any] | None:
+    """`--tool-choice`, `--no-parallel-tools` and the forced JSON tool as one tool_choice.
+
+    Thinking allows only auto/none ("Thinking isn't compatible with ... forced tool use",
+    extended thinking docs): a forced choice then goes out as auto, with a warning, rather
+    than failing with a 400 — the answer is still checked against the schema.
+    """
+    if not names:
+        if req.tool_choice is not None:
+            warnings.append(f"--tool-choice {req.tool_choice}: there are no tools: not sent")
+        return None
+    choice: dict[str, Any] | None = (
+        _forced_json_choice(req, len(names) > 1, warnings)
+        if uses_json_tool(req)
+        else _user_choice(req, names)
+    )
+    if not req.parallel_tool_calls and (choice or {}).get("type") != "none":
+        choice = {**(choice or {"type": "auto"}), "disable_parallel_tool_use": True}
+    if thinking and choice and choice["type"] in ("any", "tool"):
+        wanted = choice.get("name", "a tool")
+        warnings.append(
+            f"anthropic cannot force tool use with thinking: tool_choice auto was sent "
+            f"(the model may answer without calling {wanted})"
+        )
+        choice = {k: v for k, v in choice.items() if k != "name"} | {"type": "auto"}
+    return choice
+
+
+def _forced_json_choice(req: Request, others: bool, warnings: list[str]) -> dict[str, Any]:
+    """The JSON tool forced (one call: no parallel use); with other tools (functions, hosted,
+    web search) any tool, so the model can still use them on the way to the answer."""
+    if req.tool_choice is not None:
+        warnings.append(f"--tool-choice {req.tool_choice} was replaced by the JSON answer tool")
+    if others:
+        return {"type": "any", "disable_parallel_tool_use": True}
+    return {"type": "tool", "name": JSON_TOOL, "disable_parallel_tool_use": True}
+
+
+def _user_choice(req: Request, names: list[str]) -> dict[str, Any] | None:
+    if req.tool_choice is None:
+        return None
+    if req.tool_choice in _CHOICES:
+        return dict(_CHOICES[req.tool_choice])
+    if req.tool_choice not in names:
+        raise UsageError(
+            f"--tool-choice {req.tool_choice}: no such tool (tools: {', '.join(names)})"
+        )
+    return {"type": "tool", "name": req.tool_choice}
+
+
+# ---- messages ----------------------------------------------------------------------------
+
+
+def encode_messages(messages: list[Message], *, cite: bool = False) -> list[dict[str, Any]]:
     """Neutral messages → alternating user/assistant messages of content blocks."""
     out: list[dict[str, Any]] = []
     for message in messages:
-        blocks = [_block(part) for part in message.parts]
+        blocks = [_block(part, cite) for part in message.parts]
         if out and out[-1]["role"] == message.role:
             out[-1]["content"].extend(blocks)
         else:
@@ -155,9 +483,11 @@ def encode_messages(messages: list[Message]) -> list[dict[str, Any]]:
     return out
 
 
-def _block(part: Any) -> dict[str, Any]:
+def _block(part: Any, cite: bool = False) -> dict[str, Any]:
     if isinstance(part, TextPart):
         return {"type": "text", "text": part.text}
+    if isinstance(part, AttachmentPart):
+        return attachment_block(part, cite)
     if isinstance(part, ReasoningPart):
         if part.redacted is not None:
             return {"type": "redacted_thinking", "data": part.redacted}
@@ -176,19 +506,56 @@ def _block(part: Any) -> dict[str, Any]:
     raise TypeError(f"unknown part {part!r}")
 
 
+def attachment_block(part: AttachmentPart, cite: bool = False) -> dict[str, Any]:
+    """Image → `image` block; PDF and text → `document` block (cited and titled with --cite).
+
+    Vision: https://platform.claude.com/docs/en/build-with-claude/vision
+    PDF: https://platform.claude.com/docs/en/build-with-claude/pdf-support
+    Citations: https://platform.claude.com/docs/en/build-with-claude/citations
+    """
+    if part.kind == "image":
+        return {"type": "image", "source": _source(part)}
+    block: dict[str, Any] = {"type": "document", "source": _document_source(part)}
+    if cite:
+        put(block, "title", part.name)
+        block["citations"] = {"enabled": True}
+    return block
+
+
+def _source(part: AttachmentPart) -> dict[str, Any]:
+    if part.url is not None:
+        return {"type": "url", "url": part.url}
+    return {"type": "base64", "media_type": part.mime, "data": part.data or ""}
+
+
+def _document_source(part: AttachmentPart) -> dict[str, Any]:
+    if part.kind != "text":
+        return _source(part)
+    if part.url is not None:
+        raise UsageError(
+            f"anthropic takes text documents inline, not by URL: download {part.url} and "
+            "attach the file"
+        )
+    return {"type": "text", "media_type": "text/plain", "data": part.text()}
+
+
 # ---- decoding ------------------------------------------------------------------------
 
 
+@shape_checked
 def decode(body: bytes) -> Iterator[Event]:
     data = load_json(body)
     if data.get("type") == "error":
         yield _stream_error(data.get("error"))
         return
-    for block in data.get("content") or []:
+    content = [b for b in data.get("content") or [] if isinstance(b, dict)]
+    for block in content:
         yield from _whole_block(block)
     if data.get("usage"):
         yield usage(data["usage"])
-    yield Finish(_finish(data.get("stop_reason")), model=data.get("model"))
+    calls = [b.get("name") for b in content if b.get("type") == "tool_use"]
+    json_only = bool(calls) and all(name == JSON_TOOL for name in calls)
+    yield Finish(_finish(data.get("stop_reason"), json_only), model=data.get("model"))
 
 
 def _whole_block(block: dict[str, Any]) -> Iterator[Event]:
@@ -202,6 +569,8 @@ def _whole_block(block: dict[str, Any]) -> Iterator[Event]:
         yield ReasoningDelta(block.get("thinking", ""), signature=block.get("signature") or None)
     elif kind == "redacted_thinking":
         yield ReasoningDelta(redacted=block.get("data", ""))
+    elif kind == "tool_use" and block.get("name") == JSON_TOOL:
+        yield TextDelta(json_text(block.get("input") or {}))
     elif kind in _TOOL_BLOCKS:
         server = _TOOL_BLOCKS[kind]
         yield ToolCallStart(block.get("id", ""), block.get("name", ""), server=server)
@@ -210,15 +579,26 @@ def _whole_block(block: dict[str, Any]) -> Iterator[Event]:
         )
 
 
+def json_text(value: Any) -> str:
+    """The JSON tool's input as the answer: compact JSON (an unparsed input as it came)."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 @dataclass(slots=True)
 class _ToolBlock:
-    """A tool_use block being streamed: its input arrives as JSON fragments."""
+    """A tool_use block being streamed: its input arrives as JSON fragments.
+
+    `answer`: the JSON tool, whose input is the answer text (sent whole at its end).
+    """
 
     id: str
     name: str
     server: bool
     start_input: Any = None
     fragments: list[str] = field(default_factory=list)
+    answer: bool = False
 
     def arguments(self) -> Any:
         # The fragments are the whole input; the start block's input only counts when no
@@ -235,8 +615,11 @@ class _StreamState:
         self.model: str | None = None
         self.stop_reason: str | None = None
         self.stopped = False
+        self.json_answer = False  # the JSON tool was used
+        self.client_calls = False  # a tool call for the client to run
 
 
+@shape_checked
 def decode_stream(frames: Iterable[Frame]) -> Iterator[Event]:
     state = _StreamState()
     for frame in frames:
@@ -255,7 +638,8 @@ def decode_stream(frames: Iterable[Frame]) -> Iterator[Event]:
     if not state.stopped:
         yield StreamError("the stream ended before the answer was complete")
         return
-    yield Finish(_finish(state.stop_reason), model=state.model)
+    json_only = state.json_answer and not state.client_calls
+    yield Finish(_finish(state.stop_reason, json_only), model=state.model)
 
 
 def _stream_event(kind: str | None, data: dict[str, Any], state: _StreamState) -> Iterator[Event]:
@@ -265,7 +649,9 @@ def _stream_event(kind: str | None, data: dict[str, Any], state: _StreamState) -
         yield from _block_start(data.get("index", 0), data.get("content_block") or {}, state)
     elif kind == "content_block_stop":
         tool = state.tools.pop(data.get("index", 0), None)
-        if tool is not None:
+        if tool is not None and tool.answer:
+            yield TextDelta(json_text(tool.arguments()))
+        elif tool is not None:
             yield ToolCallDone(tool.id, tool.name, tool.arguments(), server=tool.server)
     elif kind == "message_start":
         message = data.get("message") or {}
@@ -285,8 +671,12 @@ def _block_start(index: int, block: dict[str, Any], state: _StreamState) -> Iter
         tool = _ToolBlock(
             block.get("id", ""), block.get("name", ""), _TOOL_BLOCKS[kind], block.get("input")
         )
+        tool.answer = kind == "tool_use" and tool.name == JSON_TOOL
         state.tools[index] = tool
-        yield ToolCallStart(tool.id, tool.name, server=tool.server)
+        state.json_answer |= tool.answer
+        state.client_calls |= kind == "tool_use" and not tool.answer
+        if not tool.answer:
+            yield ToolCallStart(tool.id, tool.name, server=tool.server)
     elif kind == "redacted_thinking" or (kind == "text" and block.get("text")):
         yield from _whole_block(block)
 
@@ -306,7 +696,8 @@ def _delta(index: int, delta: dict[str, Any], state: _StreamState) -> Iterator[E
         tool = state.tools.get(index)
         if tool is not None and fragment:
             tool.fragments.append(fragment)
-            yield ToolCallDelta(tool.id, fragment)
+            if not tool.answer:
+                yield ToolCallDelta(tool.id, fragment)
     elif kind == "citations_delta":
         yield citation_event(delta.get("citation") or {})
 
@@ -344,7 +735,10 @@ def usage(data: dict[str, Any]) -> Usage:
     )
 
 
-def _finish(reason: Any) -> str:
+def _finish(reason: Any, json_only: bool = False) -> str:
+    """`json_only`: the only tool used was the JSON tool, so the answer is complete text."""
+    if json_only and reason == "tool_use":
+        return "stop"
     return _FINISH.get(reason, reason) if isinstance(reason, str) else "stop"
 
 

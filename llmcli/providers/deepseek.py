@@ -141,3 +141,17 @@ def decode_stream(frames: Iterable[Frame]) -> Iterator[Event]:
 
 def decode_error(status: int, body: bytes) -> ProviderError:
     return compat.decode_error(NAME, status, body)
+
+
+# ---- model list ----------------------------------------------------------------------
+
+from llmcli import catalog as _catalog  # noqa: E402
+
+
+def encode_models(conn: Connection) -> HttpCall:
+    """`GET {base}/models` (api-docs.deepseek.com, "Lists Models": the OpenAI shape)."""
+    return compat.models_call(conn)
+
+
+def decode_models(body: bytes) -> list[_catalog.Model]:
+    return compat.decode_model_list(body, NAME)

@@ -1,7 +1,10 @@
 """Ollama's native API: `ollama/` → `POST /api/generate`, `ollama_chat/` → `POST /api/chat`.
 
 API reference: https://docs.ollama.com/openapi.yaml (NDJSON streams; `stream`
-defaults to true, so it is always sent).
+defaults to true, so it is always sent). Structured output is `format: "json"` or
+`format: <JSON schema>` (corpus ollama/chat-format-json, chat-format-schema); images are
+raw base64 strings in `images` (on the chat message, or top level on /api/generate);
+tools use the OpenAI function shape, with no `tool_choice`.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from llmcli.errors import DecodeError, ProviderError
+from llmcli.errors import DecodeError, ProviderError, UsageError
 from llmcli.events import (
     Event,
     Finish,
@@ -22,8 +25,24 @@ from llmcli.events import (
     Usage,
 )
 from llmcli.framing import Frame
-from llmcli.providers._common import fallback_error, int_or_none, load_json, merge, put
-from llmcli.request import Message, Request, TextPart, ToolCallPart, ToolResultPart
+from llmcli.providers._common import (
+    fallback_error,
+    int_or_none,
+    load_json,
+    merge,
+    put,
+    shape_checked,
+)
+from llmcli.providers.openai_compat import attachment_text, refuse_anthropic_only
+from llmcli.request import (
+    AttachmentPart,
+    Message,
+    Request,
+    TextPart,
+    Tool,
+    ToolCallPart,
+    ToolResultPart,
+)
 from llmcli.transport import RETRY_STATUSES, Connection, HttpCall
 
 NAME = "ollama"
@@ -67,6 +86,7 @@ def _split_port(host: str) -> tuple[str, str | None]:
 
 def encode(req: Request, conn: Connection) -> HttpCall:
     warnings: list[str] = []
+    refuse_anthropic_only(req)
     chat = req.provider == "ollama_chat" and req.suffix is None
     if chat:
         body: dict[str, Any] = {
@@ -74,10 +94,26 @@ def encode(req: Request, conn: Connection) -> HttpCall:
             "messages": _chat_messages(req),
             "stream": req.stream,
         }
+        _tools(body, req, warnings)
     else:
-        body = {"model": req.model, "prompt": req.prompt_text(), "stream": req.stream}
+        if req.tools:
+            raise UsageError(
+                "tools need Ollama's chat endpoint: use -m ollama_chat/MODEL (without --suffix)"
+            )
+        body = {"model": req.model, "prompt": _prompt(req), "stream": req.stream}
         put(body, "system", req.system)
         put(body, "suffix", req.suffix)
+        put(body, "images", [_image(a) for a in req.attachments() if a.kind == "image"])
+    if req.response_format is not None:
+        fmt = req.response_format
+        body["format"] = (
+            fmt.json_schema if fmt.type == "json_schema" and fmt.json_schema is not None else "json"
+        )
+    if req.cache_system or req.cache_tools or req.cache_ttl:
+        warnings.append(
+            "Ollama has no prompt cache control: --cache-system, --cache-tools and "
+            "--cache-ttl have no effect"
+        )
     think = _think(req)
     if think is not None:
         body["think"] = think
@@ -117,6 +153,72 @@ def _think(req: Request) -> bool | str | None:
     return True if req.thinking else None
 
 
+def _tools(body: dict[str, Any], req: Request, warnings: list[str]) -> None:
+    """OpenAI function tools as Ollama takes them; Ollama has no `tool_choice`.
+
+    `none` leaves the tools out; `required` or a tool name cannot be sent (a warning).
+    """
+    if not req.tools:
+        return
+    if req.tool_choice == "none":
+        return
+    body["tools"] = [_tool(t) for t in req.tools]
+    if req.tool_choice not in (None, "auto"):
+        warnings.append(f"Ollama has no tool_choice: --tool-choice {req.tool_choice} was not sent")
+    if not req.parallel_tool_calls:
+        warnings.append("Ollama has no parallel_tool_calls: --no-parallel-tools was not sent")
+
+
+def _tool(tool: Tool) -> dict[str, Any]:
+    if tool.hosted is not None:
+        kind = tool.hosted.get("type", tool.name)
+        raise UsageError(
+            f"tool {tool.name!r} ({kind}) is an Anthropic hosted tool: Anthropic-only "
+            "(use an anthropic/ model, or give a function tool)"
+        )
+    function: dict[str, Any] = {"name": tool.name}
+    put(function, "description", tool.description)
+    function["parameters"] = tool.parameters
+    return {"type": "function", "function": function}
+
+
+def _image(part: AttachmentPart) -> str:
+    """Raw base64, without a `data:` prefix; a URL must have been downloaded first."""
+    if part.data is None:
+        raise UsageError(
+            f"{part.url}: Ollama takes images as data only and this one was not downloaded"
+        )
+    data = part.data
+    return data.split(",", 1)[1] if data.startswith("data:") else data
+
+
+def _check_attachment(part: AttachmentPart) -> None:
+    if part.kind == "pdf":
+        raise UsageError(
+            f"Ollama takes no PDFs: {part.name or part.url} (attach images or text files)"
+        )
+
+
+def _user_content(message: Message) -> str:
+    """The prompt with text attachments inlined, in the order given."""
+    if not any(isinstance(p, AttachmentPart) for p in message.parts):
+        return message.text
+    texts: list[str] = []
+    for part in message.parts:
+        if isinstance(part, TextPart):
+            texts.append(part.text)
+        elif isinstance(part, AttachmentPart):
+            _check_attachment(part)
+            if part.kind == "text":
+                texts.append(attachment_text(part))
+    return "\n\n".join(texts)
+
+
+def _prompt(req: Request) -> str:
+    """/api/generate's one prompt string: every user message, text files inlined."""
+    return "\n\n".join(_user_content(m) for m in req.messages if m.role == "user")
+
+
 def _chat_messages(req: Request) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if req.system:
@@ -133,8 +235,11 @@ def _message(message: Message) -> list[dict[str, Any]]:
             for p in message.parts
             if isinstance(p, ToolResultPart)
         ]
-        if any(isinstance(p, TextPart) for p in message.parts):
-            out.append({"role": "user", "content": message.text})
+        attachments = [p for p in message.parts if isinstance(p, AttachmentPart)]
+        if attachments or any(isinstance(p, TextPart) for p in message.parts):
+            user: dict[str, Any] = {"role": "user", "content": _user_content(message)}
+            put(user, "images", [_image(a) for a in attachments if a.kind == "image"])
+            out.append(user)
         return out
     wire: dict[str, Any] = {"role": "assistant", "content": message.text}
     calls = [p for p in message.parts if isinstance(p, ToolCallPart)]
@@ -149,6 +254,7 @@ def _message(message: Message) -> list[dict[str, Any]]:
 # ---- decoding ------------------------------------------------------------------------
 
 
+@shape_checked
 def decode(body: bytes) -> Iterator[Event]:
     data = load_json(body)
     if not isinstance(data, dict):
@@ -158,6 +264,7 @@ def decode(body: bytes) -> Iterator[Event]:
         yield StreamError("the answer ended before it was complete")
 
 
+@shape_checked
 def decode_stream(frames: Iterable[Frame]) -> Iterator[Event]:
     seen: list[str] = []
     for frame in frames:
@@ -221,3 +328,79 @@ def decode_error(status: int, body: bytes) -> ProviderError:
     return ProviderError(
         NAME, str(data["error"]), status=status, retryable=status in RETRY_STATUSES
     )
+
+
+# ---- embeddings, model list ----------------------------------------------------------
+
+from llmcli import catalog as _catalog  # noqa: E402
+from llmcli import tasks as _tasks  # noqa: E402
+
+
+def _json_headers(conn: Connection) -> dict[str, str]:
+    headers = {"content-type": "application/json"}
+    if conn.api_key:  # ollama.com's hosted API takes a bearer token
+        headers["authorization"] = f"Bearer {conn.api_key}"
+    headers.update(conn.headers)
+    return headers
+
+
+def encode_embed(req: _tasks.EmbedRequest, conn: Connection) -> HttpCall:
+    """`POST /api/embed {model, input: [...], dimensions?}` → `{model, embeddings: [[...]],
+    prompt_eval_count}` (https://docs.ollama.com/api/embed; corpus ollama/embed)."""
+    body: dict[str, Any] = {"model": req.model, "input": list(req.inputs)}
+    put(body, "dimensions", req.dimensions)
+    merge(body, req.options)
+    return HttpCall(
+        method="POST",
+        url=host_url(conn.base_url) + "/api/embed",
+        headers=_json_headers(conn),
+        json=body,
+        framing="json",
+    )
+
+
+def decode_embed(body: bytes) -> _tasks.Embeddings:
+    data = load_json(body, "embeddings answer")
+    vectors = data.get("embeddings") if isinstance(data, dict) else None
+    if not isinstance(vectors, list) or not all(isinstance(v, list) for v in vectors):
+        raise DecodeError("the embeddings answer has no `embeddings` list")
+    return _tasks.Embeddings(
+        vectors=[[float(x) for x in vector] for vector in vectors],
+        model=data.get("model") if isinstance(data.get("model"), str) else None,
+        usage=Usage(input_tokens=int_or_none(data.get("prompt_eval_count"))),
+    )
+
+
+def encode_models(conn: Connection) -> HttpCall:
+    """`GET /api/tags`: the models pulled on this server (https://docs.ollama.com/api/tags)."""
+    headers = {k: v for k, v in _json_headers(conn).items() if k != "content-type"}
+    return HttpCall(
+        method="GET",
+        url=host_url(conn.base_url) + "/api/tags",
+        headers=headers,
+        json=None,
+        framing="json",
+    )
+
+
+def decode_models(body: bytes) -> list[_catalog.Model]:
+    """`{models: [{name, model, modified_at, size, digest, details: {format, family,
+    parameter_size, quantization_level}}]}` → models (the note gives size and
+    quantization; capabilities come from the catalog when it knows the model)."""
+    data = load_json(body, "model list")
+    items = data.get("models") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise DecodeError("the model list has no `models` list")
+    out: list[_catalog.Model] = []
+    for item in items:
+        name = item.get("name") or item.get("model") if isinstance(item, dict) else None
+        if not isinstance(name, str):
+            continue
+        details = item.get("details") or {}
+        note = " ".join(
+            str(details[k])
+            for k in ("family", "parameter_size", "quantization_level")
+            if details.get(k)
+        )
+        out.append(_catalog.Model(id=f"{NAME}/{name}", note=note or None))
+    return out

@@ -45,3 +45,121 @@ def decode_stream(frames: Iterable[Frame]) -> Iterator[Event]:
 
 def decode_error(status: int, body: bytes) -> ProviderError:
     return compat.decode_error(NAME, status, body)
+
+
+# ---- embeddings, images, model list --------------------------------------------------
+
+from typing import Any  # noqa: E402
+
+from llmcli import catalog as _catalog  # noqa: E402
+from llmcli import tasks as _tasks  # noqa: E402
+
+# Image sizes, qualities and most images per request, by model family. From the OpenAI
+# API reference, Images "Create image" (openai-openapi CreateImageRequest): GPT image
+# models take 1024x1024, 1536x1024, 1024x1536 or auto and quality low, medium, high or
+# auto; dall-e-3 takes 1024x1024, 1792x1024 or 1024x1792, quality standard or hd, n=1;
+# dall-e-2 takes 256x256, 512x512 or 1024x1024 and only standard; n is 1 to 10.
+_IMAGE_FAMILIES: dict[str, tuple[tuple[str, ...], tuple[str, ...], int]] = {
+    "gpt-image": (
+        ("1024x1024", "1536x1024", "1024x1536", "auto"),
+        ("low", "medium", "high", "auto"),
+        10,
+    ),
+    "dall-e-3": (("1024x1024", "1792x1024", "1024x1792"), ("standard", "hd"), 1),
+    "dall-e-2": (("256x256", "512x512", "1024x1024"), ("standard",), 10),
+}
+
+
+def encode_embed(req: _tasks.EmbedRequest, conn: Connection) -> HttpCall:
+    return compat.embed_call(req, conn)
+
+
+def decode_embed(body: bytes) -> _tasks.Embeddings:
+    return compat.decode_embeddings(body)
+
+
+def encode_models(conn: Connection) -> HttpCall:
+    return compat.models_call(conn)
+
+
+def decode_models(body: bytes) -> list[_catalog.Model]:
+    return compat.decode_model_list(body, NAME)
+
+
+def _image_family(model: str) -> str | None:
+    return next((family for family in _IMAGE_FAMILIES if model.startswith(family)), None)
+
+
+def encode_image(req: _tasks.ImageRequest, conn: Connection) -> HttpCall:
+    """`POST {base}/images/generations {model, prompt, n?, size?, quality?}`.
+
+    dall-e models get `response_format: "b64_json"`; GPT image models always answer in
+    base64 and reject `response_format` (400 unknown_parameter, corpus
+    openai/images-error-400-fixture). `--image-config` keys are merged into the body.
+    A size or quality the model family does not take is refused here (exit 2).
+    """
+    from llmcli.errors import UsageError
+
+    family = _image_family(req.model)
+    if family is not None:
+        sizes, qualities, most = _IMAGE_FAMILIES[family]
+        if req.size is not None and req.size not in sizes:
+            raise UsageError(f"--size {req.size}: {req.model} takes {', '.join(sizes)}")
+        if req.quality is not None and req.quality not in qualities:
+            raise UsageError(f"--quality {req.quality}: {req.model} takes {', '.join(qualities)}")
+        if req.n > most:
+            raise UsageError(f"-n {req.n}: {req.model} makes at most {most} per request")
+    body: dict[str, Any] = {"model": req.model, "prompt": req.prompt}
+    if req.n != 1:
+        body["n"] = req.n
+    if req.size is not None:
+        body["size"] = req.size
+    if req.quality is not None:
+        body["quality"] = req.quality
+    if family in ("dall-e-3", "dall-e-2"):
+        body["response_format"] = "b64_json"
+    body.update(req.extra)
+    return HttpCall(
+        method="POST",
+        url=conn.base_url + "/images/generations",
+        headers=compat.auth_headers(conn),
+        json=body,
+        framing="json",
+    )
+
+
+def decode_image(body: bytes) -> _tasks.Images:
+    """`{created, data: [{b64_json | url, revised_prompt?}], output_format?, usage?}`
+    (corpus openai/images-generations-b64-fixture). GPT image models report token usage
+    (`input_tokens`, `output_tokens`)."""
+    from llmcli.errors import DecodeError
+    from llmcli.events import Usage
+    from llmcli.providers._common import int_or_none, load_json
+
+    data = load_json(body, "image answer")
+    items = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise DecodeError("the image answer has no `data` list")
+    fmt = data.get("output_format")
+    mime = f"image/{'jpeg' if fmt == 'jpg' else fmt}" if isinstance(fmt, str) else None
+    images: list[_tasks.ImageData] = []
+    for item in items:
+        revised = item.get("revised_prompt") if isinstance(item, dict) else None
+        if isinstance(item, dict) and isinstance(item.get("b64_json"), str):
+            images.append(
+                _tasks.ImageData(
+                    data=_tasks.decode_base64(item["b64_json"]), mime=mime, revised_prompt=revised
+                )
+            )
+        elif isinstance(item, dict) and isinstance(item.get("url"), str):
+            images.append(_tasks.ImageData(url=item["url"], mime=mime, revised_prompt=revised))
+        else:
+            raise DecodeError("an image in the answer has neither b64_json nor url")
+    usage = data.get("usage") or {}
+    return _tasks.Images(
+        images=images,
+        usage=Usage(
+            input_tokens=int_or_none(usage.get("input_tokens")),
+            output_tokens=int_or_none(usage.get("output_tokens")),
+        ),
+    )

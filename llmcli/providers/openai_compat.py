@@ -35,6 +35,7 @@ from llmcli.providers._common import (
     merge,
     parse_arguments,
     put,
+    shape_checked,
 )
 from llmcli.request import (
     AttachmentPart,
@@ -181,11 +182,16 @@ def encode_message(
             {
                 "id": c.id,
                 "type": "function",
-                "function": {"name": c.name, "arguments": json.dumps(c.arguments)},
+                "function": {"name": c.name, "arguments": _arguments_text(c.arguments)},
             }
             for c in calls
         ]
     return [assistant]
+
+
+def _arguments_text(arguments: Any) -> str:
+    """Arguments as the JSON string OpenAI sends; a raw string (it did not parse) as is."""
+    return arguments if isinstance(arguments, str) else json.dumps(arguments)
 
 
 def text_part(text: str) -> dict[str, Any]:
@@ -345,6 +351,7 @@ def has_reasoning(message: Message) -> bool:
 # ---- decoding ------------------------------------------------------------------------
 
 
+@shape_checked
 def decode(body: bytes) -> Iterator[Event]:
     """A non-streaming answer (chat or legacy completions)."""
     data = load_json(body)
@@ -370,6 +377,7 @@ def decode(body: bytes) -> Iterator[Event]:
     yield Finish(_finish(choice.get("finish_reason")) or "stop", model=data.get("model"))
 
 
+@shape_checked
 def decode_stream(frames: Iterable[Frame]) -> Iterator[Event]:
     """SSE chunks → events; tool-call fragments are joined by their `index`."""
     calls: dict[int, list[Any]] = {}  # index → [id, name, [argument fragments]]
@@ -515,8 +523,9 @@ def decode_error(provider: str, status: int, body: bytes) -> ProviderError:
     error = data.get("error") if isinstance(data, dict) else None
     if not isinstance(error, dict):
         return fallback_error(provider, status, body)
-    code = error.get("code")
-    error_type = error.get("type") or (code if isinstance(code, str) else None)
+    code, kind = error.get("code"), error.get("type")
+    code = code if isinstance(code, str) else None  # a number or other JSON: not a name
+    error_type = (kind if isinstance(kind, str) else None) or code
     final = code in _NOT_RETRYABLE_CODES or error_type in _NOT_RETRYABLE_CODES
     return ProviderError(
         provider,
@@ -525,3 +534,102 @@ def decode_error(provider: str, status: int, body: bytes) -> ProviderError:
         error_type=error_type,
         retryable=status in RETRY_STATUSES and not final,
     )
+
+
+# ---- embeddings and model lists (the OpenAI shape, shared) ---------------------------
+
+from llmcli import catalog as _catalog  # noqa: E402
+from llmcli import tasks as _tasks  # noqa: E402
+
+
+def embed_call(req: _tasks.EmbedRequest, conn: Connection) -> HttpCall:
+    """`POST {base}/embeddings {model, input: [...], dimensions?}`.
+
+    OpenAI API reference, "Create embeddings" (`dimensions`: "only supported in
+    text-embedding-3 and later models"; corpus openai/embeddings-float-dimensions);
+    OpenRouter takes the same body (openrouter.ai/docs/api-reference/embeddings; corpus
+    openrouter/embeddings). No `encoding_format` is sent, so the answer has float lists;
+    `-o encoding_format=base64` gets base64 strings, which `decode_embeddings` reads too.
+    """
+    body: dict[str, Any] = {"model": req.model, "input": list(req.inputs)}
+    put(body, "dimensions", req.dimensions)
+    merge(body, req.options)
+    return HttpCall(
+        method="POST",
+        url=conn.base_url + "/embeddings",
+        headers=auth_headers(conn),
+        json=body,
+        framing="json",
+    )
+
+
+def decode_embeddings(body: bytes) -> _tasks.Embeddings:
+    """`{data: [{embedding, index}], model, usage: {prompt_tokens, cost?}}` → vectors in
+    input order. An embedding is a float list, or (`encoding_format: base64`) a base64
+    string of little-endian float32 values."""
+    from llmcli.errors import DecodeError
+
+    data = load_json(body, "embeddings answer")
+    items = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise DecodeError("the embeddings answer has no `data` list")
+    ordered = sorted(
+        enumerate(items), key=lambda pair: (int_or_none(pair[1].get("index")) or 0, pair[0])
+    )
+    vectors = [embedding_vector(item.get("embedding")) for _, item in ordered]
+    raw_usage = data.get("usage") or {}
+    cost = raw_usage.get("cost")
+    return _tasks.Embeddings(
+        vectors=vectors,
+        model=data.get("model") if isinstance(data.get("model"), str) else None,
+        usage=Usage(
+            input_tokens=int_or_none(raw_usage.get("prompt_tokens")),
+            cost=float(cost)
+            if isinstance(cost, (int, float)) and not isinstance(cost, bool)
+            else None,
+        ),
+    )
+
+
+def embedding_vector(raw: Any) -> list[float]:
+    """A float list as is; a base64 string as little-endian float32 values."""
+    import array
+    import sys
+
+    from llmcli.errors import DecodeError
+
+    if isinstance(raw, list):
+        return [float(x) for x in raw]
+    if isinstance(raw, str):
+        packed = _tasks.decode_base64(raw, "embedding")
+        if len(packed) % 4:
+            raise DecodeError("a base64 embedding is not a whole number of float32 values")
+        values = array.array("f", packed)
+        if sys.byteorder == "big":
+            values.byteswap()
+        return values.tolist()
+    raise DecodeError("an embedding is neither a list of numbers nor a base64 string")
+
+
+def models_call(conn: Connection) -> HttpCall:
+    """`GET {base}/models` (OpenAI API reference, "List models")."""
+    headers = {k: v for k, v in auth_headers(conn).items() if k != "content-type"}
+    return HttpCall(
+        method="GET", url=conn.base_url + "/models", headers=headers, json=None, framing="json"
+    )
+
+
+def decode_model_list(body: bytes, provider: str) -> list[_catalog.Model]:
+    """`{object: "list", data: [{id, object: "model", created, owned_by}]}` → models
+    (ids only: the list says nothing of capabilities or prices)."""
+    from llmcli.errors import DecodeError
+
+    data = load_json(body, "model list")
+    items = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise DecodeError("the model list has no `data` list")
+    return [
+        _catalog.Model(id=f"{provider}/{item['id']}", note=item.get("owned_by"))
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("id"), str)
+    ]

@@ -158,6 +158,8 @@ def decode_error(status: int, body: bytes) -> ProviderError:
         metadata = json.loads(body)["error"].get("metadata") or {}
     except (ValueError, KeyError, TypeError, AttributeError):
         return error
+    if not isinstance(metadata, dict):
+        return error
     upstream = _upstream_message(metadata.get("raw"))
     if upstream:
         source = metadata.get("provider_name") or "upstream"
@@ -182,3 +184,169 @@ def _upstream_message(raw: Any) -> str | None:
     if isinstance(error, dict):
         return str(error.get("message") or error.get("type") or "")[:200] or None
     return raw[:200]
+
+
+# ---- embeddings, images, model list --------------------------------------------------
+
+from llmcli import catalog as _catalog  # noqa: E402
+from llmcli import tasks as _tasks  # noqa: E402
+
+# `--size` → `image_config.aspect_ratio` and `--quality` → `image_config.image_size`
+# (https://openrouter.ai/docs/features/multimodal/image-generation: aspect ratios
+# 1:1, 2:3, 3:2, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9; image sizes 1K, 2K, 4K).
+IMAGE_ASPECT = {
+    "1024x1024": "1:1",
+    "1536x1024": "3:2",
+    "1024x1536": "2:3",
+    "1792x1024": "16:9",
+    "1024x1792": "9:16",
+}
+IMAGE_SIZE = {"low": "1K", "standard": "1K", "medium": "2K", "high": "4K", "hd": "4K"}
+
+
+def encode_embed(req: _tasks.EmbedRequest, conn: Connection) -> HttpCall:
+    return compat.embed_call(req, conn)
+
+
+def decode_embed(body: bytes) -> _tasks.Embeddings:
+    """OpenAI's shape plus `provider`, `id` and `usage.cost` (corpus openrouter/embeddings)."""
+    return compat.decode_embeddings(body)
+
+
+def encode_image(req: _tasks.ImageRequest, conn: Connection) -> HttpCall:
+    """Chat Completions with `modalities: ["image", "text"]` on an image model; `--size`
+    and `--quality` become `image_config` keys, and `--image-config` (OpenRouter's own
+    keys) is merged over them."""
+    config: dict[str, Any] = {}
+    if req.size is not None:
+        if req.size not in IMAGE_ASPECT:
+            raise UsageError(
+                f"--size {req.size}: OpenRouter takes {', '.join(IMAGE_ASPECT)} (or "
+                '--image-config \'{"aspect_ratio": "W:H"}\')'
+            )
+        config["aspect_ratio"] = IMAGE_ASPECT[req.size]
+    if req.quality is not None:
+        if req.quality not in IMAGE_SIZE:
+            raise UsageError(f"--quality {req.quality}: OpenRouter takes {', '.join(IMAGE_SIZE)}")
+        config["image_size"] = IMAGE_SIZE[req.quality]
+    config.update(req.extra)
+    body: dict[str, Any] = {
+        "model": req.model,
+        "messages": [{"role": "user", "content": req.prompt}],
+        "modalities": ["image", "text"],
+        "stream": False,
+        "usage": {"include": True},
+    }
+    if req.n != 1:
+        body["n"] = req.n
+    if config:
+        body["image_config"] = config
+    return HttpCall(
+        method="POST",
+        url=conn.base_url + "/chat/completions",
+        headers=compat.auth_headers(conn),
+        json=body,
+        framing="json",
+    )
+
+
+def decode_image(body: bytes) -> _tasks.Images:
+    """Images in `choices[0].message.images[].image_url.url`, as data URLs."""
+    from llmcli.errors import DecodeError
+    from llmcli.events import Usage
+    from llmcli.providers._common import load_json
+
+    data = load_json(body, "image answer")
+    if not isinstance(data, dict):
+        raise DecodeError("the image answer is not a JSON object")
+    if data.get("error") and not data.get("choices"):
+        error = data["error"]
+        message = error.get("message") if isinstance(error, dict) else error
+        raise ProviderError(NAME, str(message or "unknown error"))
+    choices = data.get("choices") or [{}]
+    message = choices[0].get("message") or {}
+    images = [
+        _tasks.data_url(url)
+        for image in message.get("images") or []
+        if isinstance(url := (image.get("image_url") or {}).get("url"), str)
+    ]
+    text = message.get("content")
+    return _tasks.Images(
+        images=images,
+        model=data.get("model") if isinstance(data.get("model"), str) else None,
+        usage=compat.usage(data["usage"]) if isinstance(data.get("usage"), dict) else Usage(),
+        text=text if isinstance(text, str) and text.strip() else None,
+    )
+
+
+def encode_models(conn: Connection) -> HttpCall:
+    """`GET {base}/models` (https://openrouter.ai/docs/models: public, with pricing)."""
+    return compat.models_call(conn)
+
+
+def decode_models(body: bytes) -> list[_catalog.Model]:
+    """`{data: [{id, name, context_length, architecture: {input_modalities,
+    output_modalities}, pricing: {prompt, completion, input_cache_read, input_cache_write}
+    (USD per token, as strings), top_provider: {max_completion_tokens},
+    supported_parameters}]}` → models with capabilities and prices per million tokens."""
+    from llmcli.errors import DecodeError
+    from llmcli.providers._common import int_or_none, load_json
+
+    data = load_json(body, "model list")
+    items = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise DecodeError("the model list has no `data` list")
+    out: list[_catalog.Model] = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            continue
+        pricing = item.get("pricing") or {}
+        arch = item.get("architecture") or {}
+        top = item.get("top_provider") or {}
+        out.append(
+            _catalog.Model(
+                id=f"{NAME}/{item['id']}",
+                context_window=int_or_none(item.get("context_length")),
+                max_output=int_or_none(top.get("max_completion_tokens")),
+                capabilities=_capabilities(
+                    arch.get("input_modalities") or [],
+                    arch.get("output_modalities") or [],
+                    item.get("supported_parameters") or [],
+                ),
+                price=_catalog.Price(
+                    input=_per_million(pricing.get("prompt")),
+                    output=_per_million(pricing.get("completion")),
+                    cache_read=_per_million(pricing.get("input_cache_read")),
+                    cache_write=_per_million(pricing.get("input_cache_write")),
+                )
+                if pricing
+                else None,
+                note=item.get("name") if isinstance(item.get("name"), str) else None,
+            )
+        )
+    return out
+
+
+def _capabilities(inputs: list[Any], outputs: list[Any], params: list[Any]) -> frozenset[str]:
+    found = set()
+    for present, capability in (
+        ("image" in inputs, "vision"),
+        ("file" in inputs, "pdf"),
+        ("tools" in params, "tools"),
+        ("structured_outputs" in params, "json_schema"),
+        ("reasoning" in params, "thinking"),
+        ("image" in outputs, "image_generation"),
+        ("embeddings" in outputs, "embeddings"),
+    ):
+        if present:
+            found.add(capability)
+    return frozenset(found)
+
+
+def _per_million(value: Any) -> float | None:
+    """USD per token (a string such as "0.00000015") → per million; "-1" (variable) → None."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if number < 0 else round(number * 1_000_000, 6)

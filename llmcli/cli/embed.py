@@ -1,0 +1,511 @@
+"""`llmcli embed`: texts in, embedding vectors out (OpenAI, OpenRouter, Ollama).
+
+Inputs are read lazily and sent in batches (`--batch-size`) by a few threads at once
+(`--concurrency`); results are written in input order. `--format jsonl` writes each
+vector as soon as its batch is in, so a large file takes constant memory.
+Only typer is imported at module level: `--help` must stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
+
+import typer
+
+from llmcli.cli import options as o
+from llmcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from llmcli.cli.target import Target
+    from llmcli.tasks import Embeddings
+
+
+class Format(str, Enum):
+    json = "json"
+    jsonl = "jsonl"
+
+
+IO = "Input and output"
+
+
+def embed(
+    texts: Annotated[
+        list[str] | None,
+        typer.Argument(help="Texts to embed (one vector each). Without them stdin is read."),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "-m",
+            "--model",
+            help="PROVIDER/MODEL, e.g. openai/text-embedding-3-small, "
+            "ollama/nomic-embed-text, openrouter/openai/text-embedding-3-small.",
+            rich_help_panel=o.REQUEST,
+        ),
+    ] = None,
+    lines: Annotated[
+        bool,
+        typer.Option(
+            "--lines", help="Stdin: one text per line (blank lines skipped).", rich_help_panel=IO
+        ),
+    ] = False,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            "-f",
+            help='One text per line, or JSONL with "text" (and "id") per line.',
+            rich_help_panel=IO,
+            dir_okay=False,
+        ),
+    ] = None,
+    dimensions: Annotated[
+        int | None,
+        typer.Option(
+            "--dimensions",
+            min=1,
+            help="Size of each vector, where the model can shorten it.",
+            rich_help_panel=o.REQUEST,
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int,
+        typer.Option("--batch-size", min=1, help="Inputs per request.", rich_help_panel=o.REQUEST),
+    ] = 100,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            "--concurrency", min=1, help="Requests under way at once.", rich_help_panel=o.REQUEST
+        ),
+    ] = 4,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="One JSON object (the default when stdout is not a terminal).",
+            rich_help_panel=IO,
+        ),
+    ] = False,
+    fmt: Annotated[
+        Format | None,
+        typer.Option(
+            "--format",
+            help='json: one object; jsonl: {"id", "embedding"} per input, written as it comes.',
+            rich_help_panel=IO,
+        ),
+    ] = None,
+    usage: o.ShowUsage = False,
+    options: o.Option = None,
+    headers: o.Header = None,
+    api_key: o.ApiKey = None,
+    api_base: o.ApiBase = None,
+    retries: o.Retries = 2,
+    timeout: o.Timeout = 600.0,
+    debug: o.Debug = False,
+) -> None:
+    """Embed texts: TEXT arguments, stdin (whole, or --lines) or --file (lines or JSONL)."""
+    run(
+        Job(
+            texts=list(texts or []),
+            model=model,
+            lines=lines,
+            file=file,
+            dimensions=dimensions,
+            batch_size=batch_size,
+            concurrency=concurrency,
+            fmt="json" if json_out else (fmt.value if fmt else None),
+            usage=usage,
+            options=list(options or []),
+            headers=list(headers or []),
+            api_key=api_key,
+            api_base=api_base,
+            retries=retries,
+            timeout=timeout,
+            debug=debug,
+        )
+    )
+
+
+@dataclass
+class Job:
+    texts: list[str] = field(default_factory=list)
+    model: str | None = None
+    lines: bool = False
+    file: Path | None = None
+    dimensions: int | None = None
+    batch_size: int = 100
+    concurrency: int = 4
+    fmt: str | None = None  # json | jsonl | None (a summary on a terminal, else json)
+    usage: bool = False
+    options: list[str] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)
+    api_key: str | None = None
+    api_base: str | None = None
+    retries: int = 2
+    timeout: float = 600.0
+    debug: bool = False
+
+
+@dataclass
+class Item:
+    id: Any
+    text: str
+
+
+def run(job: Job) -> None:
+    from llmcli import catalog
+    from llmcli.cli.options import parse_options
+    from llmcli.cli.target import connect, warn
+    from llmcli.events import Usage
+
+    target = connect(
+        job.model or "",
+        api_key=job.api_key,
+        api_base=job.api_base,
+        headers=job.headers,
+        retries=job.retries,
+        timeout=job.timeout,
+        debug=job.debug,
+    )
+    target.needs(
+        "encode_embed",
+        "embeddings endpoint: use an openai/, openrouter/ or ollama/ embedding model",
+    )
+    entry = catalog.lookup(target.provider, target.model)
+    if entry is not None and job.dimensions is not None and entry.dimensions_adjustable is False:
+        raise UsageError(
+            f"--dimensions: {entry.id} makes vectors of {entry.embedding_dimensions} "
+            "dimensions only"
+        )
+    if entry is not None and entry.capabilities and not entry.has("embeddings"):
+        warn(f"{entry.id} is not an embedding model (model catalog)")
+    items, total = read_items(job)
+    batches = _batched(items, job.batch_size)
+    options = parse_options(job.options)
+    fmt = job.fmt or ("json" if not sys.stdout.isatty() else "summary")
+    out: Output = {"json": JsonOutput, "jsonl": JsonlOutput, "summary": Summary}[fmt]()
+    total_batches = -(-total // job.batch_size) if total is not None else None
+    used = Usage(input_tokens=None)
+    costs: list[float | None] = []
+    model_name: str | None = None
+    with _Progress(total_batches) as progress:
+        for batch, result in _ordered(target, batches, job, options, progress):
+            out.add(batch, result.vectors)
+            model_name = model_name or result.model
+            if result.usage.input_tokens is not None:
+                used.input_tokens = (used.input_tokens or 0) + result.usage.input_tokens
+            costs.append(result.usage.cost)
+    if out.count == 0:
+        raise UsageError("nothing to embed: pass TEXT, --file FILE, or pipe text on stdin")
+    if costs and all(c is not None for c in costs):
+        used.cost = round(sum(c for c in costs if c is not None), 12)
+    else:
+        used.cost = catalog.usage_cost(target.provider, target.model, used)
+    out.finish(model_name or target.model, used)
+    if job.usage:
+        from llmcli.render import usage_line
+
+        sys.stderr.write(usage_line(used) + "\n")
+
+
+# ---- inputs --------------------------------------------------------------------------
+
+
+def read_items(job: Job) -> tuple[Iterator[Item], int | None]:
+    """The texts to embed, read lazily, and how many there are when that is known."""
+    if job.texts:
+        if job.file is not None:
+            raise UsageError("give TEXT arguments or --file, not both")
+        if any(not t.strip() for t in job.texts):
+            raise UsageError("an empty TEXT cannot be embedded")
+        return (Item(n, t) for n, t in enumerate(job.texts, 1)), len(job.texts)
+    if job.file is not None:
+        return _file_items(job.file), _count_lines(job.file)
+    stdin = sys.stdin
+    if stdin is None or stdin.closed or stdin.isatty():
+        raise UsageError("nothing to embed: pass TEXT, --file FILE, or pipe text on stdin")
+    text = _utf8(stdin)
+    if job.lines:
+        return _line_items(text, "stdin"), None
+    whole = text.read()
+    if not whole.strip():
+        raise UsageError("nothing to embed: stdin was empty")
+    return iter([Item(1, whole.rstrip("\n"))]), 1
+
+
+def _utf8(stdin: TextIO) -> TextIO:
+    import io
+
+    return io.TextIOWrapper(stdin.buffer, encoding="utf-8", errors="strict", newline=None)
+
+
+def _line_items(lines: TextIO, name: str) -> Iterator[Item]:
+    try:
+        for number, line in enumerate(lines, 1):
+            text = line.rstrip("\r\n")
+            if text.strip():
+                yield Item(number, text)
+    except UnicodeDecodeError:
+        raise UsageError(f"{name} is not UTF-8 text") from None
+
+
+def _file_items(path: Path) -> Iterator[Item]:
+    try:
+        handle = path.open(encoding="utf-8", newline=None)
+    except OSError as err:
+        raise UsageError(f"cannot read {path}: {err.strerror or err}") from None
+    with handle:
+        jsonl = path.suffix.lower() in (".jsonl", ".ndjson") or _looks_like_jsonl(path)
+        if not jsonl:
+            yield from _line_items(handle, str(path))
+            return
+        for item in _line_items(handle, str(path)):
+            yield _jsonl_item(path, item)
+
+
+def _looks_like_jsonl(path: Path) -> bool:
+    """The first non-blank line is a JSON object with a "text" string."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.strip():
+                    if not line.lstrip().startswith("{"):
+                        return False
+                    try:
+                        first = json.loads(line)
+                    except ValueError:
+                        return False
+                    return isinstance(first, dict) and isinstance(first.get("text"), str)
+    except OSError:
+        return False
+    return False
+
+
+def _jsonl_item(path: Path, item: Item) -> Item:
+    try:
+        data = json.loads(item.text)
+    except ValueError:
+        raise UsageError(f"{path}:{item.id}: not a JSON object") from None
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        raise UsageError(f'{path}:{item.id}: needs a "text" string')
+    if not data["text"].strip():
+        raise UsageError(f'{path}:{item.id}: "text" is empty')
+    return Item(data.get("id", item.id), data["text"])
+
+
+def _count_lines(path: Path) -> int | None:
+    try:
+        with path.open("rb") as handle:
+            return sum(1 for line in handle if line.strip())
+    except OSError as err:
+        raise UsageError(f"cannot read {path}: {err.strerror or err}") from None
+
+
+def _batched(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
+    batch: list[Item] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# ---- requests ------------------------------------------------------------------------
+
+
+def _ordered(
+    target: Target,
+    batches: Iterator[list[Item]],
+    job: Job,
+    options: dict[str, Any],
+    progress: _Progress,
+) -> Iterator[tuple[list[Item], Embeddings]]:
+    """Each batch with its embeddings, in input order; at most `concurrency` requests
+    (and batches in memory) at a time."""
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from llmcli.errors import Interrupted
+
+    pending: deque[tuple[list[Item], Future[Embeddings]]] = deque()
+    pool = ThreadPoolExecutor(max_workers=job.concurrency, thread_name_prefix="embed")
+    sent = 0
+
+    def submit() -> bool:
+        nonlocal sent
+        batch = next(batches, None)
+        if batch is None:
+            return False
+        sent += 1
+        progress.sent(sent)
+        pending.append((batch, pool.submit(_one, target, batch, job, options)))
+        return True
+
+    try:
+        for _ in range(job.concurrency):
+            if not submit():
+                break
+        while pending:
+            batch, future = pending.popleft()
+            result = future.result()
+            submit()
+            progress.done()
+            yield batch, result
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise Interrupted("interrupted") from None
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _one(target: Target, batch: list[Item], job: Job, options: dict[str, Any]) -> Embeddings:
+    from llmcli.engine import fetch
+    from llmcli.errors import DecodeError, LlmcliError
+    from llmcli.tasks import EmbedRequest
+
+    req = EmbedRequest(
+        provider=target.provider,
+        model=target.model,
+        inputs=[item.text for item in batch],
+        dimensions=job.dimensions,
+        options=options,
+    )
+    call = target.module.encode_embed(req, target.connection)
+    body = fetch(target.module, call, target.policy)
+    try:
+        result: Embeddings = target.module.decode_embed(body)
+    except DecodeError as err:
+        raise DecodeError(f"{target.provider}: {err}") from None
+    if len(result.vectors) != len(batch):
+        raise LlmcliError(
+            f"{target.provider}: asked for {len(batch)} embeddings, got {len(result.vectors)}"
+        )
+    return result
+
+
+class _Progress:
+    """A progress bar on stderr, shown on a terminal once there is a second batch."""
+
+    def __init__(self, total: int | None) -> None:
+        self.total = total
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def sent(self, count: int) -> None:
+        if count == 2 and self.bar is None and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.bar = Progress(
+                TextColumn("embedding batches"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=Console(file=sys.stderr),
+                transient=False,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("embed", total=self.total)
+        if self.bar is not None and self.total is None:
+            self.bar.update(self.task, total=None)
+
+    def done(self) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+# ---- outputs -------------------------------------------------------------------------
+
+
+class Output:
+    def __init__(self) -> None:
+        self.count = 0
+        self.dimensions: int | None = None
+
+    def add(self, batch: list[Item], vectors: list[list[float]]) -> None:
+        self.count += len(batch)
+        if self.dimensions is None and vectors:
+            self.dimensions = len(vectors[0])
+
+    def finish(self, model: str, usage: Any) -> None:
+        pass
+
+
+class JsonOutput(Output):
+    """`{"model", "dimensions", "embeddings": [[...], ...], "usage": {...}}` at the end."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.vectors: list[list[float]] = []
+
+    def add(self, batch: list[Item], vectors: list[list[float]]) -> None:
+        super().add(batch, vectors)
+        self.vectors.extend(vectors)
+
+    def finish(self, model: str, usage: Any) -> None:
+        out = {
+            "model": model,
+            "dimensions": self.dimensions,
+            "embeddings": self.vectors,
+            "usage": {"input_tokens": usage.input_tokens, "cost": usage.cost},
+        }
+        sys.stdout.write(json.dumps(out) + "\n")
+        sys.stdout.flush()
+
+
+class JsonlOutput(Output):
+    """`{"id", "embedding"}` per input, written as each batch comes in."""
+
+    def add(self, batch: list[Item], vectors: list[list[float]]) -> None:
+        super().add(batch, vectors)
+        write = sys.stdout.write
+        for item, vector in zip(batch, vectors, strict=True):
+            write(json.dumps({"id": item.id, "embedding": vector}, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+
+class Summary(Output):
+    """On a terminal: how many, how long, and the first values of the first few."""
+
+    SHOWN = 5
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first: list[tuple[Item, list[float]]] = []
+
+    def add(self, batch: list[Item], vectors: list[list[float]]) -> None:
+        super().add(batch, vectors)
+        room = self.SHOWN - len(self.first)
+        self.first.extend(list(zip(batch, vectors, strict=True))[: max(room, 0)])
+
+    def finish(self, model: str, usage: Any) -> None:
+        from llmcli.render import usage_line
+
+        noun = "embedding" if self.count == 1 else "embeddings"
+        typer.echo(f"{self.count} {noun}, {self.dimensions} dimensions ({model})")
+        for item, vector in self.first:
+            values = ", ".join(f"{v:.4f}" for v in vector[:5])
+            text = " ".join(item.text.split())
+            text = text[:40] + "…" if len(text) > 41 else text
+            typer.echo(f"  {item.id}: [{values}, …]  {text}")
+        if self.count > len(self.first):
+            typer.echo(
+                f"  … and {self.count - len(self.first)} more (--json or --format jsonl for all)"
+            )
+        typer.echo(usage_line(usage), err=True)
