@@ -6,11 +6,11 @@
 # The subcommands of a command path.
 __llmcli_subcommands() {
     case "$1" in
-        "") echo 'complete chat logs keys config models local' ;;
-        'logs') echo 'path list show export search rm' ;;
+        "") echo 'complete chat embed image logs keys config models local' ;;
+        'logs') echo 'path list show export search rm cost' ;;
         'keys') echo 'set list rm path' ;;
         'config') echo 'path show edit set unset' ;;
-        'models') echo 'pull' ;;
+        'models') echo 'pull list show default alias aliases' ;;
         'local') echo 'serve' ;;
     esac
 }
@@ -19,8 +19,10 @@ __llmcli_subcommands() {
 __llmcli_options() {
     case "$1" in
         "") echo '--version --install-completion --show-completion -h --help' ;;
-        'complete') echo '-m --model -s --system --stream --no-stream --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --suffix --text --json-schema --json-mode --tools --tool-choice --parallel-tools --no-parallel-tools --tool-exec -y --yes --max-steps -a --attach --attach-type --cite --cache-system --cache-tools --cache-ttl --prefill --web-search --web-search-max-uses --mcp --mcp-token --beta -o --option -H --header --api-key --api-base --retries --timeout -c --continue --cid --log --no-log --db --json -u --usage --hide-reasoning --debug --local-threads -h --help' ;;
-        'chat') echo '-m --model -s --system --stream --no-stream --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --json-mode --tools --tool-choice --parallel-tools --no-parallel-tools --tool-exec -y --yes --max-steps -a --attach --attach-type --cite --cache-system --cache-tools --cache-ttl --prefill --web-search --web-search-max-uses --mcp --mcp-token --beta -o --option -H --header --api-key --api-base --retries --timeout -c --continue --cid --log --no-log --db -u --usage --hide-reasoning --debug --local-threads -h --help' ;;
+        'complete') echo '-m --model -s --system --stream --no-stream --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --suffix --text --json-schema --json-mode --tools --tool-choice --parallel-tools --no-parallel-tools --tool-exec -y --yes --max-steps -a --attach --attach-type --cite --cache-system --cache-tools --cache-ttl --prefill --web-search --web-search-max-uses --mcp --mcp-token --beta -o --option -H --header --api-key --api-base --retries --timeout -c --continue --cid --log --no-log --db --json --save-images -u --usage --hide-reasoning --debug --local-threads -h --help' ;;
+        'chat') echo '-m --model -s --system --stream --no-stream --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --json-mode --tools --tool-choice --parallel-tools --no-parallel-tools --tool-exec -y --yes --max-steps -a --attach --attach-type --cite --cache-system --cache-tools --cache-ttl --prefill --web-search --web-search-max-uses --mcp --mcp-token --beta -o --option -H --header --api-key --api-base --retries --timeout -c --continue --cid --log --no-log --db --save-images -u --usage --hide-reasoning --debug --local-threads -h --help' ;;
+        'embed') echo '-m --model --lines -f --file --dimensions --batch-size --concurrency --json --format -u --usage -o --option -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
+        'image') echo '-m --model -n --size --quality --image-config -o --output --output-dir --force --json -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
         'logs') echo '-h --help' ;;
         'logs path') echo '--db -h --help' ;;
         'logs list') echo '-n --number --model --json --db -h --help' ;;
@@ -28,6 +30,7 @@ __llmcli_options() {
         'logs export') echo '--format --db -h --help' ;;
         'logs search') echo '-n --number --json --db -h --help' ;;
         'logs rm') echo '--db -h --help' ;;
+        'logs cost') echo '--days --model --json --db -h --help' ;;
         'keys') echo '-h --help' ;;
         'keys set') echo '-h --help' ;;
         'keys list') echo '-h --help' ;;
@@ -41,6 +44,11 @@ __llmcli_options() {
         'config unset') echo '-h --help' ;;
         'models') echo '-h --help' ;;
         'models pull') echo '--sha256 --force -h --help' ;;
+        'models list') echo '-p --provider -c --capability -q --query --live --json --api-key --api-base --timeout --debug -h --help' ;;
+        'models show') echo '--json -h --help' ;;
+        'models default') echo '--unset -h --help' ;;
+        'models alias') echo '--rm -h --help' ;;
+        'models aliases') echo '--json -h --help' ;;
         'local') echo '-h --help' ;;
         'local serve') echo '--port --host --threads --local-threads --ctx-size --embeddings -v --verbose -h --help' ;;
     esac
@@ -49,15 +57,19 @@ __llmcli_options() {
 # The options of a command path that take a value.
 __llmcli_value_options() {
     case "$1" in
-        'complete') echo '-m --model -s --system --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --suffix --json-schema --tools --tool-choice --tool-exec --max-steps -a --attach --attach-type --cache-ttl --prefill --web-search-max-uses --mcp --mcp-token --beta -o --option -H --header --api-key --api-base --retries --timeout --cid --db --local-threads' ;;
-        'chat') echo '-m --model -s --system --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --tools --tool-choice --tool-exec --max-steps -a --attach --attach-type --cache-ttl --prefill --web-search-max-uses --mcp --mcp-token --beta -o --option -H --header --api-key --api-base --retries --timeout --cid --db --local-threads' ;;
+        'complete') echo '-m --model -s --system --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --suffix --json-schema --tools --tool-choice --tool-exec --max-steps -a --attach --attach-type --cache-ttl --prefill --web-search-max-uses --mcp --mcp-token --beta -o --option -H --header --api-key --api-base --retries --timeout --cid --db --save-images --local-threads' ;;
+        'chat') echo '-m --model -s --system --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --tools --tool-choice --tool-exec --max-steps -a --attach --attach-type --cache-ttl --prefill --web-search-max-uses --mcp --mcp-token --beta -o --option -H --header --api-key --api-base --retries --timeout --cid --db --save-images --local-threads' ;;
+        'embed') echo '-m --model -f --file --dimensions --batch-size --concurrency --format -o --option -H --header --api-key --api-base --retries --timeout' ;;
+        'image') echo '-m --model -n --size --quality --image-config -o --output --output-dir -H --header --api-key --api-base --retries --timeout' ;;
         'logs path') echo '--db' ;;
         'logs list') echo '-n --number --model --db' ;;
         'logs show') echo '--db' ;;
         'logs export') echo '--format --db' ;;
         'logs search') echo '-n --number --db' ;;
         'logs rm') echo '--db' ;;
+        'logs cost') echo '--days --model --db' ;;
         'models pull') echo '--sha256' ;;
+        'models list') echo '-p --provider -c --capability -q --query --api-key --api-base --timeout' ;;
         'local serve') echo '--port --host --threads --local-threads --ctx-size' ;;
     esac
 }
@@ -90,12 +102,14 @@ __llmcli_files() {
 # The value of option $2 of command path $1.
 __llmcli_option_value() {
     case "$1 $2" in
-        'complete -m' | 'complete --model' | 'chat -m' | 'chat --model' | 'logs list --model') __llmcli_words "$(__llmcli_models)" ;;
+        'complete -m' | 'complete --model' | 'chat -m' | 'chat --model' | 'embed -m' | 'embed --model' | 'image -m' | 'image --model' | 'logs list --model' | 'logs cost --model') __llmcli_words "$(__llmcli_models)" ;;
         'complete --reasoning-effort' | 'chat --reasoning-effort') __llmcli_words 'none low medium high' ;;
-        'complete --json-schema' | 'complete --tools' | 'complete -a' | 'complete --attach' | 'complete --db' | 'chat --json-schema' | 'chat --tools' | 'chat -a' | 'chat --attach' | 'chat --db' | 'logs path --db' | 'logs list --db' | 'logs show --db' | 'logs export --db' | 'logs search --db' | 'logs rm --db') __llmcli_files ;;
+        'complete --json-schema' | 'complete --tools' | 'complete -a' | 'complete --attach' | 'complete --db' | 'complete --save-images' | 'chat --json-schema' | 'chat --tools' | 'chat -a' | 'chat --attach' | 'chat --db' | 'chat --save-images' | 'embed -f' | 'embed --file' | 'image -o' | 'image --output' | 'image --output-dir' | 'logs path --db' | 'logs list --db' | 'logs show --db' | 'logs export --db' | 'logs search --db' | 'logs rm --db' | 'logs cost --db') __llmcli_files ;;
         'complete --tool-choice' | 'chat --tool-choice') __llmcli_words 'auto none required' ;;
         'complete --attach-type' | 'chat --attach-type') __llmcli_words 'image/png image/jpeg image/gif image/webp application/pdf text/plain' ;;
         'complete --cache-ttl' | 'chat --cache-ttl') __llmcli_words '5m 1h' ;;
+        'embed --format') __llmcli_words 'json jsonl' ;;
+        'image --quality') __llmcli_words 'low medium high standard hd' ;;
         'logs export --format') __llmcli_words 'md json' ;;
     esac
 }

@@ -4,15 +4,15 @@
 function __llmcli_subcommands --description 'The subcommands of a command path'
     switch $argv[1]
         case ''
-            printf '%s\n' 'complete' 'chat' 'logs' 'keys' 'config' 'models' 'local'
+            printf '%s\n' 'complete' 'chat' 'embed' 'image' 'logs' 'keys' 'config' 'models' 'local'
         case 'logs'
-            printf '%s\n' 'path' 'list' 'show' 'export' 'search' 'rm'
+            printf '%s\n' 'path' 'list' 'show' 'export' 'search' 'rm' 'cost'
         case 'keys'
             printf '%s\n' 'set' 'list' 'rm' 'path'
         case 'config'
             printf '%s\n' 'path' 'show' 'edit' 'set' 'unset'
         case 'models'
-            printf '%s\n' 'pull'
+            printf '%s\n' 'pull' 'list' 'show' 'default' 'alias' 'aliases'
         case 'local'
             printf '%s\n' 'serve'
     end
@@ -21,9 +21,13 @@ end
 function __llmcli_value_options --description 'The options of a command path that take a value'
     switch $argv[1]
         case 'complete'
-            printf '%s\n' '-m' '--model' '-s' '--system' '--thinking-budget' '--reasoning-effort' '--temperature' '--top-p' '--top-k' '--max-tokens' '--stop' '--user' '--suffix' '--json-schema' '--tools' '--tool-choice' '--tool-exec' '--max-steps' '-a' '--attach' '--attach-type' '--cache-ttl' '--prefill' '--web-search-max-uses' '--mcp' '--mcp-token' '--beta' '-o' '--option' '-H' '--header' '--api-key' '--api-base' '--retries' '--timeout' '--cid' '--db' '--local-threads'
+            printf '%s\n' '-m' '--model' '-s' '--system' '--thinking-budget' '--reasoning-effort' '--temperature' '--top-p' '--top-k' '--max-tokens' '--stop' '--user' '--suffix' '--json-schema' '--tools' '--tool-choice' '--tool-exec' '--max-steps' '-a' '--attach' '--attach-type' '--cache-ttl' '--prefill' '--web-search-max-uses' '--mcp' '--mcp-token' '--beta' '-o' '--option' '-H' '--header' '--api-key' '--api-base' '--retries' '--timeout' '--cid' '--db' '--save-images' '--local-threads'
         case 'chat'
-            printf '%s\n' '-m' '--model' '-s' '--system' '--thinking-budget' '--reasoning-effort' '--temperature' '--top-p' '--top-k' '--max-tokens' '--stop' '--user' '--json-schema' '--tools' '--tool-choice' '--tool-exec' '--max-steps' '-a' '--attach' '--attach-type' '--cache-ttl' '--prefill' '--web-search-max-uses' '--mcp' '--mcp-token' '--beta' '-o' '--option' '-H' '--header' '--api-key' '--api-base' '--retries' '--timeout' '--cid' '--db' '--local-threads'
+            printf '%s\n' '-m' '--model' '-s' '--system' '--thinking-budget' '--reasoning-effort' '--temperature' '--top-p' '--top-k' '--max-tokens' '--stop' '--user' '--json-schema' '--tools' '--tool-choice' '--tool-exec' '--max-steps' '-a' '--attach' '--attach-type' '--cache-ttl' '--prefill' '--web-search-max-uses' '--mcp' '--mcp-token' '--beta' '-o' '--option' '-H' '--header' '--api-key' '--api-base' '--retries' '--timeout' '--cid' '--db' '--save-images' '--local-threads'
+        case 'embed'
+            printf '%s\n' '-m' '--model' '-f' '--file' '--dimensions' '--batch-size' '--concurrency' '--format' '-o' '--option' '-H' '--header' '--api-key' '--api-base' '--retries' '--timeout'
+        case 'image'
+            printf '%s\n' '-m' '--model' '-n' '--size' '--quality' '--image-config' '-o' '--output' '--output-dir' '-H' '--header' '--api-key' '--api-base' '--retries' '--timeout'
         case 'logs path'
             printf '%s\n' '--db'
         case 'logs list'
@@ -36,8 +40,12 @@ function __llmcli_value_options --description 'The options of a command path tha
             printf '%s\n' '-n' '--number' '--db'
         case 'logs rm'
             printf '%s\n' '--db'
+        case 'logs cost'
+            printf '%s\n' '--days' '--model' '--db'
         case 'models pull'
             printf '%s\n' '--sha256'
+        case 'models list'
+            printf '%s\n' '-p' '--provider' '-c' '--capability' '-q' '--query' '--api-key' '--api-base' '--timeout'
         case 'local serve'
             printf '%s\n' '--port' '--host' '--threads' '--local-threads' '--ctx-size'
     end
@@ -82,10 +90,12 @@ complete -c llmcli -f
 # llmcli
 complete -c llmcli -n '__llmcli_at' -a 'complete' -d 'Send one prompt and print the answer (stdin is read when piped)'
 complete -c llmcli -n '__llmcli_at' -a 'chat' -d 'Chat interactively (an optional first PROMPT is sent at once)'
+complete -c llmcli -n '__llmcli_at' -a 'embed' -d 'Embed texts: TEXT arguments, stdin (whole, or --lines) or --file (lines or JSONL)'
+complete -c llmcli -n '__llmcli_at' -a 'image' -d 'Generate images from PROMPT and save them'
 complete -c llmcli -n '__llmcli_at' -a 'logs' -d 'Browse the conversation history'
 complete -c llmcli -n '__llmcli_at' -a 'keys' -d 'Store API keys in a private file (used when no --api-key or environment key)'
 complete -c llmcli -n '__llmcli_at' -a 'config' -d 'Show and change the config file (default model, aliases, per-provider settings)'
-complete -c llmcli -n '__llmcli_at' -a 'models' -d 'Local models for the local/ provider: download them'
+complete -c llmcli -n '__llmcli_at' -a 'models' -d 'Models: the catalog (capabilities, prices), live lists, the default model, aliases'
 complete -c llmcli -n '__llmcli_at' -a 'local' -d 'Local models run by llama.cpp (the local/ provider)'
 complete -c llmcli -n '__llmcli_at' -l version -d 'Show the version and exit'
 complete -c llmcli -n '__llmcli_at' -l install-completion -d 'Install completion for the current shell'
@@ -141,6 +151,7 @@ complete -c llmcli -n '__llmcli_at complete' -l log -d 'Store the exchange in th
 complete -c llmcli -n '__llmcli_at complete' -l no-log -d 'The opposite of --log'
 complete -c llmcli -n '__llmcli_at complete' -l db -r -F -d 'History database (default: in the user data dir, or $LLMCLI_HOME/logs.db)'
 complete -c llmcli -n '__llmcli_at complete' -l json -d 'Print one JSON object with the whole answer'
+complete -c llmcli -n '__llmcli_at complete' -l save-images -r -F -d 'Save images in the answer (image models) to DIR: PROMPT-SLUG-TIME.png'
 complete -c llmcli -n '__llmcli_at complete' -s u -l usage -d 'Print token usage (and cost) to stderr'
 complete -c llmcli -n '__llmcli_at complete' -l hide-reasoning -d 'Do not show reasoning on stderr'
 complete -c llmcli -n '__llmcli_at complete' -l debug -d 'Show the request sent (keys redacted) and tracebacks'
@@ -193,11 +204,49 @@ complete -c llmcli -n '__llmcli_at chat' -l cid -x -d 'Continue the conversation
 complete -c llmcli -n '__llmcli_at chat' -l log -d 'Store the exchange in the history database'
 complete -c llmcli -n '__llmcli_at chat' -l no-log -d 'The opposite of --log'
 complete -c llmcli -n '__llmcli_at chat' -l db -r -F -d 'History database (default: in the user data dir, or $LLMCLI_HOME/logs.db)'
+complete -c llmcli -n '__llmcli_at chat' -l save-images -r -F -d 'Save images in the answer (image models) to DIR: PROMPT-SLUG-TIME.png'
 complete -c llmcli -n '__llmcli_at chat' -s u -l usage -d 'Print token usage (and cost) to stderr'
 complete -c llmcli -n '__llmcli_at chat' -l hide-reasoning -d 'Do not show reasoning on stderr'
 complete -c llmcli -n '__llmcli_at chat' -l debug -d 'Show the request sent (keys redacted) and tracebacks'
 complete -c llmcli -n '__llmcli_at chat' -l local-threads -x -d 'CPU threads of the llama.cpp server run for local/ models (default 1)'
 complete -c llmcli -n '__llmcli_at chat' -s h -l help -d 'Show this message and exit'
+
+# llmcli embed
+complete -c llmcli -n '__llmcli_at embed' -s m -l model -x -a '(__llmcli_models)' -d 'PROVIDER/MODEL, e.g. openai/text-embedding-3-small, ollama/nomic-embed-text,...'
+complete -c llmcli -n '__llmcli_at embed' -l lines -d 'Stdin: one text per line (blank lines skipped)'
+complete -c llmcli -n '__llmcli_at embed' -s f -l file -r -F -d 'One text per line, or JSONL with "text" (and "id") per line'
+complete -c llmcli -n '__llmcli_at embed' -l dimensions -x -d 'Size of each vector, where the model can shorten it'
+complete -c llmcli -n '__llmcli_at embed' -l batch-size -x -d 'Inputs per request'
+complete -c llmcli -n '__llmcli_at embed' -l concurrency -x -d 'Requests under way at once'
+complete -c llmcli -n '__llmcli_at embed' -l json -d 'One JSON object (the default when stdout is not a terminal)'
+complete -c llmcli -n '__llmcli_at embed' -l format -x -a 'json jsonl' -d 'json: one object'
+complete -c llmcli -n '__llmcli_at embed' -s u -l usage -d 'Print token usage (and cost) to stderr'
+complete -c llmcli -n '__llmcli_at embed' -s o -l option -x -d 'KEY=VALUE merged into the provider\'s request body (VALUE parsed as JSON when it...'
+complete -c llmcli -n '__llmcli_at embed' -s H -l header -x -d 'Extra HTTP header \'Name: value\' (repeatable)'
+complete -c llmcli -n '__llmcli_at embed' -l api-key -x -d 'API key (overrides the environment)'
+complete -c llmcli -n '__llmcli_at embed' -l api-base -x -d 'Base URL: includes /v1 for OpenAI-compatible servers'
+complete -c llmcli -n '__llmcli_at embed' -l retries -x -d 'Retries before the answer starts (connection errors, 408/409/429/5xx/529)'
+complete -c llmcli -n '__llmcli_at embed' -l timeout -x -d 'Seconds to wait to connect and between bytes of the answer'
+complete -c llmcli -n '__llmcli_at embed' -l debug -d 'Show the request sent (keys redacted) and tracebacks'
+complete -c llmcli -n '__llmcli_at embed' -s h -l help -d 'Show this message and exit'
+
+# llmcli image
+complete -c llmcli -n '__llmcli_at image' -s m -l model -x -a '(__llmcli_models)' -d 'PROVIDER/MODEL, e.g. openai/gpt-image-1, openai/dall-e-3,...'
+complete -c llmcli -n '__llmcli_at image' -s n -x -d 'How many images'
+complete -c llmcli -n '__llmcli_at image' -l size -x -d 'e.g. 1024x1024, 1536x1024, 1792x1024 (what the model takes)'
+complete -c llmcli -n '__llmcli_at image' -l quality -x -a 'low medium high standard hd' -d 'Image quality'
+complete -c llmcli -n '__llmcli_at image' -l image-config -x -d 'Provider keys (inline JSON or @file): OpenRouter\'s image_config (wins over...'
+complete -c llmcli -n '__llmcli_at image' -s o -l output -r -F -d 'File name (several images: NAME-1.png, NAME-2.png, ...)'
+complete -c llmcli -n '__llmcli_at image' -l output-dir -r -F -d 'Directory for the images (default: the current one)'
+complete -c llmcli -n '__llmcli_at image' -l force -d 'Overwrite existing files'
+complete -c llmcli -n '__llmcli_at image' -l json -d 'Print {"model", "images", "usage", "cost"}'
+complete -c llmcli -n '__llmcli_at image' -s H -l header -x -d 'Extra HTTP header \'Name: value\' (repeatable)'
+complete -c llmcli -n '__llmcli_at image' -l api-key -x -d 'API key (overrides the environment)'
+complete -c llmcli -n '__llmcli_at image' -l api-base -x -d 'Base URL: includes /v1 for OpenAI-compatible servers'
+complete -c llmcli -n '__llmcli_at image' -l retries -x -d 'Retries before the answer starts (connection errors, 408/409/429/5xx/529)'
+complete -c llmcli -n '__llmcli_at image' -l timeout -x -d 'Seconds to wait to connect and between bytes of the answer'
+complete -c llmcli -n '__llmcli_at image' -l debug -d 'Show the request sent (keys redacted) and tracebacks'
+complete -c llmcli -n '__llmcli_at image' -s h -l help -d 'Show this message and exit'
 
 # llmcli logs
 complete -c llmcli -n '__llmcli_at logs' -a 'path' -d 'Print where the history database is'
@@ -206,6 +255,7 @@ complete -c llmcli -n '__llmcli_at logs' -a 'show' -d 'One conversation: markdow
 complete -c llmcli -n '__llmcli_at logs' -a 'export' -d 'Write one conversation as markdown or JSON to stdout'
 complete -c llmcli -n '__llmcli_at logs' -a 'search' -d 'Find messages containing TEXT'
 complete -c llmcli -n '__llmcli_at logs' -a 'rm' -d 'Delete one conversation and everything in it'
+complete -c llmcli -n '__llmcli_at logs' -a 'cost' -d 'Spending by day and model (USD), from the stored answers'
 complete -c llmcli -n '__llmcli_at logs' -s h -l help -d 'Show this message and exit'
 
 # llmcli logs path
@@ -238,6 +288,13 @@ complete -c llmcli -n '__llmcli_at logs search' -s h -l help -d 'Show this messa
 # llmcli logs rm
 complete -c llmcli -n '__llmcli_at logs rm' -l db -r -F -d 'History database (default: in the user data dir, or $LLMCLI_HOME/logs.db)'
 complete -c llmcli -n '__llmcli_at logs rm' -s h -l help -d 'Show this message and exit'
+
+# llmcli logs cost
+complete -c llmcli -n '__llmcli_at logs cost' -l days -x -d 'Only the last N days (today included)'
+complete -c llmcli -n '__llmcli_at logs cost' -l model -x -a '(__llmcli_models)' -d 'Only models matching'
+complete -c llmcli -n '__llmcli_at logs cost' -l json -d 'Print JSON'
+complete -c llmcli -n '__llmcli_at logs cost' -l db -r -F -d 'History database (default: in the user data dir, or $LLMCLI_HOME/logs.db)'
+complete -c llmcli -n '__llmcli_at logs cost' -s h -l help -d 'Show this message and exit'
 
 # llmcli keys
 complete -c llmcli -n '__llmcli_at keys' -a 'set' -d 'Store a key: typed at a hidden prompt, or read from stdin when piped'
@@ -287,6 +344,11 @@ complete -c llmcli -n '__llmcli_at config unset' -a 'model aliases. providers.op
 
 # llmcli models
 complete -c llmcli -n '__llmcli_at models' -a 'pull' -d 'Download a model into the models directory (resumable, verified)'
+complete -c llmcli -n '__llmcli_at models' -a 'list' -d 'Models with context window, most output, capabilities and prices (USD per million...'
+complete -c llmcli -n '__llmcli_at models' -a 'show' -d 'One model from the catalog: limits, capabilities, prices and aliases'
+complete -c llmcli -n '__llmcli_at models' -a 'default' -d 'Print the default model, or set it (stored as `model` in the config file)'
+complete -c llmcli -n '__llmcli_at models' -a 'alias' -d 'Set an alias (`models alias fast openai/gpt-4o-mini`), print one, or --rm it'
+complete -c llmcli -n '__llmcli_at models' -a 'aliases' -d 'The aliases in the config file (NAME, tab, MODEL)'
 complete -c llmcli -n '__llmcli_at models' -s h -l help -d 'Show this message and exit'
 
 # llmcli models pull
@@ -294,6 +356,34 @@ complete -c llmcli -n '__llmcli_at models pull' -l sha256 -x -d 'Expected SHA-25
 complete -c llmcli -n '__llmcli_at models pull' -l force -d 'Download again even when the file is there'
 complete -c llmcli -n '__llmcli_at models pull' -s h -l help -d 'Show this message and exit'
 complete -c llmcli -n '__llmcli_at models pull' -a 'local/smollm2'
+
+# llmcli models list
+complete -c llmcli -n '__llmcli_at models list' -s p -l provider -x -d 'Only this provider\'s models'
+complete -c llmcli -n '__llmcli_at models list' -s c -l capability -x -d 'Only models with it (repeatable): vision, pdf, tools, json_schema, thinking,...'
+complete -c llmcli -n '__llmcli_at models list' -s q -l query -x -d 'Only ids (or aliases) containing it'
+complete -c llmcli -n '__llmcli_at models list' -l live -d 'Ask the provider (--provider) which models it has now'
+complete -c llmcli -n '__llmcli_at models list' -l json -d 'Print JSON'
+complete -c llmcli -n '__llmcli_at models list' -l api-key -x -d 'API key (--live)'
+complete -c llmcli -n '__llmcli_at models list' -l api-base -x -d 'Base URL (--live), e.g. a local server'
+complete -c llmcli -n '__llmcli_at models list' -l timeout -x -d 'Seconds (--live)'
+complete -c llmcli -n '__llmcli_at models list' -l debug -d 'Show the request (--live)'
+complete -c llmcli -n '__llmcli_at models list' -s h -l help -d 'Show this message and exit'
+
+# llmcli models show
+complete -c llmcli -n '__llmcli_at models show' -l json -d 'Print JSON'
+complete -c llmcli -n '__llmcli_at models show' -s h -l help -d 'Show this message and exit'
+
+# llmcli models default
+complete -c llmcli -n '__llmcli_at models default' -l unset -d 'Remove the default'
+complete -c llmcli -n '__llmcli_at models default' -s h -l help -d 'Show this message and exit'
+
+# llmcli models alias
+complete -c llmcli -n '__llmcli_at models alias' -l rm -d 'Remove the alias'
+complete -c llmcli -n '__llmcli_at models alias' -s h -l help -d 'Show this message and exit'
+
+# llmcli models aliases
+complete -c llmcli -n '__llmcli_at models aliases' -l json -d 'Print JSON'
+complete -c llmcli -n '__llmcli_at models aliases' -s h -l help -d 'Show this message and exit'
 
 # llmcli local
 complete -c llmcli -n '__llmcli_at local' -a 'serve' -d 'Serve a local model in the foreground (OpenAI /v1 and Anthropic /v1/messages) until Ctrl-C'

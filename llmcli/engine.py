@@ -58,7 +58,7 @@ def execute(
     try:
         with open_call(call, policy, retryable) as answer:
             if answer.status_code >= 400:
-                raise _http_error(provider, answer)
+                raise _http_error(provider, answer, policy.secrets)
             if req.prefill:
                 # The API continues the prefill without repeating it: show it first.
                 acc.add(TextDelta(req.prefill))
@@ -66,8 +66,9 @@ def execute(
             try:
                 for event in _events(provider, call, answer):
                     if isinstance(event, StreamError):
-                        event.message = error_line(
-                            req.provider, event.status, event.error_type, event.message
+                        event.message = redact_text(
+                            error_line(req.provider, event.status, event.error_type, event.message),
+                            policy.secrets,
                         )
                     acc.add(event)
                     on_event(event)
@@ -102,18 +103,24 @@ def _redacted(call: HttpCall, secrets: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-def _http_error(provider: ModuleType, answer: Answer) -> ProviderError:
+def _http_error(provider: ModuleType, answer: Answer, secrets: tuple[str, ...]) -> ProviderError:
     err: ProviderError = provider.decode_error(answer.status_code, answer.read())
-    if err.status in RETRY_STATUSES and not err.retryable:
+    # Some servers echo the key they refused ("Incorrect API key provided: sk-...").
+    message = redact_text(err.provider_message, secrets)
+    quota = err.status in RETRY_STATUSES and not err.retryable
+    if quota:
         # A status that is normally retried, refused by the provider's own verdict on
         # the body: today that is only an exhausted quota or spend limit.
-        return ProviderError(
-            err.provider,
-            f"{err.provider_message} (not retried: quota exhausted)",
-            status=err.status,
-            error_type=err.error_type,
-        )
-    return err
+        message += " (not retried: quota exhausted)"
+    elif message == err.provider_message:
+        return err
+    return ProviderError(
+        err.provider,
+        message,
+        status=err.status,
+        error_type=err.error_type,
+        retryable=err.retryable and not quota,
+    )
 
 
 def _events(provider: ModuleType, call: HttpCall, answer: Answer) -> Iterator[Event]:
@@ -137,7 +144,7 @@ def fetch(provider: ModuleType, call: HttpCall, policy: Policy) -> bytes:
     try:
         with open_call(call, policy, retryable) as answer:
             if answer.status_code >= 400:
-                raise _http_error(provider, answer)
+                raise _http_error(provider, answer, policy.secrets)
             return answer.read()
     except ConnectFailed as err:
         hint = getattr(provider, "CONNECT_HINT", None)

@@ -53,9 +53,7 @@ def check_image(data: bytes, what: str = "the answer") -> Kind:
     kind = sniff(data)
     if kind is None:
         head = data[:8].hex(" ") if data else "nothing"
-        raise LlmcliError(
-            f"{what} is not an image (PNG, JPEG, GIF or WebP): it starts with {head}"
-        )
+        raise LlmcliError(f"{what} is not an image (PNG, JPEG, GIF or WebP): it starts with {head}")
     return kind
 
 

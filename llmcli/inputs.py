@@ -73,6 +73,28 @@ def load_attachment(spec: str, mime: str | None = None) -> AttachmentPart:
     )
 
 
+def download_attachment(part: AttachmentPart, timeout: float) -> AttachmentPart:
+    """A URL attachment → the same attachment with its bytes inline (type re-sniffed)."""
+    import httpx
+
+    url = part.url or ""
+    try:
+        response = httpx.get(url, timeout=timeout, follow_redirects=True)
+        response.raise_for_status()
+    except httpx.HTTPStatusError as err:
+        raise UsageError(f"cannot download {url}: HTTP {err.response.status_code}") from None
+    except httpx.HTTPError as err:
+        raise UsageError(f"cannot download {url}: {err}") from None
+    data = response.content
+    return AttachmentPart(
+        mime=_check_type(sniff(data) or part.mime, url),
+        data=base64.b64encode(data).decode(),
+        name=part.name,
+        path=url,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
 def _check_type(mime: str, what: str) -> str:
     if mime.startswith("text/"):
         return "text/plain"

@@ -163,8 +163,15 @@ def usage_line(usage: Usage) -> str:
         extra = _detail(("reasoning", usage.reasoning_tokens))
         parts.append(f"{usage.output_tokens:,} output{extra}")
     if usage.cost is not None:
-        parts.append(f"${usage.cost:.6f}".rstrip("0").rstrip(".") if usage.cost else "$0")
+        parts.append(format_usd(usage.cost))
     return "usage: " + (", ".join(parts) if parts else "not reported by the provider")
+
+
+def format_usd(cost: float) -> str:
+    """`$0.0021`; a cost too small for six decimals is `<$0.000001`, not `$0`."""
+    if 0 < cost < 0.0000005:
+        return "<$0.000001"
+    return f"${cost:.6f}".rstrip("0").rstrip(".") if cost else "$0"
 
 
 def _detail(*pairs: tuple[str, Any]) -> str:

@@ -916,6 +916,11 @@ ENVIRONMENT: list[tuple[str, str]] = [
     ("LLMCLI_DEBUG", "When set (e.g. to 1), internal errors print a traceback, as with --debug."),
     ("LLMCLI_MODELS_DIR", "Where local models (the local/ provider) are stored."),
     (
+        "OMP_WAIT_POLICY",
+        "Passed to the llama.cpp server run for local/ models; llmcli sets passive when it is "
+        "not set (spin-waiting threads slow decoding down on a busy machine).",
+    ),
+    (
         "NO_COLOR",
         "When set, output is plain text even on a terminal (unless the config file "
         'says color = "always").',

@@ -228,10 +228,17 @@ def encoded_body(**fields: Any) -> dict[str, Any]:
 
 
 def tokens(
-    input: int, output: int, *, read: int = 0, write: int = 0, reasoning: int | None = None
+    input: int,
+    output: int,
+    *,
+    read: int = 0,
+    write: int = 0,
+    reasoning: int | None = None,
+    cost: float | None = None,
 ) -> dict[str, Any]:
-    """Usage as the JSON shows it; every recording reports cache reads/writes (often 0)."""
-    return usage(input, output, reasoning, cache_read=read, cache_write=write)
+    """Usage as the JSON shows it; every recording reports cache reads/writes (often 0).
+    `cost`: usage x the model catalog's prices (Anthropic reports none itself)."""
+    return usage(input, output, reasoning, cache_read=read, cache_write=write, cost=cost)
 
 
 def error_body(kind: str, message: str, **details: str) -> bytes:
@@ -254,7 +261,7 @@ RECORDED = [
             "Hello! As an AI language model, I don't have feelings, but I'm functioning properly "
             "and ready to assist you. How can I help you today?",
             "stop",
-            tokens(13, 35),
+            tokens(13, 35, cost=0.00282),
             "claude-3-opus-20240229",
         ),
         flags=("--max-tokens", "100", "--temperature", "0"),
@@ -264,7 +271,7 @@ RECORDED = [
         "stream-text-basic",
         "claude-haiku-4-5-20251001",
         # message_start says output_tokens 2; message_delta's cumulative 4 wins.
-        Answer("Hello", "stop", tokens(10, 4), "claude-haiku-4-5-20251001"),
+        Answer("Hello", "stop", tokens(10, 4, cost=3e-05), "claude-haiku-4-5-20251001"),
         flags=("--max-tokens", "8192", "--temperature", "1"),
         sent={"max_tokens": 8192, "temperature": 1.0},
     ),
@@ -274,7 +281,7 @@ RECORDED = [
         Answer(
             "1\n2\n3\n4\n5",
             "stop",
-            tokens(15, 13),
+            tokens(15, 13, cost=0.0012),
             "claude-3-opus-20240229",
         ),
         flags=("--max-tokens", "100", "--temperature", "0"),
@@ -286,7 +293,7 @@ RECORDED = [
         Answer(
             "Red square, green square.",
             "stop",
-            tokens(83, 9),
+            tokens(83, 9, cost=0.000384),
             "claude-sonnet-4-5-20250929",
         ),
         flags=("--max-tokens", "8192", "--temperature", "1"),
@@ -299,7 +306,7 @@ RECORDED = [
             'The document simply contains the text "Dummy PDF file" at the top of what appears '
             "to be an otherwise blank page.",
             "stop",
-            tokens(1615, 28),
+            tokens(1615, 28, cost=0.005265),
             "claude-sonnet-4-5-20250929",
         ),
     ),
@@ -309,7 +316,7 @@ RECORDED = [
         Answer(
             'The text file says "Dummy TXT file".',
             "stop",
-            tokens(57, 14),
+            tokens(57, 14, cost=0.000381),
             "claude-sonnet-4-5-20250929",
         ),
     ),
@@ -319,7 +326,7 @@ RECORDED = [
         Answer(
             "The capital of France is Paris.",
             "stop",
-            tokens(20, 10),
+            tokens(20, 10, cost=0.00105),
             "claude-3-opus-20240229",
         ),
         flags=("-s", "You are a helpful assistant.\n\n"),
@@ -331,7 +338,7 @@ RECORDED = [
         Answer(
             "Hi there! How are you doing today? Is there anything I can help you with?",
             "stop",
-            tokens(8, 21),
+            tokens(8, 21, cost=0.000113),
             "claude-haiku-4-5-20251001",
         ),
         flags=("--user", "123"),
@@ -345,7 +352,7 @@ RECORDED = [
             '\ndef pelican():\n    return "A large waterbird with a long bill and a throat pouch '
             'for catching fish."\n',
             "stop",  # stop_reason stop_sequence
-            tokens(16, 28),
+            tokens(16, 28, cost=0.000156),
             "claude-haiku-4-5-20251001",
         ),
         flags=("--max-tokens", "8192", "--temperature", "1", "--stop", "```"),
@@ -361,7 +368,7 @@ RECORDED = [
                 479,
             ),
             "length",  # stop_reason max_tokens
-            tokens(611, 100),
+            tokens(611, 100, cost=0.016665),
             "claude-3-opus-20240229",
         ),
         flags=("--max-tokens", "100", "--temperature", "0"),
@@ -375,7 +382,7 @@ RECORDED = [
         Answer(
             '{"city":"London","country":"United Kingdom","population":9002488}',
             "stop",
-            tokens(196, 19),
+            tokens(196, 19, cost=0.000873),
             "claude-sonnet-4-5-20250929",
         ),
         replayed=("output_config",),
@@ -386,7 +393,7 @@ RECORDED = [
         Answer(
             '{"city":"London","country":"United Kingdom","population":9002488}',
             "stop",
-            tokens(196, 19),
+            tokens(196, 19, cost=0.000873),
             "claude-sonnet-4-5-20250929",
         ),
         replayed=("output_format",),
@@ -402,7 +409,7 @@ RECORDED = [
                 164,
             ),
             "stop",
-            tokens(3 + 1111 + 418, 33, read=1111, write=418),
+            tokens(3 + 1111 + 418, 33, read=1111, write=418, cost=0.0024048),
             "claude-sonnet-4-5-20250929",
         ),
         flags=("-s", "You are a helpful assistant."),
@@ -413,7 +420,12 @@ RECORDED = [
         "prompt-cache-write",
         "claude-opus-4-8",
         # usage.output_tokens_details.thinking_tokens 0 → reasoning_tokens 0.
-        Answer("OK", "stop", tokens(2 + 1590, 4, write=1590, reasoning=0), "claude-opus-4-8"),
+        Answer(
+            "OK",
+            "stop",
+            tokens(2 + 1590, 4, write=1590, reasoning=0, cost=0.0100475),
+            "claude-opus-4-8",
+        ),
         flags=("-s", "Reply with OK."),
         sent={"system": "Reply with OK."},
     ),
@@ -428,7 +440,7 @@ RECORDED = [
                 1062,
             ),
             "stop",
-            tokens(43, 321),
+            tokens(43, 321, cost=0.004944),
             "claude-sonnet-4-5-20250929",
             reasoning="This is a straightforward question about pedestrian safety. I should "
             "provide clear, practical advice about crossing the street safely.",
@@ -446,7 +458,7 @@ RECORDED = [
                 1021,
             ),
             "stop",
-            tokens(43, 282),
+            tokens(43, 282, cost=0.004359),
             "claude-sonnet-4-20250514",
             reasoning="This is a straightforward question about pedestrian safety. I should "
             "provide clear, helpful advice about how to safely cross a street. This is basic "
@@ -465,7 +477,7 @@ RECORDED = [
                 1295,
             ),
             "stop",
-            tokens(354, 525),
+            tokens(354, 525, cost=0.008937),
             "claude-sonnet-4-5-20250929",
             reasoning=Long(
                 "This is an interesting analogy question. The person is askin",
@@ -488,7 +500,7 @@ RECORDED = [
             ),
             "stop",
             # message_start says output_tokens 88; message_delta's cumulative 189 wins.
-            tokens(92, 189),
+            tokens(92, 189, cost=0.003111),
             "claude-sonnet-4-5-20250929",
         ),
         flags=("--thinking-budget", "1024"),
@@ -504,7 +516,7 @@ RECORDED = [
                 500,
             ),
             "stop",
-            tokens(168, 232),
+            tokens(168, 232, cost=0.003984),
             "claude-sonnet-4-5-20250929",
         ),
         flags=("--thinking-budget", "1024"),
@@ -517,7 +529,7 @@ RECORDED = [
         Answer(
             "",
             "tool_calls",
-            tokens(542, 62),
+            tokens(542, 62, cost=0.000852),
             "claude-haiku-4-5-20251001",
             tool_calls=(
                 # input_json_delta "" for both: no arguments means {}.
@@ -535,7 +547,7 @@ RECORDED = [
         Answer(
             "",
             "tool_calls",
-            tokens(849, 47),
+            tokens(849, 47, cost=0.001084),
             "claude-haiku-4-5-20251001",
             tool_calls=(
                 call(
@@ -559,7 +571,7 @@ RECORDED = [
             "friendly and playful name that gives off warm, approachable vibes.\n\nEither of "
             "these would make an excellent name for your feathered friend! 🦅",
             "stop",
-            tokens(678, 82),
+            tokens(678, 82, cost=0.001088),
             "claude-haiku-4-5-20251001",
         ),
         flags=("--max-tokens", "8192", "--temperature", "1"),
@@ -573,7 +585,7 @@ RECORDED = [
             "I'll help you find out who is the youngest by retrieving information about each "
             "family member. I'll retrieve their entity information to compare their ages.",
             "tool_calls",
-            tokens(423, 202),
+            tokens(423, 202, cost=0.001433),
             "claude-haiku-4-5-20251001",
             tool_calls=(
                 call("toolu_0167cfEnoQaPviGdVXA95zcu", "retrieve_entity_info", {"name": "Alice"}),
@@ -594,7 +606,7 @@ RECORDED = [
                 340,
             ),
             "stop",
-            tokens(771, 77),
+            tokens(771, 77, cost=0.001156),
             "claude-haiku-4-5-20251001",
         ),
         replayed=TOOL_SYSTEM,
@@ -605,7 +617,7 @@ RECORDED = [
         Answer(
             "",
             "tool_calls",
-            tokens(655, 38),
+            tokens(655, 38, cost=0.002535),
             "claude-sonnet-4-5-20250929",
             tool_calls=(call("toolu_01Dxp8hdnkA8bsrVJJ8LB9q1", "get_weather", {"city": "Paris"}),),
         ),
@@ -617,7 +629,7 @@ RECORDED = [
         Answer(
             "",
             "tool_calls",
-            tokens(678, 74),
+            tokens(678, 74, cost=0.003144),
             "claude-sonnet-4-5-20250929",
             tool_calls=(
                 call(
@@ -635,7 +647,7 @@ RECORDED = [
         Answer(
             "Hello! 👋 How can I help you today?",
             "stop",
-            tokens(567, 16),
+            tokens(567, 16, cost=0.001941),
             "claude-sonnet-4-5-20250929",
         ),
         replayed=("tools", "tool_choice"),
@@ -652,7 +664,7 @@ RECORDED = [
             ),
             "stop",
             # message_start says input_tokens 2050; message_delta's cumulative 31772 wins.
-            tokens(31772, 644),
+            tokens(31772, 644, cost=0.104976),
             "claude-sonnet-4-20250514",
         ),
         flags=("-s", SEARCH_SYSTEM),

@@ -272,7 +272,8 @@ def test_usage_flag_prints_tokens_to_stderr(llmcli, server):
     run = llmcli("complete", "-m", "openai/gpt-4o-mini", "--api-base", server.url, "-u", "hi")
     assert run.code == 0
     assert run.stdout == "Hello there.\n"
-    assert run.stderr == "usage: 9 input, 3 output\n"
+    # gpt-4o-mini in the model catalog: $0.15 / $0.60 per million tokens.
+    assert run.stderr == "usage: 9 input, 3 output, $0.000003\n"
 
 
 def test_streamed_reasoning_goes_to_stderr_and_can_be_hidden(llmcli, server):
@@ -315,7 +316,7 @@ def test_json_output_is_one_object(llmcli, server, stream):
             "reasoning_tokens": None,
             "cache_read_tokens": None,
             "cache_write_tokens": None,
-            "cost": None,
+            "cost": 3.15e-06,  # 9 x $0.15 + 3 x $0.60 per million (model catalog)
         },
     }
 

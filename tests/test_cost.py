@@ -54,7 +54,7 @@ def test_nothing_to_price() -> None:
 def test_catalog_prices_by_routed_model() -> None:
     usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000, cache_read_tokens=500_000)
     # gpt-4o-mini: 0.15 in, 0.075 cached, 0.60 out; a dated snapshot id finds it too.
-    assert usage_cost("openai", "gpt-4o-mini-2024-07-18", usage) == 0.5 * 0.15 + 0.5 * 0.075 + 0.6
+    assert usage_cost("openai", "gpt-4o-mini-2024-07-18", usage) == 0.7125  # .075+.0375+.6
     # DeepSeek: 0.28 miss, 0.028 hit, 0.42 out.
     assert usage_cost("deepseek", "deepseek-reasoner", usage) == pytest.approx(
         0.5 * 0.28 + 0.5 * 0.028 + 0.42
@@ -76,8 +76,16 @@ def test_json_and_usage_line_show_the_catalog_cost(server, llmcli) -> None:
     ($0.50 / $1.50 per million)."""
     server.queue(load_case("openai", "nonstream-text").reply())
     run = llmcli(
-        "complete", "-m", "openai/gpt-3.5-turbo", "--api-base", server.url + "/v1",
-        "--no-stream", "--no-log", "--json", "-u", "hi",
+        "complete",
+        "-m",
+        "openai/gpt-3.5-turbo",
+        "--api-base",
+        server.url + "/v1",
+        "--no-stream",
+        "--no-log",
+        "--json",
+        "-u",
+        "hi",
     )
     assert run.code == 0, run.stderr
     assert run.json["usage"]["cost"] == pytest.approx(13 * 0.5e-6 + 31 * 1.5e-6)
@@ -89,8 +97,15 @@ def test_openrouter_cost_wins_over_the_catalog(server, llmcli) -> None:
     case = load_case("openrouter", "usage-cost")
     server.queue(case.reply())
     run = llmcli(
-        "complete", "-m", f"openrouter/{case.request['model']}", "--api-base",
-        server.url + "/api/v1", "--no-stream", "--no-log", "--json", "hi",
+        "complete",
+        "-m",
+        f"openrouter/{case.request['model']}",
+        "--api-base",
+        server.url + "/api/v1",
+        "--no-stream",
+        "--no-log",
+        "--json",
+        "hi",
     )
     assert run.code == 0, run.stderr
     import json
@@ -109,14 +124,28 @@ def test_cost_is_stored_and_summed_by_day(server, llmcli, tmp_path) -> None:
     for _ in range(2):
         server.queue(load_case("openai", "nonstream-text").reply())
         run = llmcli(
-            "complete", "-m", "openai/gpt-3.5-turbo", "--api-base", server.url + "/v1",
-            "--no-stream", "--db", str(db), "hi",
+            "complete",
+            "-m",
+            "openai/gpt-3.5-turbo",
+            "--api-base",
+            server.url + "/v1",
+            "--no-stream",
+            "--db",
+            str(db),
+            "hi",
         )
         assert run.code == 0, run.stderr
     server.queue(load_case("openai", "nonstream-text").reply())
     run = llmcli(
-        "complete", "--api-base", server.url + "/v1", "-m", "openai/unpriced-model",
-        "--no-stream", "--db", str(db), "hi",
+        "complete",
+        "--api-base",
+        server.url + "/v1",
+        "-m",
+        "openai/unpriced-model",
+        "--no-stream",
+        "--db",
+        str(db),
+        "hi",
     )
     assert run.code == 0, run.stderr
     one = 13 * 0.5e-6 + 31 * 1.5e-6
@@ -145,8 +174,15 @@ def test_logs_cost_filters(server, llmcli, tmp_path) -> None:
     db = tmp_path / "logs.db"
     server.queue(load_case("openai", "nonstream-text").reply())
     llmcli(
-        "complete", "-m", "openai/gpt-3.5-turbo", "--api-base", server.url + "/v1",
-        "--no-stream", "--db", str(db), "hi",
+        "complete",
+        "-m",
+        "openai/gpt-3.5-turbo",
+        "--api-base",
+        server.url + "/v1",
+        "--no-stream",
+        "--db",
+        str(db),
+        "hi",
     )
     with sqlite3.connect(db) as conn:  # an answer from 10 days ago
         conn.execute(
@@ -154,8 +190,15 @@ def test_logs_cost_filters(server, llmcli, tmp_path) -> None:
         )
     server.queue(load_case("openai", "nonstream-text").reply())
     llmcli(
-        "complete", "-m", "openai/gpt-3.5-turbo", "--api-base", server.url + "/v1",
-        "--no-stream", "--db", str(db), "hi",
+        "complete",
+        "-m",
+        "openai/gpt-3.5-turbo",
+        "--api-base",
+        server.url + "/v1",
+        "--no-stream",
+        "--db",
+        str(db),
+        "hi",
     )
     everything = llmcli("logs", "cost", "--db", str(db), "--json").json["rows"]
     assert [r["model"] for r in everything] == ["openai/old-model", "openai/gpt-3.5-turbo-0125"]

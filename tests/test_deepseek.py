@@ -47,7 +47,7 @@ RECORDED = [
                 1568,
             ),
             "stop",
-            usage(12, 789, 415, 0),
+            usage(12, 789, 415, 0, cost=0.00033474),
             "deepseek-reasoner",
             reasoning=Long(
                 "Okay, the user is asking how to cross the street. Let me think about",
@@ -63,7 +63,7 @@ RECORDED = [
         Answer(
             "Hello there! 😊 How can I help you today?",
             "stop",
-            usage(6, 212, 198, 0),
+            usage(6, 212, 198, 0, cost=9.072e-05),
             "deepseek-reasoner",
             reasoning=Long(
                 'Hmm, the user just said "Hello". It\'s a simple greeting',
@@ -81,7 +81,7 @@ RECORDED = [
         Answer(
             "Let me load the dice rolling capability!",
             "tool_calls",
-            usage(563, 116, 60, 512),
+            usage(563, 116, 60, 512, cost=7.7336e-05),
             "deepseek-v4-flash",
             reasoning="The user wants to play a dice game. I need to roll a die and compare it to "
             "the user's guess of 4. But the DICE_ROLL capability is deferred - I need to load it "
@@ -108,7 +108,7 @@ RECORDED = [
             "-- matching your guess perfectly! Lucky you! 🎲",
             "stop",
             # cache_read: prompt_cache_hit_tokens (896)
-            usage(976, 61, 25, 896),
+            usage(976, 61, 25, 896, cost=7.3108e-05),
             "deepseek-v4-flash",
             reasoning="The player's name is Anne, and the die rolled a 4. "
             "The user guessed 4, so they win!",

@@ -363,3 +363,39 @@ def test_one_batch_shows_no_progress(echo, llmcli) -> None:
     run = llmcli(*_args(echo, "item 1", "item 2"))
     assert run.code == 0
     assert run.stderr == ""
+
+
+def _run_on_terminal(args: list[str], env: dict[str, str]) -> tuple[int, bytes, bytes]:
+    """stdout on a terminal (a pty); stderr piped."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llmcli", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    _, err = proc.communicate(timeout=60)
+    return proc.returncode, seen, err
+
+
+def test_summary_on_a_terminal(echo, cli_env) -> None:
+    code, out, err = _run_on_terminal(_args(echo, "item 1", "item 22"), cli_env)
+    assert code == 0, err
+    text = out.decode().replace("\r\n", "\n")
+    assert text.startswith("2 embeddings, 2 dimensions (text-embedding-3-small)\n")
+    assert "  1: [1.0000, 2.0000, …]  item 1\n" in text  # [N, batch length]
+    assert "  2: [22.0000, 2.0000, …]  item 22\n" in text
+    assert "{" not in text  # no JSON on a terminal
+    assert err.decode() == "usage: 3 input, <$0.000001\n"  # 3 x $0.02 per million

@@ -30,7 +30,9 @@ def png(width: int = 1, height: int = 1) -> bytes:
     """A real PNG (8-bit grey)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     raw = b"".join(b"\0" + b"\x80" * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
@@ -140,7 +142,9 @@ def test_unsupported_size_or_quality_exits_2(server, llmcli, model, flags, messa
 
 def test_recorded_400_unknown_parameter(server, llmcli, tmp_path) -> None:
     server.queue(load_case("openai", "images-error-400-fixture").reply())
-    run = llmcli(*openai_args(server, "-m", "openai/gpt-image-1", "--output-dir", str(tmp_path)), "x")
+    run = llmcli(
+        *openai_args(server, "-m", "openai/gpt-image-1", "--output-dir", str(tmp_path)), "x"
+    )
     assert run.code == 1
     assert run.stderr == (
         "llmcli: openai 400 invalid_request_error: Unknown parameter: 'response_format'.\n"
@@ -150,7 +154,9 @@ def test_recorded_400_unknown_parameter(server, llmcli, tmp_path) -> None:
 
 def test_url_results_are_downloaded_without_the_key(server, llmcli, tmp_path) -> None:
     body = {"created": 1, "data": [{"url": server.url + "/files/img-1.png"}]}
-    server.queue(Reply(body=json.dumps(body).encode()), Reply(body=png(2, 2), content_type="image/png"))
+    server.queue(
+        Reply(body=json.dumps(body).encode()), Reply(body=png(2, 2), content_type="image/png")
+    )
     run = llmcli(
         "image", "-m", "dall-e-2", "--api-base", server.url + "/v1", "-o", str(tmp_path / "u"), "x"
     )
@@ -164,7 +170,9 @@ def test_url_results_are_downloaded_without_the_key(server, llmcli, tmp_path) ->
 def test_bytes_that_are_not_an_image_are_refused(server, llmcli, tmp_path) -> None:
     body = {"data": [{"b64_json": base64.b64encode(b"<html>nope</html>").decode()}]}
     server.queue(Reply(body=json.dumps(body).encode()))
-    run = llmcli(*openai_args(server, "-m", "openai/gpt-image-1", "--output-dir", str(tmp_path)), "x")
+    run = llmcli(
+        *openai_args(server, "-m", "openai/gpt-image-1", "--output-dir", str(tmp_path)), "x"
+    )
     assert run.code == 1
     assert "image 1 of the answer is not an image (PNG, JPEG, GIF or WebP)" in run.stderr
     assert list(tmp_path.iterdir()) == []
@@ -251,7 +259,9 @@ def test_openrouter_modalities_and_image_config(server, llmcli, tmp_path) -> Non
 def test_openrouter_size_and_quality_mapping(server, llmcli, tmp_path, size, quality, expected):
     server.queue(Reply(body=openrouter_answer(png())))
     run = llmcli(
-        *openrouter_args(server, "--size", size, "--quality", quality, "--output-dir", str(tmp_path)),
+        *openrouter_args(
+            server, "--size", size, "--quality", quality, "--output-dir", str(tmp_path)
+        ),
         "x",
     )
     assert run.code == 0, run.stderr
@@ -344,7 +354,9 @@ def test_existing_file_is_not_overwritten(server, llmcli, tmp_path) -> None:
     server.queue(Reply(body=json.dumps(one).encode()))
     run = llmcli(*openai_args(server, "-m", "openai/gpt-image-1", "-o", str(target)), "x")
     assert run.code == 1
-    assert run.stderr == f"llmcli: {target} exists: pass --force to overwrite it (nothing written)\n"
+    assert (
+        run.stderr == f"llmcli: {target} exists: pass --force to overwrite it (nothing written)\n"
+    )
     assert target.read_bytes() == b"precious"
     server.queue(Reply(body=json.dumps(one).encode()))
     run = llmcli(
@@ -358,7 +370,9 @@ def test_several_images_nothing_written_when_one_exists(server, llmcli, tmp_path
     (tmp_path / "pair-2.png").write_bytes(b"old")
     server.queue(OTTER.reply())
     run = llmcli(
-        *openai_args(server, "-m", "openai/gpt-image-1", "-n", "2", "-o", str(tmp_path / "pair.png")),
+        *openai_args(
+            server, "-m", "openai/gpt-image-1", "-n", "2", "-o", str(tmp_path / "pair.png")
+        ),
         "x",
     )
     assert run.code == 1

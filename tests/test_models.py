@@ -22,7 +22,12 @@ OPENAI_LIST = {
     "object": "list",
     "data": [
         {"id": "gpt-4o-mini", "object": "model", "created": 1721172741, "owned_by": "system"},
-        {"id": "text-embedding-3-small", "object": "model", "created": 1705948997, "owned_by": "system"},
+        {
+            "id": "text-embedding-3-small",
+            "object": "model",
+            "created": 1705948997,
+            "owned_by": "system",
+        },
         {"id": "ft:gpt-4o-mini:acme::abc", "object": "model", "created": 1, "owned_by": "user-abc"},
     ],
 }
@@ -265,7 +270,13 @@ def test_pull_is_still_there(llmcli) -> None:
 def test_live_openai_compatible(server, llmcli) -> None:
     server.queue(Reply(body=json.dumps(OPENAI_LIST).encode()))
     run = llmcli(
-        "models", "list", "--live", "--provider", "openai", "--api-base", server.url + "/v1",
+        "models",
+        "list",
+        "--live",
+        "--provider",
+        "openai",
+        "--api-base",
+        server.url + "/v1",
         "--json",
     )
     assert run.code == 0, run.stderr
@@ -286,7 +297,12 @@ def test_live_openai_compatible(server, llmcli) -> None:
 def test_live_ollama_tags(server, llmcli) -> None:
     server.queue(Reply(body=json.dumps(OLLAMA_TAGS).encode()))
     run = llmcli(
-        "models", "list", "--live", "--provider", "ollama", "--json",
+        "models",
+        "list",
+        "--live",
+        "--provider",
+        "ollama",
+        "--json",
         env={"OLLAMA_HOST": server.url},
     )
     assert run.code == 0, run.stderr
@@ -301,14 +317,26 @@ def test_live_ollama_tags(server, llmcli) -> None:
 def test_live_openrouter_with_pricing(server, llmcli) -> None:
     server.queue(Reply(body=json.dumps(OPENROUTER_LIST).encode()))
     run = llmcli(
-        "models", "list", "--live", "--provider", "openrouter", "--api-base",
+        "models",
+        "list",
+        "--live",
+        "--provider",
+        "openrouter",
+        "--api-base",
         server.url + "/api/v1",
     )
     assert run.code == 0, run.stderr
     assert server.requests[0].path == "/api/v1/models"
     rows = {line.split("\t")[0]: line.split("\t") for line in run.stdout.splitlines()}
     assert rows["openrouter/openai/gpt-4"] == [
-        "openrouter/openai/gpt-4", "8192", "", "", "30", "60", "", "",
+        "openrouter/openai/gpt-4",
+        "8192",
+        "",
+        "",
+        "30",
+        "60",
+        "",
+        "",
     ]
     assert rows["openrouter/anthropic/claude-sonnet-4.5"] == [
         "openrouter/anthropic/claude-sonnet-4.5",
@@ -328,8 +356,16 @@ def test_live_openrouter_with_pricing(server, llmcli) -> None:
 def test_live_filters_apply(server, llmcli) -> None:
     server.queue(Reply(body=json.dumps(OPENROUTER_LIST).encode()))
     run = llmcli(
-        "models", "list", "--live", "--provider", "openrouter", "--api-base",
-        server.url + "/api/v1", "-c", "image_generation", "--json",
+        "models",
+        "list",
+        "--live",
+        "--provider",
+        "openrouter",
+        "--api-base",
+        server.url + "/api/v1",
+        "-c",
+        "image_generation",
+        "--json",
     )
     assert [m["id"] for m in run.json] == ["openrouter/google/gemini-2.5-flash-image"]
 
@@ -381,8 +417,16 @@ def test_image_on_a_text_only_model_warns_and_is_sent(server, llmcli, tmp_path) 
     image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
     server.queue(load_case("openai", "nonstream-text").reply())
     run = llmcli(
-        "complete", "-m", "openai/gpt-3.5-turbo", "--api-base", server.url + "/v1",
-        "--no-stream", "--no-log", "-a", str(image), "what is this?",
+        "complete",
+        "-m",
+        "openai/gpt-3.5-turbo",
+        "--api-base",
+        server.url + "/v1",
+        "--no-stream",
+        "--no-log",
+        "-a",
+        str(image),
+        "what is this?",
     )
     assert run.code == 0, run.stderr
     assert (
@@ -396,8 +440,15 @@ def test_image_on_a_text_only_model_warns_and_is_sent(server, llmcli, tmp_path) 
 def test_thinking_on_a_model_without_it_warns(server, llmcli) -> None:
     server.queue(load_case("openai", "nonstream-text").reply())
     run = llmcli(
-        "complete", "-m", "openai/gpt-4o-mini", "--api-base", server.url + "/v1",
-        "--no-stream", "--no-log", "--thinking", "hi",
+        "complete",
+        "-m",
+        "openai/gpt-4o-mini",
+        "--api-base",
+        server.url + "/v1",
+        "--no-stream",
+        "--no-log",
+        "--thinking",
+        "hi",
     )
     assert run.code == 0, run.stderr
     assert "openai/gpt-4o-mini has no thinking/reasoning (model catalog): --thinking" in run.stderr
@@ -406,8 +457,16 @@ def test_thinking_on_a_model_without_it_warns(server, llmcli) -> None:
 def test_capable_model_gets_no_warning(server, llmcli) -> None:
     server.queue(load_case("openai", "nonstream-text").reply())
     run = llmcli(
-        "complete", "-m", "openai/o3-mini", "--api-base", server.url + "/v1",
-        "--no-stream", "--no-log", "--reasoning-effort", "low", "hi",
+        "complete",
+        "-m",
+        "openai/o3-mini",
+        "--api-base",
+        server.url + "/v1",
+        "--no-stream",
+        "--no-log",
+        "--reasoning-effort",
+        "low",
+        "hi",
     )
     assert run.code == 0, run.stderr
     assert "model catalog" not in run.stderr
@@ -416,8 +475,14 @@ def test_capable_model_gets_no_warning(server, llmcli) -> None:
 def test_embedding_model_in_complete_warns(server, llmcli) -> None:
     server.queue(load_case("openai", "nonstream-text").reply())
     run = llmcli(
-        "complete", "-m", "openai/text-embedding-3-small", "--api-base", server.url + "/v1",
-        "--no-stream", "--no-log", "hi",
+        "complete",
+        "-m",
+        "openai/text-embedding-3-small",
+        "--api-base",
+        server.url + "/v1",
+        "--no-stream",
+        "--no-log",
+        "hi",
     )
     assert "is an embedding model (model catalog): use `llmcli embed`" in run.stderr
 

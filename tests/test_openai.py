@@ -59,7 +59,7 @@ RECORDED = [
             "Hello! I'm just a computer program, so I don't have feelings, but I'm here to "
             "help you. How can I assist you today?",
             "stop",
-            usage(13, 31, 0, 0),
+            usage(13, 31, 0, 0, cost=5.3e-05),
             "gpt-3.5-turbo-0125",
         ),
         flags=("--max-tokens", "50", "--temperature", "0"),
@@ -68,14 +68,21 @@ RECORDED = [
     Row(
         "json-object-mode",
         "gpt-3.5-turbo",
-        Answer('{\n  "greeting": "hello"\n}', "stop", usage(21, 10, 0, 0), "gpt-3.5-turbo-0125"),
+        Answer(
+            '{\n  "greeting": "hello"\n}',
+            "stop",
+            usage(21, 10, 0, 0, cost=2.55e-05),
+            "gpt-3.5-turbo-0125",
+        ),
         flags=("--json-mode",),
         sent={"response_format": {"type": "json_object"}},
     ),
     Row(
         "structured-json-schema-strict",
         "gpt-4o-2024-08-06",
-        Answer('{"final_answer":"4"}', "stop", usage(53, 6, 0, 0), "gpt-4o-2024-08-06"),
+        Answer(
+            '{"final_answer":"4"}', "stop", usage(53, 6, 0, 0, cost=0.0001925), "gpt-4o-2024-08-06"
+        ),
         flags=(
             "-s",
             "You are a student taking a math exam.",
@@ -96,7 +103,7 @@ RECORDED = [
         Answer(
             "Hello there! How can I help you today?",
             "stop",
-            usage(7, 87, 64, 0),
+            usage(7, 87, 64, 0, cost=0.0003905),
             "o3-mini-2025-01-31",
         ),
         flags=("--max-tokens", "100"),
@@ -107,7 +114,10 @@ RECORDED = [
         "image-base64",
         "gpt-4o",
         Answer(
-            "The fruit in the image is a kiwi.", "stop", usage(1119, 10, 0, 0), "gpt-4o-2024-08-06"
+            "The fruit in the image is a kiwi.",
+            "stop",
+            usage(1119, 10, 0, 0, cost=0.0028975),
+            "gpt-4o-2024-08-06",
         ),
     ),
     Row(
@@ -116,7 +126,7 @@ RECORDED = [
         Answer(
             'The main content of the document is "Dummy PDF file."',
             "stop",
-            usage(235, 13, 0, 0),
+            usage(235, 13, 0, 0, cost=0.0007175),
             "gpt-4o-2024-08-06",
         ),
     ),
@@ -126,7 +136,7 @@ RECORDED = [
         Answer(
             "",
             "tool_calls",
-            usage(50, 15, 0, 0),
+            usage(50, 15, 0, 0, cost=4.4e-05),
             "gpt-4.1-mini-2025-04-14",
             tool_calls=(
                 call("call_bhZkmIKKItNGJ41whHUHB7p9", "get_temperature", {"city": "Tokyo"}),
@@ -141,7 +151,7 @@ RECORDED = [
         Answer(
             "The temperature in Tokyo is currently 20.0 degrees Celsius.",
             "stop",
-            usage(75, 15, 0, 0),
+            usage(75, 15, 0, 0, cost=5.4e-05),
             "gpt-4.1-mini-2025-04-14",
         ),
     ),
@@ -155,7 +165,7 @@ RECORDED = [
                 805,
             ),
             "stop",
-            usage(132, 589, 384, 0),
+            usage(132, 589, 384, 0, cost=0.001211),
             "gpt-5-mini-2025-08-07",
         ),
         flags=("--max-tokens", "1000", *tools_flags("tool-choice-none")),
@@ -171,7 +181,7 @@ RECORDED = [
         Answer(
             "",
             "tool_calls",
-            usage(130, 87, 64, 0),
+            usage(130, 87, 64, 0, cost=0.0002065),
             "gpt-5-mini-2025-08-07",
             tool_calls=(call("call_injwxidE5XUzmiKVfOH3rxf2", "get_weather", {"city": "Paris"}),),
         ),
@@ -181,7 +191,7 @@ RECORDED = [
     Row(
         "stream-text-usage",
         "gpt-3.5-turbo",
-        Answer("1, 2, 3, 4, 5", "stop", usage(14, 13, 0, 0), "gpt-3.5-turbo-0125"),
+        Answer("1, 2, 3, 4, 5", "stop", usage(14, 13, 0, 0, cost=2.65e-05), "gpt-3.5-turbo-0125"),
         flags=("--max-tokens", "50", "--temperature", "0"),
         sent={"max_tokens": 50, "temperature": 0},
     ),
@@ -191,7 +201,7 @@ RECORDED = [
         Answer(
             "",
             "tool_calls",
-            usage(54, 20, 0, 0),
+            usage(54, 20, 0, 0, cost=2.01e-05),
             "gpt-4o-mini-2024-07-18",
             tool_calls=(call("call_1EYWDzueHEp8OsB8jJSEp7WB", "multiply", {"a": 1231, "b": 2331}),),
         ),
@@ -204,7 +214,7 @@ RECORDED = [
         Answer(
             r"The result of \( 1231 \times 2331 \) is \( 2,869,461 \).",
             "stop",
-            usage(87, 26, 0, 0),
+            usage(87, 26, 0, 0, cost=2.865e-05),
             "gpt-4o-mini-2024-07-18",
         ),
     ),
@@ -274,6 +284,8 @@ ENCODE = [
         "gpt-4o-mini",
         ("--thinking-budget", "1024"),
         {"reasoning_effort": ABSENT, "thinking": ABSENT},
+        "llmcli: warning: openai/gpt-4o-mini has no thinking/reasoning (model catalog): "
+        "--thinking was sent anyway and may be refused or ignored\n"
         "llmcli: warning: OpenAI takes no thinking budget: use --reasoning-effort instead\n",
         id="thinking_budget-dropped",
     ),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from typing import Any
 
 import typer
 
@@ -66,9 +67,14 @@ def main() -> None:
 
     debug = "--debug" in sys.argv[1:] or bool(os.environ.get("LLMCLI_DEBUG"))
     try:
-        app()
+        # Not standalone: click's own usage errors come here, to be one line like ours.
+        code = app(standalone_mode=False)
     except LlmcliError as err:
         _fail(str(err), err.exit_code)
+    except _CLICK_ERROR as err:
+        _click_failure(err)
+    except typer.Abort:
+        _fail("aborted", 1)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     except BrokenPipeError:
@@ -80,6 +86,28 @@ def main() -> None:
         if debug:
             raise
         _fail(f"internal error: {type(err).__name__}: {err} (run with --debug for details)", 1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+# click's base error, vendored by typer (>= 0.22) or from click itself: bad flags and
+# arguments (UsageError, exit status 2) and a few others.
+_CLICK_ERROR: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
+)
+
+
+def _click_failure(err: Any) -> None:
+    """`llmcli: no such option: --nosuch (see llmcli complete --help)`, not a box."""
+    if type(err).__name__ == "NoArgsIsHelpError":  # the help is already printed
+        sys.exit(err.exit_code)
+    text = " ".join(str(err.format_message()).replace("Value error, ", "").split()).rstrip(".")
+    names = []
+    ctx = getattr(err, "ctx", None)
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name)
+        ctx = ctx.parent
+    hint = f" (see {' '.join(['llmcli', *reversed(names)])} --help)" if ctx is not None else ""
+    _fail(text[:1].lower() + text[1:] + hint, err.exit_code)
 
 
 def _fail(message: str, code: int) -> None:

@@ -87,12 +87,14 @@ def complete(
     from llmcli.cli.runner import Flags, prompt_message, run
 
     flags = Flags(**given)
-    run(flags, [prompt_message(read_prompt(prompt), flags)])
+    # `-a -` takes stdin as an attachment: then it is not part of the prompt.
+    text = read_prompt(prompt, use_stdin="-" not in flags.attach)
+    run(flags, [prompt_message(text, flags)])
 
 
-def read_prompt(prompt: str | None) -> str:
+def read_prompt(prompt: str | None, use_stdin: bool = True) -> str:
     """PROMPT, piped stdin, or both (stdin first, a blank line, then PROMPT)."""
-    piped = _read_stdin()
+    piped = _read_stdin() if use_stdin else None
     parts = [p for p in (piped.rstrip("\n") if piped else None, prompt) if p and p.strip()]
     if not parts:
         raise UsageError(

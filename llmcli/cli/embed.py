@@ -208,7 +208,7 @@ def run(job: Job) -> None:
     else:
         used.cost = catalog.usage_cost(target.provider, target.model, used)
     out.finish(model_name or target.model, used)
-    if job.usage:
+    if job.usage and fmt != "summary":  # the summary has its usage line already
         from llmcli.render import usage_line
 
         sys.stderr.write(usage_line(used) + "\n")

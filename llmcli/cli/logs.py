@@ -266,6 +266,6 @@ def cost_cmd(
 
 
 def _usd(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"${value:.6f}".rstrip("0").rstrip(".") if value else "$0"
+    from llmcli.render import format_usd
+
+    return "-" if value is None else format_usd(value)

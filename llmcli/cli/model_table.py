@@ -118,7 +118,7 @@ def row(model: Model, empty: str = "") -> list[str]:
     ]
 
 
-def show(models: list[Model], json_out: bool) -> None:
+def show(models: list[Model], json_out: bool, live: bool = False) -> None:
     if json_out:
         typer.echo(json.dumps([m.as_json() for m in models], ensure_ascii=False))
         return
@@ -134,10 +134,11 @@ def show(models: list[Model], json_out: bool) -> None:
         table.add_row(*row(model, "-"))
     console = Console()
     console.print(table)
-    data = catalog.catalog()
+    checked = catalog.catalog().get("checked", "?")
+    source = "the provider's list (catalog data where it says nothing)" if live else "catalog"
     console.print(
-        f"[dim]{len(models)} models · prices in USD per million tokens, checked "
-        f"{data.get('checked', '?')}[/]"
+        f"[dim]{len(models)} models from {source} · prices in USD per million tokens "
+        f"(catalog checked {checked})[/]"
     )
 
 

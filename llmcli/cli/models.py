@@ -124,7 +124,7 @@ def list_cmd(
     else:
         found = model_table.catalog_models(provider)
     rows = model_table.select(found, wanted, query)
-    model_table.show(rows, json_out)
+    model_table.show(rows, json_out, live=live)
 
 
 @models_app.command("show")

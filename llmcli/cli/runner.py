@@ -179,7 +179,24 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
         debug=_debug_printer if flags.debug else None,
         secrets=secrets,
     )
-    return Prepared(req, providers.load(spec), conn, policy)
+    module = providers.load(spec)
+    if getattr(module, "INLINE_ATTACHMENTS", False):
+        _download_attachments(req, policy)
+    return Prepared(req, module, conn, policy)
+
+
+def _download_attachments(req: Request, policy: Policy) -> None:
+    """Fetch URL attachments for providers that take only inline data (Ollama)."""
+    from llmcli.inputs import download_attachment
+    from llmcli.request import AttachmentPart
+
+    for message in req.messages:
+        message.parts = [
+            download_attachment(p, policy.timeout)
+            if isinstance(p, AttachmentPart) and p.data is None
+            else p
+            for p in message.parts
+        ]
 
 
 def _feature_fields(flags: Flags) -> dict[str, Any]:

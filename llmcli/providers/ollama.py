@@ -47,6 +47,8 @@ from llmcli.transport import RETRY_STATUSES, Connection, HttpCall
 
 NAME = "ollama"
 DEFAULT_PORT = 11434
+# Ollama takes images only as inline data: the CLI downloads URL attachments first.
+INLINE_ATTACHMENTS = True
 CONNECT_HINT = "is the Ollama server running? (start it with `ollama serve`)"
 
 

@@ -191,7 +191,10 @@ def encode_message(
 
 def _arguments_text(arguments: Any) -> str:
     """Arguments as the JSON string OpenAI sends; a raw string (it did not parse) as is."""
-    return arguments if isinstance(arguments, str) else json.dumps(arguments)
+    if isinstance(arguments, str):
+        return arguments
+    # Compact, as OpenAI's own models write arguments: the replayed turn stays byte-identical.
+    return json.dumps(arguments, separators=(",", ":"), ensure_ascii=False)
 
 
 def text_part(text: str) -> dict[str, Any]:
