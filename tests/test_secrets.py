@@ -358,11 +358,16 @@ def test_chat_session_in_a_terminal(
         cwd=str(tmp_path),
     )
     child.logfile_read = output
+    # prompt-toolkit draws "> " as ">" plus a cursor move (unlike the "debug: > " lines)
+    prompt = ">(?=[\x08\x1b])"
     child.expect("/help for commands")
+    child.expect(prompt)
     child.sendline("Say hello")
     child.expect("Hi from chat.")
+    child.expect(prompt)
     child.sendline("Again")
     child.expect(re.escape("401"))
+    child.expect(prompt)
     child.sendeof()
     child.expect(pexpect.EOF)
     child.close()

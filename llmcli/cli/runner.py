@@ -171,7 +171,8 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
     if spec.name == "local" and not conn.base_url:
         # No --api-base and no configured server: run llama.cpp while this command runs.
         conn.base_url = _local_base(model_id, flags)
-    secrets = tuple(s for s in (conn.api_key,) if s)
+    # Kept out of --debug output and the stored request: the key, and the MCP servers' token.
+    secrets = tuple(s for s in (conn.api_key, flags.mcp_token) if s)
     policy = Policy(
         timeout=flags.timeout,
         connect_timeout=min(flags.timeout, 10.0),

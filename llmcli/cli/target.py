@@ -102,6 +102,11 @@ def _target(
         config_base=provider_config.api_base if provider_config else None,
         headers=parse_headers(headers),
     )
+    if spec.name == "local" and not conn.base_url and model_id:
+        # `embed -m local/NAME`: a llama.cpp server with embeddings on, for this command.
+        from llmcli.local import serving
+
+        conn.base_url = serving.base_url(model_id, embeddings=True, debug=_debug if debug else None)
     if not conn.base_url:
         raise UsageError(f"{spec.name}: no server to ask: pass --api-base URL")
     policy = Policy(

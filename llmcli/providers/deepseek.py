@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
+from llmcli import catalog as _catalog
 from llmcli.errors import ProviderError, UsageError
 from llmcli.events import Event
 from llmcli.framing import Frame
@@ -144,8 +145,6 @@ def decode_error(status: int, body: bytes) -> ProviderError:
 
 
 # ---- model list ----------------------------------------------------------------------
-
-from llmcli import catalog as _catalog  # noqa: E402
 
 
 def encode_models(conn: Connection) -> HttpCall:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from llmcli import tasks as _tasks
 from llmcli.errors import ProviderError
 from llmcli.events import Event
 from llmcli.framing import Frame
@@ -52,3 +53,12 @@ def decode_stream(frames: Iterable[Frame]) -> Iterator[Event]:
 
 def decode_error(status: int, body: bytes) -> ProviderError:
     return compat.decode_error(NAME, status, body)
+
+
+def encode_embed(req: _tasks.EmbedRequest, conn: Connection) -> HttpCall:
+    """llama.cpp serves OpenAI's `/v1/embeddings` when started with embeddings on."""
+    return compat.embed_call(req, conn)
+
+
+def decode_embed(body: bytes) -> _tasks.Embeddings:
+    return compat.decode_embeddings(body)

@@ -13,6 +13,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from llmcli import catalog as _catalog
+from llmcli import tasks as _tasks
 from llmcli.errors import DecodeError, ProviderError, UsageError
 from llmcli.events import (
     Event,
@@ -333,9 +335,6 @@ def decode_error(status: int, body: bytes) -> ProviderError:
 
 
 # ---- embeddings, model list ----------------------------------------------------------
-
-from llmcli import catalog as _catalog  # noqa: E402
-from llmcli import tasks as _tasks  # noqa: E402
 
 
 def _json_headers(conn: Connection) -> dict[str, str]:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from typing import Any
 
+from llmcli import catalog as _catalog
+from llmcli import tasks as _tasks
 from llmcli.errors import ProviderError
 from llmcli.events import Event
 from llmcli.framing import Frame
@@ -49,10 +52,6 @@ def decode_error(status: int, body: bytes) -> ProviderError:
 
 # ---- embeddings, images, model list --------------------------------------------------
 
-from typing import Any  # noqa: E402
-
-from llmcli import catalog as _catalog  # noqa: E402
-from llmcli import tasks as _tasks  # noqa: E402
 
 # Image sizes, qualities and most images per request, by model family. From the OpenAI
 # API reference, Images "Create image" (openai-openapi CreateImageRequest): GPT image

@@ -13,6 +13,8 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from llmcli import catalog as _catalog
+from llmcli import tasks as _tasks
 from llmcli.errors import ProviderError, UsageError
 from llmcli.events import (
     Citation,
@@ -540,9 +542,6 @@ def decode_error(provider: str, status: int, body: bytes) -> ProviderError:
 
 
 # ---- embeddings and model lists (the OpenAI shape, shared) ---------------------------
-
-from llmcli import catalog as _catalog  # noqa: E402
-from llmcli import tasks as _tasks  # noqa: E402
 
 
 def embed_call(req: _tasks.EmbedRequest, conn: Connection) -> HttpCall:

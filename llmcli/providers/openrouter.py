@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator
 from functools import partial
 from typing import Any
 
+from llmcli import catalog as _catalog
+from llmcli import tasks as _tasks
 from llmcli.errors import ProviderError, UsageError
 from llmcli.events import Event
 from llmcli.framing import Frame
@@ -188,8 +190,6 @@ def _upstream_message(raw: Any) -> str | None:
 
 # ---- embeddings, images, model list --------------------------------------------------
 
-from llmcli import catalog as _catalog  # noqa: E402
-from llmcli import tasks as _tasks  # noqa: E402
 
 # `--size` → `image_config.aspect_ratio` and `--quality` → `image_config.image_size`
 # (https://openrouter.ai/docs/features/multimodal/image-generation: aspect ratios
