@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 
 class LlmcliError(Exception):
     """Base error: `str(err)` is the one line shown after `llmcli: `."""
@@ -66,3 +68,8 @@ def error_line(provider: str, status: int | None, error_type: str | None, messag
     head = " ".join(p for p in (provider, str(status) if status else None, error_type) if p)
     message = " ".join(message.split())  # one line, whatever the provider sent
     return f"{head}: {message}" if message else head
+
+
+def warn(message: str) -> None:
+    """A warning: one line on stderr; the command goes on."""
+    sys.stderr.write(f"llmcli: warning: {message}\n")

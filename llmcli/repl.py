@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llmcli.cli.runner import Flags, Outcome, ToolSteps, make_renderer, send
+from llmcli.cli.runner import Flags, Outcome, make_renderer, send
+from llmcli.cli.steps import ToolSteps
 from llmcli.errors import LlmcliError, UsageError
 from llmcli.events import Usage
 from llmcli.history import History, assistant_message
@@ -88,7 +89,8 @@ class Repl:
         if self.s.pending:
             prompt = Message(role="user", parts=[*self.s.pending, *prompt.parts])
             self.s.pending = []
-        steps = ToolSteps(self.s.flags)
+        flags = self.s.flags
+        steps = ToolSteps(flags.tool_exec, flags.yes, flags.max_steps)
         new = [prompt]
         while new:
             outcome = self._send([*self.s.messages, *new])

@@ -105,9 +105,7 @@ class Tool(BaseModel):
 
     name: str
     description: str | None = None
-    parameters: dict[str, Any] = Field(
-        default_factory=lambda: {"type": "object", "properties": {}}
-    )
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
     strict: bool | None = None
     hosted: dict[str, Any] | None = None
 

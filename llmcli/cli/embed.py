@@ -161,7 +161,8 @@ class Item:
 def run(job: Job) -> None:
     from llmcli import catalog
     from llmcli.cli.options import parse_options
-    from llmcli.cli.target import connect, warn
+    from llmcli.cli.target import connect
+    from llmcli.errors import warn
     from llmcli.events import Usage
 
     target = connect(

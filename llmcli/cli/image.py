@@ -112,9 +112,9 @@ def image(
 ) -> None:
     """Generate images from PROMPT and save them; prints each saved path."""
     from llmcli.cli.complete import read_prompt
-    from llmcli.cli.target import connect, warn
+    from llmcli.cli.target import connect
     from llmcli.engine import fetch
-    from llmcli.errors import DecodeError
+    from llmcli.errors import DecodeError, warn
     from llmcli.tasks import ImageRequest
 
     text = read_prompt(prompt)

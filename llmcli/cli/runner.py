@@ -17,9 +17,10 @@ from pydantic import ValidationError
 
 from llmcli import providers
 from llmcli.cli.options import parse_headers, parse_options
+from llmcli.cli.steps import ToolSteps
 from llmcli.engine import execute
-from llmcli.errors import Interrupted, LlmcliError, UsageError
-from llmcli.events import Event, Result, Usage
+from llmcli.errors import Interrupted, LlmcliError, UsageError, warn
+from llmcli.events import Event, Result
 from llmcli.history import History, assistant_message
 from llmcli.providers._common import merge
 from llmcli.render import (
@@ -352,7 +353,7 @@ def send(
     """Prepare, send and render one answer. Raises only for errors before it began."""
     job = prepare(flags, messages)
     clock = _Clock(renderer.event, on_first_event)
-    result = execute(job.provider, job.request, job.connection, job.policy, clock.event, _warn)
+    result = execute(job.provider, job.request, job.connection, job.policy, clock.event, warn)
     _price(result, job.request)
     _keep_images(result, flags, messages)
     renderer.finish(result)  # per answer; renderer.close() once at the very end
@@ -375,7 +376,7 @@ def run(flags: Flags, messages: list[Message]) -> Result:
         conversation = history.load(cid)
         flags.model = flags.model or history.model(cid)
     renderer = make_renderer(flags)
-    steps = ToolSteps(flags)
+    steps = ToolSteps(flags.tool_exec, flags.yes, flags.max_steps)
     new = list(messages)
     while True:
         conversation += new
@@ -411,55 +412,6 @@ def _check_answer(result: Result, request: Request) -> None:
         raise LlmcliError(problem)
 
 
-class ToolSteps:
-    """Runs bound tool calls between answers and adds up usage over all steps."""
-
-    def __init__(self, flags: Flags) -> None:
-        from llmcli.tool_exec import Approver, parse_bindings
-
-        self.bindings = parse_bindings(flags.tool_exec) if flags.tool_exec else {}
-        self.approver = Approver(flags.yes)
-        self.left = flags.max_steps
-        self.usage = Usage()
-
-    def count(self, result: Result) -> None:
-        for name in (
-            "input_tokens",
-            "output_tokens",
-            "reasoning_tokens",
-            "cache_read_tokens",
-            "cache_write_tokens",
-            "cost",
-        ):
-            value = getattr(result.usage, name)
-            if value is not None:
-                setattr(self.usage, name, (getattr(self.usage, name) or 0) + value)
-
-    def next_messages(self, result: Result) -> list[Message]:
-        """The tool results to send back, or [] when the run is over."""
-        calls = result.tool_calls
-        if not calls or result.error or not self.bindings:
-            return []
-        unbound = [c.name for c in calls if c.name not in self.bindings]
-        if unbound:
-            _warn(f"not run (no --tool-exec for {', '.join(unbound)}): the calls are printed")
-            return []
-        self.left -= 1
-        if self.left <= 0:
-            _warn("stopped: --max-steps reached with tool calls pending")
-            return []
-        from llmcli.request import ToolResultPart
-        from llmcli.tool_exec import refused, run_tool
-
-        results: list[Part] = []
-        for call in calls:
-            command = self.bindings[call.name]
-            approved = self.approver.approve(call, command)
-            part: ToolResultPart = run_tool(call, command) if approved else refused(call)
-            results.append(part)
-        return [Message(role="user", parts=results)]
-
-
 class _Clock:
     """Passes events on, noting when the first one arrived (time to first token)."""
 
@@ -482,10 +434,6 @@ class _Clock:
         return int((time.monotonic() - self.started) * 1000)
 
 
-def _warn(message: str) -> None:
-    sys.stderr.write(f"llmcli: warning: {message}\n")
-
-
 # ---- the model catalog: warnings and prices; images in answers ------------------------
 
 _warned: set[str] = set()
@@ -498,7 +446,7 @@ def _catalog_warnings(req: Request) -> None:
     for message in request_warnings(req):
         if message not in _warned:
             _warned.add(message)
-            _warn(message)
+            warn(message)
 
 
 def _price(result: Result, request: Request) -> None:
@@ -517,7 +465,7 @@ def _keep_images(result: Result, flags: Flags, messages: list[Message]) -> None:
     if flags.save_images is None:
         if not flags.json:
             count = len(result.images)
-            _warn(f"the answer has {count} image(s): --save-images DIR saves them")
+            warn(f"the answer has {count} image(s): --save-images DIR saves them")
         return
     from llmcli.engine import download
     from llmcli.images import check_image, plan, write_all

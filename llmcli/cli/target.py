@@ -122,7 +122,3 @@ def _target(
 def _debug(line: str) -> None:
     sys.stderr.write(f"debug: {line}\n")
     sys.stderr.flush()
-
-
-def warn(message: str) -> None:
-    sys.stderr.write(f"llmcli: warning: {message}\n")

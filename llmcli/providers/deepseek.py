@@ -18,6 +18,7 @@ from llmcli.errors import ProviderError, UsageError
 from llmcli.events import Event
 from llmcli.framing import Frame
 from llmcli.providers import openai_compat as compat
+from llmcli.providers import openai_endpoints as endpoints
 from llmcli.request import AttachmentPart, Request, ToolCallPart
 from llmcli.transport import Connection, HttpCall
 
@@ -149,8 +150,8 @@ def decode_error(status: int, body: bytes) -> ProviderError:
 
 def encode_models(conn: Connection) -> HttpCall:
     """`GET {base}/models` (api-docs.deepseek.com, "Lists Models": the OpenAI shape)."""
-    return compat.models_call(conn)
+    return endpoints.models_call(conn)
 
 
 def decode_models(body: bytes) -> list[_catalog.Model]:
-    return compat.decode_model_list(body, NAME)
+    return endpoints.decode_model_list(body, NAME)

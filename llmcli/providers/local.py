@@ -18,6 +18,7 @@ from llmcli.errors import ProviderError
 from llmcli.events import Event
 from llmcli.framing import Frame
 from llmcli.providers import openai_compat as compat
+from llmcli.providers import openai_endpoints as endpoints
 from llmcli.request import Request
 from llmcli.transport import Connection, HttpCall
 
@@ -57,8 +58,8 @@ def decode_error(status: int, body: bytes) -> ProviderError:
 
 def encode_embed(req: _tasks.EmbedRequest, conn: Connection) -> HttpCall:
     """llama.cpp serves OpenAI's `/v1/embeddings` when started with embeddings on."""
-    return compat.embed_call(req, conn)
+    return endpoints.embed_call(req, conn)
 
 
 def decode_embed(body: bytes) -> _tasks.Embeddings:
-    return compat.decode_embeddings(body)
+    return endpoints.decode_embeddings(body)

@@ -12,6 +12,7 @@ from llmcli.errors import ProviderError
 from llmcli.events import Event
 from llmcli.framing import Frame
 from llmcli.providers import openai_compat as compat
+from llmcli.providers import openai_endpoints as endpoints
 from llmcli.request import Request
 from llmcli.transport import Connection, HttpCall
 
@@ -70,19 +71,19 @@ _IMAGE_FAMILIES: dict[str, tuple[tuple[str, ...], tuple[str, ...], int]] = {
 
 
 def encode_embed(req: _tasks.EmbedRequest, conn: Connection) -> HttpCall:
-    return compat.embed_call(req, conn)
+    return endpoints.embed_call(req, conn)
 
 
 def decode_embed(body: bytes) -> _tasks.Embeddings:
-    return compat.decode_embeddings(body)
+    return endpoints.decode_embeddings(body)
 
 
 def encode_models(conn: Connection) -> HttpCall:
-    return compat.models_call(conn)
+    return endpoints.models_call(conn)
 
 
 def decode_models(body: bytes) -> list[_catalog.Model]:
-    return compat.decode_model_list(body, NAME)
+    return endpoints.decode_model_list(body, NAME)
 
 
 def _image_family(model: str) -> str | None:

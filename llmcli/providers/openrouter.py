@@ -25,6 +25,7 @@ from llmcli.errors import ProviderError, UsageError
 from llmcli.events import Event
 from llmcli.framing import Frame
 from llmcli.providers import openai_compat as compat
+from llmcli.providers import openai_endpoints as endpoints
 from llmcli.request import ReasoningPart, Request, Tool
 from llmcli.transport import Connection, HttpCall
 
@@ -205,12 +206,12 @@ IMAGE_SIZE = {"low": "1K", "standard": "1K", "medium": "2K", "high": "4K", "hd":
 
 
 def encode_embed(req: _tasks.EmbedRequest, conn: Connection) -> HttpCall:
-    return compat.embed_call(req, conn)
+    return endpoints.embed_call(req, conn)
 
 
 def decode_embed(body: bytes) -> _tasks.Embeddings:
     """OpenAI's shape plus `provider`, `id` and `usage.cost` (corpus openrouter/embeddings)."""
-    return compat.decode_embeddings(body)
+    return endpoints.decode_embeddings(body)
 
 
 def encode_image(req: _tasks.ImageRequest, conn: Connection) -> HttpCall:
@@ -281,7 +282,7 @@ def decode_image(body: bytes) -> _tasks.Images:
 
 def encode_models(conn: Connection) -> HttpCall:
     """`GET {base}/models` (https://openrouter.ai/docs/models: public, with pricing)."""
-    return compat.models_call(conn)
+    return endpoints.models_call(conn)
 
 
 def decode_models(body: bytes) -> list[_catalog.Model]:
