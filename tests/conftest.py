@@ -25,13 +25,15 @@ FAKE_KEYS = {
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`slow` tests run only when asked: LLMCLI_SLOW=1, or a -m expression naming slow."""
+    """`slow` tests (10,000-example fuzzing) run only when asked: LLMCLI_SLOW=1, or a -m
+    expression naming slow. Otherwise they are deselected (not skipped): the default run
+    has fast variants of the same properties."""
     if os.environ.get("LLMCLI_SLOW") == "1" or "slow" in (config.getoption("markexpr") or ""):
         return
-    skip = pytest.mark.skip(reason="slow: run with LLMCLI_SLOW=1 or -m slow")
-    for item in items:
-        if item.get_closest_marker("slow"):
-            item.add_marker(skip)
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
 
 
 @dataclass

@@ -371,3 +371,25 @@ def test_help_lists_complete():
     out = subprocess.run([sys.executable, "-m", "llmcli", "--help"], capture_output=True, text=True)
     assert out.returncode == 0
     assert "complete" in out.stdout
+
+
+def test_ctrl_c_while_waiting_for_stdin_exits_130(cli_env):
+    """Ctrl-C before any request (here: stdin still open) is one line and status 130."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llmcli", "complete", "-m", "openai/gpt-4o-mini"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env,
+    )
+    time.sleep(1.5)  # started and blocked reading stdin
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130
+    assert err.decode().strip() == "llmcli: interrupted"
+    assert out == b""

@@ -18,7 +18,7 @@ The default runs are small (the file takes seconds); each property also has a
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from functools import cache
 from pathlib import Path
@@ -99,7 +99,7 @@ def error_bodies() -> list[Seed]:
 # ---- running a decoder ---------------------------------------------------------------------
 
 
-def feed(body: bytes, framing: str, cuts: list[int] = ()) -> Iterator[Frame]:  # type: ignore[assignment]
+def feed(body: bytes, framing: str, cuts: Sequence[int] = ()) -> Iterator[Frame]:
     """Frames as the engine makes them: fed in pieces, lazily, then closed."""
     parser = parser_for(framing)
     start = 0

@@ -73,7 +73,10 @@ def main() -> None:
         _fail(str(err), err.exit_code)
     except _CLICK_ERROR as err:
         _click_failure(err)
-    except typer.Abort:
+    except typer.Abort as err:
+        # click turns Ctrl-C (and EOF at one of its prompts) into Abort.
+        if isinstance(err.__cause__, KeyboardInterrupt):
+            _fail("interrupted", 130)
         _fail("aborted", 1)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
@@ -86,7 +89,11 @@ def main() -> None:
         if debug:
             raise
         _fail(f"internal error: {type(err).__name__}: {err} (run with --debug for details)", 1)
-    sys.exit(code if isinstance(code, int) else 0)
+    # typer.Exit(N) comes back as N; a command's own return value (None) means success.
+    code = code if isinstance(code, int) and not isinstance(code, bool) else 0
+    if code == 130:  # typer's answer to a Ctrl-C outside our own handling
+        _fail("interrupted", 130)
+    sys.exit(code)
 
 
 # click's base error, vendored by typer (>= 0.22) or from click itself: bad flags and
