@@ -19,7 +19,7 @@ from llmcli.cli.steps import ToolSteps
 from llmcli.errors import LlmcliError, UsageError
 from llmcli.events import Usage
 from llmcli.history import History, assistant_message
-from llmcli.request import AttachmentPart, Message, user_message
+from llmcli.request import AttachmentPart, Message, TextPart, user_message
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
@@ -225,27 +225,36 @@ class Repl:
         self.say(f"prompt caching {arg}")
 
     def cmd_retry(self, arg: str) -> None:
-        if len(self.s.messages) < 2:
+        prompt = self._drop_last()
+        if prompt is None:
             self.say("nothing to retry yet")
             return
-        prompt = self.s.messages[-2]
-        self._drop_last()
         self.s.pending = [p for p in prompt.parts if isinstance(p, AttachmentPart)]
         self.ask(prompt.text)
 
     def cmd_undo(self, arg: str) -> None:
-        if len(self.s.messages) < 2:
+        if self._drop_last() is None:
             self.say("nothing to undo")
             return
-        self._drop_last()
         self.say("dropped the last exchange")
 
-    def _drop_last(self) -> None:
-        self.s.messages = self.s.messages[:-2]
+    def _drop_last(self) -> Message | None:
+        """Drop the last exchange: the last prompt the user typed and everything after it
+        (tool calls and results included). Returns that prompt."""
+        starts = [
+            i
+            for i, m in enumerate(self.s.messages)
+            if m.role == "user" and any(isinstance(p, TextPart) for p in m.parts)
+        ]
+        if not starts:
+            return None
+        prompt = self.s.messages[starts[-1]]
+        self.s.messages = self.s.messages[: starts[-1]]
         if self.s.history and self.s.cid:
             from llmcli import store
 
             store.drop_last_exchange(self.s.history.db, self.s.cid)
+        return prompt
 
     def cmd_new(self, arg: str) -> None:
         self.s.messages, self.s.cid = [], None

@@ -232,3 +232,20 @@ def test_attach_schema_tools_and_cache_commands(tmp_path: Path):
     repl.handle("/attach /no/such/file.png")
     assert flags.json_schema is None and flags.tools == []
     assert said[-1] == "llmcli: attachment not found: /no/such/file.png"
+
+
+def test_undo_drops_a_whole_tool_exchange():
+    from llmcli.request import Message, TextPart, ToolCallPart, ToolResultPart, user_message
+
+    repl, said = repl_with_output()
+    first = [user_message("Hi"), Message(role="assistant", parts=[TextPart(text="Hello")])]
+    tool_turn = [
+        user_message("Weather?"),
+        Message(role="assistant", parts=[ToolCallPart(id="c1", name="w", arguments={})]),
+        Message(role="user", parts=[ToolResultPart(tool_call_id="c1", name="w", content="sun")]),
+        Message(role="assistant", parts=[TextPart(text="Sunny.")]),
+    ]
+    repl.s.messages = first + tool_turn
+    repl.handle("/undo")
+    assert repl.s.messages == first
+    assert said[-1] == "dropped the last exchange"
