@@ -13,6 +13,7 @@ import pytest
 
 from llmcli.cli.runner import Flags
 from llmcli.repl import Repl, Session, parse_command, prompt_session, unquote_block
+from tests.samples import PNG, SCHEMA, TOOLS
 from tests.servers import ReplayServer, Reply
 
 
@@ -206,8 +207,6 @@ def test_repl_in_a_pty(server: ReplayServer, cli_env: dict[str, str], tmp_path: 
 
 
 def test_attach_schema_tools_and_cache_commands(tmp_path: Path):
-    from tests.test_cli_features import PNG, SCHEMA, TOOLS
-
     image, schema, tools = tmp_path / "a.png", tmp_path / "s.json", tmp_path / "t.json"
     image.write_bytes(PNG)
     schema.write_text(json.dumps(SCHEMA))

@@ -11,36 +11,8 @@ import pytest
 
 from llmcli.errors import UsageError
 from llmcli.inputs import load_attachment, load_schema, load_tools, sniff, validate_answer
+from tests.samples import PNG, SCHEMA, TOOLS, openai_reply
 from tests.servers import ReplayServer, load_case
-from tests.test_cli_complete import openai_reply
-
-PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
-)
-TOOLS = {
-    "tools": [
-        {
-            "type": "function",
-            "function": {
-                "name": "get_temperature",
-                "description": "",
-                "parameters": {
-                    "type": "object",
-                    "properties": {"city": {"type": "string"}},
-                    "required": ["city"],
-                    "additionalProperties": False,
-                },
-                "strict": True,
-            },
-        }
-    ]
-}
-SCHEMA = {
-    "type": "object",
-    "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
-    "required": ["name", "age"],
-}
-
 
 # ---- loaders ---------------------------------------------------------------------------
 

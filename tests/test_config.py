@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from llmcli.config import dumps, parse_value, split_key
 from llmcli.errors import UsageError
 from tests.conftest import FAKE_KEYS
+from tests.samples import openai_reply
 from tests.servers import load_case
-from tests.test_cli_complete import openai_reply
 
 if sys.version_info >= (3, 11):
     import tomllib

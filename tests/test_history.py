@@ -12,8 +12,8 @@ import pytest
 
 from llmcli import store
 from tests.conftest import FAKE_KEYS
+from tests.samples import openai_reply
 from tests.servers import ReplayServer, load_case
-from tests.test_cli_complete import openai_reply
 
 
 def rows(db: Path, sql: str) -> list[tuple]:

@@ -14,7 +14,7 @@ import pytest
 from llmcli.keys import check_key, mask
 from llmcli.providers import PROVIDERS, connect
 from tests.conftest import FAKE_KEYS
-from tests.test_cli_complete import openai_reply
+from tests.samples import openai_reply
 
 FILE_KEY = "sk-file-SECRET-abcdef-5555"
 POSIX = pytest.mark.skipif(os.name == "nt", reason="POSIX file modes")

@@ -26,15 +26,13 @@ from llmcli.request import (
     user_message,
 )
 from llmcli.transport import Connection
+from tests.samples import PNG
 from tests.servers import Received, ReplayServer, load_case
 
 CONN = Connection(base_url="http://127.0.0.1:11434")
 PROMPT = "Describe this."
 NAUTICAL_PROMPT = "How many feet are in a nautical mile? Respond with JSON containing the answer."
 WEATHER_PROMPT = "What's the weather like in San Francisco?"
-PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
-)
 PNG_B64 = base64.b64encode(PNG).decode()
 NOTES = "line one\nline two\n"
 NOTES_PART = AttachmentPart(
@@ -365,7 +363,6 @@ def test_cli_prefill_is_refused(server: ReplayServer, llmcli: Any) -> None:
 def test_cli_url_image_is_downloaded_for_ollama(server, llmcli) -> None:
     """Ollama takes images only inline: llmcli fetches a URL attachment first."""
     from tests.servers import Reply
-    from tests.test_cli_features import PNG
 
     answer = {
         "model": "llava",
