@@ -201,7 +201,5 @@ class Summary(Output):
             text = text[:40] + "…" if len(text) > 41 else text
             print(f"  {item.id}: [{values}, …]  {text}")
         if self.count > len(self.first):
-            print(
-                f"  … and {self.count - len(self.first)} more (--json or --format jsonl for all)"
-            )
+            print(f"  … and {self.count - len(self.first)} more (--json or --format jsonl for all)")
         sys.stderr.write(usage_line(usage) + "\n")

@@ -90,6 +90,12 @@ class Usage:
     cache_write_tokens: int | None = None
     cost: float | None = None
 
+    def add(self, other: Usage) -> None:
+        """Sum another answer's usage into this one (what the other did not report stays)."""
+        for name, value in other.as_dict().items():
+            if value is not None:
+                setattr(self, name, (getattr(self, name) or 0) + value)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "input_tokens": self.input_tokens,

@@ -70,7 +70,7 @@ class Session:
     messages: list[Message] = field(default_factory=list)
     pending: list[AttachmentPart] = field(default_factory=list)
     cid: str | None = None
-    totals: Usage = field(default_factory=lambda: Usage(0, 0, 0, 0, 0, None))
+    totals: Usage = field(default_factory=Usage)
     history: History | None = None
 
 
@@ -99,7 +99,7 @@ class Repl:
             self.s.messages += [*new, assistant_message(outcome.result)]
             if self.s.history and self.s.flags.log:
                 self.s.cid = outcome.save(self.s.history, self.s.cid, new)
-            self._count(outcome.result.usage)
+            self.s.totals.add(outcome.result.usage)
             if outcome.result.interrupted:
                 self.say("(interrupted: the partial answer was kept)")
                 return
@@ -119,13 +119,6 @@ class Repl:
         finally:
             spinner.stop()
         return None
-
-    def _count(self, usage: Usage) -> None:
-        t = self.s.totals
-        for name in ("input_tokens", "output_tokens", "reasoning_tokens", "cache_read_tokens"):
-            setattr(t, name, (getattr(t, name) or 0) + (getattr(usage, name) or 0))
-        if usage.cost is not None:
-            t.cost = (t.cost or 0.0) + usage.cost
 
     # ---- commands ---------------------------------------------------------------------
 

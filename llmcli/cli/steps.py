@@ -19,17 +19,7 @@ class ToolSteps:
         self.usage = Usage()
 
     def count(self, result: Result) -> None:
-        for name in (
-            "input_tokens",
-            "output_tokens",
-            "reasoning_tokens",
-            "cache_read_tokens",
-            "cache_write_tokens",
-            "cost",
-        ):
-            value = getattr(result.usage, name)
-            if value is not None:
-                setattr(self.usage, name, (getattr(self.usage, name) or 0) + value)
+        self.usage.add(result.usage)
 
     def next_messages(self, result: Result) -> list[Message]:
         """The tool results to send back, or [] when the run is over."""
