@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
@@ -51,14 +52,8 @@ def execute(
     for warning in call.warnings:
         on_warning(warning)
     acc = Accumulator(req.provider, req.model)
-
-    def retryable(status: int, body: bytes) -> bool:
-        return bool(provider.decode_error(status, body).retryable)
-
     try:
-        with open_call(call, policy, retryable) as answer:
-            if answer.status_code >= 400:
-                raise _http_error(provider, answer, policy.secrets)
+        with _answer(provider, call, policy) as answer:
             if req.prefill:
                 # The API continues the prefill without repeating it: show it first.
                 acc.add(TextDelta(req.prefill))
@@ -79,14 +74,8 @@ def execute(
             except KeyboardInterrupt:
                 # Ctrl-C keeps what arrived; the caller decides what interrupting means.
                 acc.fail("interrupted", interrupted=True)
-    except ConnectFailed as err:
-        hint = getattr(provider, "CONNECT_HINT", None)
-        raise ConnectFailed(f"{err}: {hint}" if hint else str(err)) from None
     except DecodeError as err:
         raise DecodeError(f"{req.provider}: {err}") from None
-    except KeyboardInterrupt:
-        # Ctrl-C while connecting or waiting to retry: nothing arrived to keep.
-        raise Interrupted("interrupted") from None
     result = acc.finish()
     result.request = _redacted(call, policy.secrets)
     return result
@@ -138,6 +127,16 @@ def fetch(provider: ModuleType, call: HttpCall, policy: Policy) -> bytes:
     The caller shows `call.warnings`.
     """
 
+    with _answer(provider, call, policy) as answer:
+        return answer.read()
+
+
+@contextmanager
+def _answer(provider: ModuleType, call: HttpCall, policy: Policy) -> Iterator[Answer]:
+    """The answer to `call`, retried as the provider's error bodies allow; an HTTP error
+    raises its `ProviderError`, a refused connection names the provider's hint, and
+    Ctrl-C before the answer is `Interrupted`."""
+
     def retryable(status: int, body: bytes) -> bool:
         return bool(provider.decode_error(status, body).retryable)
 
@@ -145,7 +144,7 @@ def fetch(provider: ModuleType, call: HttpCall, policy: Policy) -> bytes:
         with open_call(call, policy, retryable) as answer:
             if answer.status_code >= 400:
                 raise _http_error(provider, answer, policy.secrets)
-            return answer.read()
+            yield answer
     except ConnectFailed as err:
         hint = getattr(provider, "CONNECT_HINT", None)
         raise ConnectFailed(f"{err}: {hint}" if hint else str(err)) from None

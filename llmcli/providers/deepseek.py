@@ -9,14 +9,11 @@ prompt must say "json")
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
 from llmcli import catalog as _catalog
 from llmcli.errors import ProviderError, UsageError
-from llmcli.events import Event
-from llmcli.framing import Frame
 from llmcli.providers import openai_compat as compat
 from llmcli.providers import openai_endpoints as endpoints
 from llmcli.request import AttachmentPart, Request, ToolCallPart
@@ -133,12 +130,9 @@ def _append_system(body: dict[str, Any], text: str) -> None:
         messages.insert(0, {"role": "system", "content": text})
 
 
-def decode(body: bytes) -> Iterator[Event]:
-    return compat.decode(body)
-
-
-def decode_stream(frames: Iterable[Frame]) -> Iterator[Event]:
-    return compat.decode_stream(frames)
+# Answers are plain OpenAI chat completions (bodies and SSE streams).
+decode = compat.decode
+decode_stream = compat.decode_stream
 
 
 def decode_error(status: int, body: bytes) -> ProviderError:

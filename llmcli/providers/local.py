@@ -11,12 +11,8 @@ the reasoning of models whose chat template has it (Qwen3 and the like).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-
 from llmcli import tasks as _tasks
 from llmcli.errors import ProviderError
-from llmcli.events import Event
-from llmcli.framing import Frame
 from llmcli.providers import openai_compat as compat
 from llmcli.providers import openai_endpoints as endpoints
 from llmcli.request import Request
@@ -44,12 +40,9 @@ def encode(req: Request, conn: Connection) -> HttpCall:
     return compat.http_call(req, conn, body, warnings)
 
 
-def decode(body: bytes) -> Iterator[Event]:
-    return compat.decode(body)
-
-
-def decode_stream(frames: Iterable[Frame]) -> Iterator[Event]:
-    return compat.decode_stream(frames)
+# Answers are plain OpenAI chat completions (bodies and SSE streams).
+decode = compat.decode
+decode_stream = compat.decode_stream
 
 
 def decode_error(status: int, body: bytes) -> ProviderError:

@@ -15,15 +15,12 @@ a final `role: assistant` message)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
 from functools import partial
 from typing import Any
 
 from llmcli import catalog as _catalog
 from llmcli import tasks as _tasks
 from llmcli.errors import ProviderError, UsageError
-from llmcli.events import Event
-from llmcli.framing import Frame
 from llmcli.providers import openai_compat as compat
 from llmcli.providers import openai_endpoints as endpoints
 from llmcli.request import ReasoningPart, Request, Tool
@@ -146,12 +143,9 @@ def _detail(part: ReasoningPart, index: int) -> dict[str, Any]:
     return detail
 
 
-def decode(body: bytes) -> Iterator[Event]:
-    return compat.decode(body)
-
-
-def decode_stream(frames: Iterable[Frame]) -> Iterator[Event]:
-    return compat.decode_stream(frames)
+# Answers are plain OpenAI chat completions (bodies and SSE streams).
+decode = compat.decode
+decode_stream = compat.decode_stream
 
 
 def decode_error(status: int, body: bytes) -> ProviderError:
