@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llmcli.cli.runner import Flags, Outcome, make_renderer, send
+from llmcli.cli.flags import Flags
+from llmcli.cli.runner import Outcome, make_renderer, send
 from llmcli.cli.steps import ToolSteps
 from llmcli.errors import LlmcliError, UsageError
 from llmcli.events import Usage

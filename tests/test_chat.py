@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from llmcli.cli.runner import Flags
+from llmcli.cli.flags import Flags
 from llmcli.repl import Repl, Session, parse_command, prompt_session, unquote_block
 from tests.samples import PNG, SCHEMA, TOOLS
 from tests.servers import ReplayServer, Reply

@@ -624,6 +624,7 @@ def test_missing_xllamacpp_is_found_before_anything_starts(monkeypatch, tiny_mod
 
 def test_chat_keeps_one_server_for_the_session(fake_backend, tiny_model, monkeypatch, capsys):
     from llmcli.cli import runner
+    from llmcli.cli.flags import Flags
     from llmcli.config import Config
     from llmcli.local import serving
     from llmcli.repl import Repl, Session
@@ -631,7 +632,7 @@ def test_chat_keeps_one_server_for_the_session(fake_backend, tiny_model, monkeyp
     monkeypatch.setenv("PYTHONPATH", str(fake_backend))
     monkeypatch.setattr(runner, "_config", Config)
     said: list[str] = []
-    repl = Repl(Session(flags=runner.Flags(model=f"local/{tiny_model}", log=False)), said.append)
+    repl = Repl(Session(flags=Flags(model=f"local/{tiny_model}", log=False)), said.append)
     try:
         repl.handle("first")
         repl.handle("second")

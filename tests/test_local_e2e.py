@@ -200,13 +200,14 @@ def test_anthropic_decoder_against_llama_cpp_messages(llmcli, llama: LocalServer
 
 def test_chat_session_keeps_one_real_server(smollm2: LocalModel, monkeypatch, capsys):
     from llmcli.cli import runner
+    from llmcli.cli.flags import Flags
     from llmcli.config import Config
     from llmcli.local import serving
     from llmcli.repl import Repl, Session
 
     monkeypatch.setenv("LLMCLI_MODELS_DIR", str(smollm2.path.parent))
     monkeypatch.setattr(runner, "_config", Config)
-    flags = runner.Flags(model="local/smollm2", log=False, max_tokens=12, temperature=0)
+    flags = Flags(model="local/smollm2", log=False, max_tokens=12, temperature=0)
     said: list[str] = []
     repl = Repl(Session(flags=flags), said.append)
     try:

@@ -20,7 +20,8 @@ def chat(prompt: str | None = None, **given: Any) -> None:
         raise UsageError("chat needs a terminal: for pipes and scripts use `llmcli complete`")
     import platformdirs
 
-    from llmcli.cli.runner import Flags, model_name, release_local_servers
+    from llmcli.cli.flags import Flags
+    from llmcli.cli.runner import model_name, release_local_servers
     from llmcli.config import settings
     from llmcli.history import History
     from llmcli.repl import Repl, Session, prompt_session

@@ -84,7 +84,9 @@ def complete(
 ) -> None:
     """Send one prompt and print the answer (stdin is read when piped)."""
     given = {k: v for k, v in locals().items() if k != "prompt"}  # every flag, by Flags name
-    from llmcli.cli.runner import Flags, prompt_message, run
+    from llmcli.cli.features import prompt_message
+    from llmcli.cli.flags import Flags
+    from llmcli.cli.runner import run
 
     flags = Flags(**given)
     # `-a -` takes stdin as an attachment: then it is not part of the prompt.

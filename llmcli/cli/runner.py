@@ -7,15 +7,15 @@ import gc
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import Enum
-from pathlib import Path
+from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from llmcli import providers
+from llmcli.cli.features import download_attachments, feature_fields
+from llmcli.cli.flags import FLAG_NAMES, Flags
 from llmcli.cli.options import parse_headers, parse_options
 from llmcli.cli.steps import ToolSteps
 from llmcli.engine import execute
@@ -31,87 +31,11 @@ from llmcli.render import (
     colour_allowed,
     usage_line,
 )
-from llmcli.request import Message, Part, ReasoningEffort, Request
+from llmcli.request import Message, Request
 from llmcli.transport import Connection, Policy
 
 if TYPE_CHECKING:
     from llmcli.config import Config
-
-
-@dataclass
-class Flags:
-    """The request and output flags, exactly as given on the command line."""
-
-    model: str | None = None
-    system: str | None = None
-    stream: bool = True
-    thinking: bool = False
-    thinking_budget: int | None = None
-    reasoning_effort: ReasoningEffort | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    top_k: int | None = None
-    max_tokens: int | None = None
-    stop: list[str] = field(default_factory=list)
-    user: str | None = None
-    suffix: str | None = None
-    text_completion: bool = False
-    options: list[str] = field(default_factory=list)
-    headers: list[str] = field(default_factory=list)
-    api_key: str | None = None
-    api_base: str | None = None
-    retries: int = 2
-    timeout: float = 600.0
-    json: bool = False
-    usage: bool = False
-    hide_reasoning: bool = False
-    debug: bool = False
-    log: bool = True
-    db: Path | None = None
-    cid: str | None = None
-    continue_latest: bool = False
-    # Structured output, tools, attachments, caching, Anthropic extras.
-    json_schema: str | None = None
-    json_mode: bool = False
-    tools: list[str] = field(default_factory=list)
-    tool_choice: str | None = None
-    parallel_tools: bool = True
-    tool_exec: list[str] = field(default_factory=list)
-    yes: bool = False
-    max_steps: int = 10
-    attach: list[str] = field(default_factory=list)
-    attach_type: str | None = None
-    cite: bool = False
-    cache_system: bool = False
-    cache_tools: bool = False
-    cache_ttl: str | None = None
-    prefill: str | None = None
-    web_search: bool = False
-    web_search_max_uses: int | None = None
-    mcp: list[str] = field(default_factory=list)
-    mcp_token: str | None = None
-    beta: list[str] = field(default_factory=list)
-    local_threads: int | None = None
-    save_images: Path | None = None
-
-    def __post_init__(self) -> None:
-        # Typer hands over None for repeatable options not given, and enums for choices.
-        for name in ("stop", "options", "headers", "tools", "tool_exec", "attach", "mcp", "beta"):
-            setattr(self, name, list(getattr(self, name) or []))
-        if isinstance(self.reasoning_effort, Enum):
-            self.reasoning_effort = self.reasoning_effort.value
-
-
-# pydantic field → the flag the user typed, for one-line validation errors.
-_FLAG_NAMES = {
-    "thinking_budget": "--thinking-budget",
-    "temperature": "--temperature",
-    "top_p": "--top-p",
-    "top_k": "--top-k",
-    "max_tokens": "--max-tokens",
-    "reasoning_effort": "--reasoning-effort",
-    "web_search_max_uses": "--web-search-max-uses",
-}
 
 
 @dataclass
@@ -164,7 +88,7 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
             suffix=flags.suffix,
             text_completion=flags.text_completion,
             options=options,
-            **_feature_fields(flags),
+            **feature_fields(flags),
         )
     except ValidationError as err:
         raise UsageError(_validation_line(err)) from None
@@ -183,79 +107,8 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
     )
     module = providers.load(spec)
     if getattr(module, "INLINE_ATTACHMENTS", False):
-        _download_attachments(req, policy)
+        download_attachments(req, policy)
     return Prepared(req, module, conn, policy)
-
-
-def _download_attachments(req: Request, policy: Policy) -> None:
-    """Fetch URL attachments for providers that take only inline data (Ollama)."""
-    from llmcli.inputs import download_attachment
-    from llmcli.request import AttachmentPart
-
-    for message in req.messages:
-        message.parts = [
-            download_attachment(p, policy.timeout)
-            if isinstance(p, AttachmentPart) and p.data is None
-            else p
-            for p in message.parts
-        ]
-
-
-def _feature_fields(flags: Flags) -> dict[str, Any]:
-    """Structured output, tools, caching and Anthropic extras, loaded from their files."""
-    from llmcli.request import McpServer, ResponseFormat, Tool
-
-    if flags.json_schema and flags.json_mode:
-        raise UsageError("--json-schema and --json-mode exclude each other: pick one")
-    response_format = None
-    if flags.json_schema:
-        from llmcli.inputs import load_schema
-
-        response_format = load_schema(flags.json_schema)
-    elif flags.json_mode:
-        response_format = ResponseFormat(type="json_object")
-    tools: list[Tool] = []
-    if flags.tools:
-        from llmcli.inputs import load_tools
-
-        tools = load_tools(flags.tools)
-    if flags.tool_choice not in (None, "auto", "none", "required") and flags.tool_choice not in {
-        t.name for t in tools
-    }:
-        raise UsageError(f"--tool-choice {flags.tool_choice}: no such tool in --tools")
-    if flags.cache_ttl not in (None, "5m", "1h"):
-        raise UsageError(f"invalid --cache-ttl {flags.cache_ttl}: use 5m or 1h")
-    servers = [
-        McpServer(
-            url=url, name=f"mcp{i + 1}" if len(flags.mcp) > 1 else "mcp", token=flags.mcp_token
-        )
-        for i, url in enumerate(flags.mcp)
-    ]
-    return {
-        "response_format": response_format,
-        "tools": tools,
-        "tool_choice": flags.tool_choice,
-        "parallel_tool_calls": flags.parallel_tools,
-        "cite": flags.cite,
-        "cache_system": flags.cache_system,
-        "cache_tools": flags.cache_tools,
-        "cache_ttl": flags.cache_ttl,
-        "prefill": flags.prefill,
-        "web_search": flags.web_search,
-        "web_search_max_uses": flags.web_search_max_uses,
-        "mcp_servers": servers,
-        "betas": flags.beta,
-    }
-
-
-def prompt_message(text: str, flags: Flags) -> Message:
-    """The user's prompt with its attachments (files first, then the text)."""
-    from llmcli.inputs import load_attachment
-    from llmcli.request import TextPart
-
-    parts: list[Part] = [load_attachment(spec, flags.attach_type) for spec in flags.attach]
-    parts.append(TextPart(text=text))
-    return Message(role="user", parts=parts)
 
 
 def _config() -> Config:
@@ -305,7 +158,7 @@ def release_local_servers() -> None:
 def _validation_line(err: ValidationError) -> str:
     first = err.errors()[0]
     name = str(first["loc"][0]) if first["loc"] else "value"
-    flag = _FLAG_NAMES.get(name, name)
+    flag = FLAG_NAMES.get(name, name)
     return f"invalid {flag}: {first['msg'].lower()}"
 
 

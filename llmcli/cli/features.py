@@ -1,0 +1,88 @@
+"""Structured output, tools, attachments, caching and Anthropic extras: flags → request
+fields and prompt parts (files are read here, once)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llmcli.cli.flags import Flags
+from llmcli.errors import UsageError
+from llmcli.request import (
+    AttachmentPart,
+    McpServer,
+    Message,
+    Part,
+    Request,
+    ResponseFormat,
+    TextPart,
+    Tool,
+)
+from llmcli.transport import Policy
+
+
+def download_attachments(req: Request, policy: Policy) -> None:
+    """Fetch URL attachments for providers that take only inline data (Ollama)."""
+    from llmcli.inputs import download_attachment
+
+    for message in req.messages:
+        message.parts = [
+            download_attachment(p, policy.timeout)
+            if isinstance(p, AttachmentPart) and p.data is None
+            else p
+            for p in message.parts
+        ]
+
+
+def feature_fields(flags: Flags) -> dict[str, Any]:
+    """Structured output, tools, caching and Anthropic extras, loaded from their files."""
+
+    if flags.json_schema and flags.json_mode:
+        raise UsageError("--json-schema and --json-mode exclude each other: pick one")
+    response_format = None
+    if flags.json_schema:
+        from llmcli.inputs import load_schema
+
+        response_format = load_schema(flags.json_schema)
+    elif flags.json_mode:
+        response_format = ResponseFormat(type="json_object")
+    tools: list[Tool] = []
+    if flags.tools:
+        from llmcli.inputs import load_tools
+
+        tools = load_tools(flags.tools)
+    if flags.tool_choice not in (None, "auto", "none", "required") and flags.tool_choice not in {
+        t.name for t in tools
+    }:
+        raise UsageError(f"--tool-choice {flags.tool_choice}: no such tool in --tools")
+    if flags.cache_ttl not in (None, "5m", "1h"):
+        raise UsageError(f"invalid --cache-ttl {flags.cache_ttl}: use 5m or 1h")
+    servers = [
+        McpServer(
+            url=url, name=f"mcp{i + 1}" if len(flags.mcp) > 1 else "mcp", token=flags.mcp_token
+        )
+        for i, url in enumerate(flags.mcp)
+    ]
+    return {
+        "response_format": response_format,
+        "tools": tools,
+        "tool_choice": flags.tool_choice,
+        "parallel_tool_calls": flags.parallel_tools,
+        "cite": flags.cite,
+        "cache_system": flags.cache_system,
+        "cache_tools": flags.cache_tools,
+        "cache_ttl": flags.cache_ttl,
+        "prefill": flags.prefill,
+        "web_search": flags.web_search,
+        "web_search_max_uses": flags.web_search_max_uses,
+        "mcp_servers": servers,
+        "betas": flags.beta,
+    }
+
+
+def prompt_message(text: str, flags: Flags) -> Message:
+    """The user's prompt with its attachments (files first, then the text)."""
+    from llmcli.inputs import load_attachment
+
+    parts: list[Part] = [load_attachment(spec, flags.attach_type) for spec in flags.attach]
+    parts.append(TextPart(text=text))
+    return Message(role="user", parts=parts)
