@@ -155,7 +155,7 @@ class Job:
 def run(job: Job) -> None:
     from llmcli import catalog
     from llmcli.cli.options import parse_options
-    from llmcli.cli.target import connect
+    from llmcli.cli.target import connect, serve_local
     from llmcli.errors import warn
     from llmcli.events import Usage
 
@@ -180,6 +180,7 @@ def run(job: Job) -> None:
         )
     if entry is not None and entry.capabilities and not entry.has("embeddings"):
         warn(f"{entry.id} is not an embedding model (model catalog)")
+    serve_local(target, embeddings=True)  # `embed -m local/NAME`
     items, total = read_items(job)
     batches = batched(items, job.batch_size)
     options = parse_options(job.options)

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from llmcli import providers
 from llmcli.cli.features import download_attachments, feature_fields
 from llmcli.cli.flags import FLAG_NAMES, Flags
-from llmcli.cli.options import parse_headers, parse_options
+from llmcli.cli.options import parse_options
 from llmcli.cli.steps import ToolSteps
+from llmcli.cli.target import connect, serve_local
 from llmcli.engine import execute
 from llmcli.errors import Interrupted, LlmcliError, UsageError, warn
 from llmcli.events import Event, Result
@@ -55,24 +55,24 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
     `model`), aliases, the provider's `api_base` and `options` (under -o).
     """
     config = _config()
-    model = model_name(flags, config)
-    model = config.aliases.get(model.strip(), model)
-    spec, model_id = providers.route(model, flags.api_base)
-    provider_config = config.providers.get(spec.name)
-    conn = providers.connect(
-        spec,
+    target = connect(
+        model_name(flags, config),
         api_key=flags.api_key,
         api_base=flags.api_base,
-        config_base=provider_config.api_base if provider_config else None,
-        headers=parse_headers(flags.headers),
+        headers=flags.headers,
+        retries=flags.retries,
+        timeout=flags.timeout,
+        debug=flags.debug,
+        secrets=(flags.mcp_token,),  # kept out of --debug output and the stored request
     )
+    provider_config = config.providers.get(target.provider)
     options = parse_options(flags.options)
     if provider_config and provider_config.options:
         options = merge(copy.deepcopy(provider_config.options), options)
     try:
         req = Request(
-            provider=spec.name,
-            model=model_id,
+            provider=target.provider,
+            model=target.model,
             messages=messages,
             system=flags.system,
             stream=flags.stream,
@@ -93,22 +93,10 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
     except ValidationError as err:
         raise UsageError(_validation_line(err)) from None
     _catalog_warnings(req)
-    if spec.name == "local" and not conn.base_url:
-        # No --api-base and no configured server: run llama.cpp while this command runs.
-        conn.base_url = _local_base(model_id, flags)
-    # Kept out of --debug output and the stored request: the key, and the MCP servers' token.
-    secrets = tuple(s for s in (conn.api_key, flags.mcp_token) if s)
-    policy = Policy(
-        timeout=flags.timeout,
-        connect_timeout=min(flags.timeout, 10.0),
-        retries=flags.retries,
-        debug=_debug_printer if flags.debug else None,
-        secrets=secrets,
-    )
-    module = providers.load(spec)
-    if getattr(module, "INLINE_ATTACHMENTS", False):
-        download_attachments(req, policy)
-    return Prepared(req, module, conn, policy)
+    serve_local(target, threads=flags.local_threads)
+    if getattr(target.module, "INLINE_ATTACHMENTS", False):
+        download_attachments(req, target.policy)
+    return Prepared(req, target.module, target.connection, target.policy)
 
 
 def _config() -> Config:
@@ -139,15 +127,6 @@ def model_name(flags: Flags, config: Config | None = None) -> str:
     return DEFAULT_MODEL
 
 
-def _local_base(model_id: str, flags: Flags) -> str:
-    """A running llama.cpp server for `local/MODEL` (kept for the rest of the process:
-    every turn of a chat, every step of a tool loop)."""
-    from llmcli.local import serving
-
-    debug = _debug_printer if flags.debug else None
-    return serving.base_url(model_id, threads=flags.local_threads, debug=debug)
-
-
 def release_local_servers() -> None:
     """Stop the llama.cpp servers this process started (when none: imports nothing)."""
     serving = sys.modules.get("llmcli.local.serving")
@@ -160,11 +139,6 @@ def _validation_line(err: ValidationError) -> str:
     name = str(first["loc"][0]) if first["loc"] else "value"
     flag = FLAG_NAMES.get(name, name)
     return f"invalid {flag}: {first['msg'].lower()}"
-
-
-def _debug_printer(line: str) -> None:
-    sys.stderr.write(f"debug: {line}\n")
-    sys.stderr.flush()
 
 
 def make_renderer(flags: Flags) -> Renderer:

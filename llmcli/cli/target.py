@@ -54,12 +54,17 @@ def connect(
     retries: int = 2,
     timeout: float = 600.0,
     debug: bool = False,
+    secrets: tuple[str | None, ...] = (),
 ) -> Target:
-    """`PROVIDER/MODEL` (or an alias) → where and how to send requests for it."""
+    """`PROVIDER/MODEL` (or an alias) → where and how to send requests for it.
+
+    `secrets` are more values to keep out of --debug output and stored requests (the API
+    key always is). A `local/` model has no server yet: see `serve_local`.
+    """
     from llmcli import providers
 
     spec, model_id = providers.route(resolve_model(model), api_base)
-    return _target(spec, model_id, api_key, api_base, headers, retries, timeout, debug)
+    return _target(spec, model_id, api_key, api_base, headers, retries, timeout, debug, secrets)
 
 
 def connect_provider(
@@ -89,6 +94,7 @@ def _target(
     retries: int,
     timeout: float,
     debug: bool,
+    secrets: tuple[str | None, ...] = (),
 ) -> Target:
     from llmcli import providers
     from llmcli.cli.options import parse_headers
@@ -102,23 +108,31 @@ def _target(
         config_base=provider_config.api_base if provider_config else None,
         headers=parse_headers(headers),
     )
-    if spec.name == "local" and not conn.base_url and model_id:
-        # `embed -m local/NAME`: a llama.cpp server with embeddings on, for this command.
-        from llmcli.local import serving
-
-        conn.base_url = serving.base_url(model_id, embeddings=True, debug=_debug if debug else None)
-    if not conn.base_url:
+    # Only `local/` has no default base: `serve_local` starts a server for a named model.
+    if not conn.base_url and not (spec.name == "local" and model_id):
         raise UsageError(f"{spec.name}: no server to ask: pass --api-base URL")
     policy = Policy(
         timeout=timeout,
         connect_timeout=min(timeout, 10.0),
         retries=retries,
-        debug=_debug if debug else None,
-        secrets=tuple(s for s in (conn.api_key,) if s),
+        debug=debug_printer if debug else None,
+        secrets=tuple(s for s in (conn.api_key, *secrets) if s),
     )
     return Target(spec.name, providers.load(spec), model_id, conn, policy)
 
 
-def _debug(line: str) -> None:
+def serve_local(target: Target, *, embeddings: bool = False, threads: int | None = None) -> None:
+    """`local/NAME` with no --api-base: run llama.cpp for the rest of this process (every
+    turn of a chat, every step of a tool loop), with embeddings on when asked."""
+    if target.provider != "local" or target.connection.base_url:
+        return
+    from llmcli.local import serving
+
+    target.connection.base_url = serving.base_url(
+        target.model, threads=threads, embeddings=embeddings, debug=target.policy.debug
+    )
+
+
+def debug_printer(line: str) -> None:
     sys.stderr.write(f"debug: {line}\n")
     sys.stderr.flush()
