@@ -16,6 +16,7 @@ from llmcli import catalog as _catalog
 from llmcli.errors import ProviderError, UsageError
 from llmcli.providers import openai_compat as compat
 from llmcli.providers import openai_endpoints as endpoints
+from llmcli.providers import openai_features as features
 from llmcli.request import AttachmentPart, Request, ToolCallPart
 from llmcli.transport import Connection, HttpCall
 
@@ -27,8 +28,8 @@ _BETA_BASE = "https://api.deepseek.com/beta"
 
 
 def encode(req: Request, conn: Connection) -> HttpCall:
-    warnings: list[str] = compat.cache_warnings(req, "DeepSeek")
-    compat.refuse_anthropic_only(req)
+    warnings: list[str] = features.cache_warnings(req, "DeepSeek")
+    features.refuse_anthropic_only(req)
     if compat.uses_legacy_completions(req):
         if conn.base_url in _OFFICIAL_BASES:
             conn = replace(conn, base_url=_BETA_BASE)
@@ -63,7 +64,7 @@ def _attachment(part: AttachmentPart) -> dict[str, Any]:
             f"DeepSeek takes no images or files: {part.name or part.url} is {part.mime} "
             "(only text files can be attached)"
         )
-    return compat.text_part(compat.attachment_text(part))
+    return features.text_part(features.attachment_text(part))
 
 
 def _flatten_user_content(body: dict[str, Any]) -> None:

@@ -35,7 +35,7 @@ from llmcli.providers._common import (
     put,
     shape_checked,
 )
-from llmcli.providers.openai_compat import attachment_text, refuse_anthropic_only
+from llmcli.providers.openai_features import attachment_text, refuse_anthropic_only
 from llmcli.request import (
     AttachmentPart,
     Message,

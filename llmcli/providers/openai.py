@@ -10,6 +10,7 @@ from llmcli import tasks as _tasks
 from llmcli.errors import ProviderError
 from llmcli.providers import openai_compat as compat
 from llmcli.providers import openai_endpoints as endpoints
+from llmcli.providers import openai_features as features
 from llmcli.request import Request
 from llmcli.transport import Connection, HttpCall
 
@@ -20,8 +21,8 @@ _REASONING_MODEL = re.compile(r"^(o\d|gpt-5)")
 
 
 def encode(req: Request, conn: Connection) -> HttpCall:
-    warnings: list[str] = compat.cache_warnings(req, "OpenAI")
-    compat.refuse_anthropic_only(req)
+    warnings: list[str] = features.cache_warnings(req, "OpenAI")
+    features.refuse_anthropic_only(req)
     if compat.uses_legacy_completions(req):
         return compat.http_call(req, conn, compat.completion_body(req), warnings)
     body = compat.chat_body(req)

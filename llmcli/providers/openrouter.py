@@ -23,6 +23,7 @@ from llmcli import tasks as _tasks
 from llmcli.errors import ProviderError, UsageError
 from llmcli.providers import openai_compat as compat
 from llmcli.providers import openai_endpoints as endpoints
+from llmcli.providers import openai_features as features
 from llmcli.request import ReasoningPart, Request, Tool
 from llmcli.transport import Connection, HttpCall
 
@@ -31,13 +32,13 @@ NAME = "openrouter"
 
 def encode(req: Request, conn: Connection) -> HttpCall:
     warnings: list[str] = []
-    compat.refuse_anthropic_only(req, allow=("prefill",))
+    features.refuse_anthropic_only(req, allow=("prefill",))
     if req.prefill is not None and not _anthropic(req):
         raise UsageError("--prefill on OpenRouter works only with anthropic/ models")
     if compat.uses_legacy_completions(req):
         return compat.http_call(req, conn, compat.completion_body(req), warnings)
     body = compat.chat_body(
-        req, attach=partial(compat.attachment_part, pdf_urls=True), hosted=_server_tool
+        req, attach=partial(features.attachment_part, pdf_urls=True), hosted=_server_tool
     )
     body["usage"] = {"include": True}
     if req.top_k is not None:
@@ -65,7 +66,7 @@ def _server_tool(tool: Tool) -> dict[str, Any]:
     hosted = tool.hosted or {}
     if str(hosted.get("type", "")).startswith("openrouter:"):
         return hosted
-    return compat.refuse_hosted(tool)
+    return features.refuse_hosted(tool)
 
 
 def _cache(body: dict[str, Any], req: Request, warnings: list[str]) -> None:
@@ -77,7 +78,7 @@ def _cache(body: dict[str, Any], req: Request, warnings: list[str]) -> None:
     if not (req.cache_system or req.cache_tools or req.cache_ttl):
         return
     if not (_anthropic(req) or _gemini(req)):
-        warnings.extend(compat.cache_warnings(req, f"OpenRouter ({req.model})"))
+        warnings.extend(features.cache_warnings(req, f"OpenRouter ({req.model})"))
         return
     control: dict[str, Any] = {"type": "ephemeral"}
     if req.cache_ttl and _anthropic(req):
