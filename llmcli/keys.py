@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from llmcli.config import dumps, home, parse_toml, write_atomic
+from llmcli.config import home, parse_toml
 from llmcli.errors import LlmcliError, UsageError
+from llmcli.tomlfile import dumps, write_atomic
 
 KEYS_FILE = "keys.toml"
 _HEADER = "# API keys stored by `llmcli keys set`. Keep this file private (chmod 600).\n"

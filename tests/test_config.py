@@ -14,8 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmcli.config import dumps, parse_value, split_key
+from llmcli.config import parse_value, split_key
 from llmcli.errors import UsageError
+from llmcli.tomlfile import dumps
 from tests.conftest import FAKE_KEYS
 from tests.samples import openai_reply
 from tests.servers import load_case

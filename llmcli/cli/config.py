@@ -33,7 +33,8 @@ def config_path() -> None:
 @config_app.command("show")
 def show() -> None:
     """Print the settings as TOML (defaults included), after checking the file."""
-    from llmcli.config import config_path, dumps, load_config, show_data
+    from llmcli.config import config_path, load_config, show_data
+    from llmcli.tomlfile import dumps
 
     path = config_path()
     note = "" if path.exists() else " (not created yet: defaults)"
@@ -55,7 +56,8 @@ def set_value(
     value: Annotated[str, typer.Argument(help=_VALUE_HELP)],
 ) -> None:
     """Set one setting, e.g. `llmcli config set providers.openai.api_base URL`."""
-    from llmcli.config import config_path, format_key, format_value, set_value, split_key
+    from llmcli.config import config_path, set_value, split_key
+    from llmcli.tomlfile import format_key, format_value
 
     stored = set_value(key, value)
     typer.echo(

@@ -227,7 +227,8 @@ def default(model: str | None, unset: bool) -> None:
 
 
 def alias(name: str, model: str | None, remove: bool) -> None:
-    from llmcli.config import config_path, format_key, load_config, set_value, unset_value
+    from llmcli.config import config_path, load_config, set_value, unset_value
+    from llmcli.tomlfile import format_key
 
     name = name.strip()
     if not name or "/" in name:
