@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from llmcli.cli import options as o
-from llmcli.embed_io import Item, JsonlOutput, JsonOutput, Output, Summary, batched, read_items
 from llmcli.errors import UsageError
 
 if TYPE_CHECKING:
     from llmcli.cli.target import Target
+    from llmcli.embed_io import Item, Output
     from llmcli.tasks import Embeddings
 
 
@@ -156,6 +156,7 @@ def run(job: Job) -> None:
     from llmcli import catalog
     from llmcli.cli.options import parse_options
     from llmcli.cli.target import connect, serve_local
+    from llmcli.embed_io import JsonlOutput, JsonOutput, Summary, batched, read_items
     from llmcli.errors import warn
     from llmcli.events import Usage
 
