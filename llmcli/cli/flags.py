@@ -83,3 +83,9 @@ FLAG_NAMES = {
     "reasoning_effort": "--reasoning-effort",
     "web_search_max_uses": "--web-search-max-uses",
 }
+
+
+def flag_for(field: str) -> str:
+    """The flag that sets `Request` field `field`, as a user types it (for `Unsupported`
+    notes and `Refused` errors, whose messages name fields)."""
+    return FLAG_NAMES.get(field) or "--" + field.replace("_", "-")
