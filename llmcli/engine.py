@@ -1,6 +1,7 @@
 """Run one request end to end: encode → transport → decode → events → `Result`.
 
-The caller passes `on_event` (a renderer); the engine never prints.
+The caller passes `on_event` (a renderer); the engine never prints. It knows a provider
+only by the contract in `llmcli.providers.base`.
 """
 
 from __future__ import annotations
@@ -8,8 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmcli.errors import (
     ConnectFailed,
@@ -32,9 +32,12 @@ from llmcli.transport import (
     open_call,
 )
 
+if TYPE_CHECKING:
+    from llmcli.providers.base import ChatProvider, ErrorDecoder
+
 
 def execute(
-    provider: ModuleType,
+    provider: ChatProvider,
     req: Request,
     conn: Connection,
     policy: Policy,
@@ -53,7 +56,7 @@ def execute(
         on_warning(warning)
     acc = Accumulator(req.provider, req.model)
     try:
-        with _answer(provider, call, policy) as answer:
+        with _answer(provider, call, policy, conn.connect_hint) as answer:
             if req.prefill:
                 # The API continues the prefill without repeating it: show it first.
                 acc.add(TextDelta(req.prefill))
@@ -92,7 +95,7 @@ def _redacted(call: HttpCall, secrets: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-def _http_error(provider: ModuleType, answer: Answer, secrets: tuple[str, ...]) -> ProviderError:
+def _http_error(provider: ErrorDecoder, answer: Answer, secrets: tuple[str, ...]) -> ProviderError:
     err: ProviderError = provider.decode_error(answer.status_code, answer.read())
     # Some servers echo the key they refused ("Incorrect API key provided: sk-...").
     message = redact_text(err.provider_message, secrets)
@@ -112,7 +115,7 @@ def _http_error(provider: ModuleType, answer: Answer, secrets: tuple[str, ...]) 
     )
 
 
-def _events(provider: ModuleType, call: HttpCall, answer: Answer) -> Iterator[Event]:
+def _events(provider: ChatProvider, call: HttpCall, answer: Answer) -> Iterator[Event]:
     if call.framing == "json":
         events: Iterator[Event] = provider.decode(answer.read())
     else:
@@ -120,19 +123,20 @@ def _events(provider: ModuleType, call: HttpCall, answer: Answer) -> Iterator[Ev
     return events
 
 
-def fetch(provider: ModuleType, call: HttpCall, policy: Policy) -> bytes:
+def fetch(provider: ErrorDecoder, call: HttpCall, policy: Policy, *, hint: str = "") -> bytes:
     """One request whose answer is read whole (embeddings, images, model lists).
 
-    Retries as `execute` does; an HTTP error raises the provider's `ProviderError`.
-    The caller shows `call.warnings`.
+    Retries as `execute` does; an HTTP error raises the provider's `ProviderError`, a
+    refused connection names `hint` (`Connection.connect_hint`). The caller shows
+    `call.warnings`.
     """
 
-    with _answer(provider, call, policy) as answer:
+    with _answer(provider, call, policy, hint) as answer:
         return answer.read()
 
 
 @contextmanager
-def _answer(provider: ModuleType, call: HttpCall, policy: Policy) -> Iterator[Answer]:
+def _answer(provider: ErrorDecoder, call: HttpCall, policy: Policy, hint: str) -> Iterator[Answer]:
     """The answer to `call`, retried as the provider's error bodies allow; an HTTP error
     raises its `ProviderError`, a refused connection names the provider's hint, and
     Ctrl-C before the answer is `Interrupted`."""
@@ -146,7 +150,6 @@ def _answer(provider: ModuleType, call: HttpCall, policy: Policy) -> Iterator[An
                 raise _http_error(provider, answer, policy.secrets)
             yield answer
     except ConnectFailed as err:
-        hint = getattr(provider, "CONNECT_HINT", None)
         raise ConnectFailed(f"{err}: {hint}" if hint else str(err)) from None
     except KeyboardInterrupt:
         raise Interrupted("interrupted") from None

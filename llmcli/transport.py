@@ -41,8 +41,13 @@ class Connection:
     """Where and as whom to call: resolved from flags, environment and files."""
 
     base_url: str
-    api_key: str | None = None
+    api_key: str | None = None  # already in `headers` (the edge puts it there); kept to redact
     headers: dict[str, str] = field(default_factory=dict)
+    # Said when the server cannot be reached ("is the Ollama server running?").
+    connect_hint: str = ""
+    # False: `base_url` is the whole endpoint URL, sent to as given (Anthropic's
+    # LLMCLI_ANTHROPIC_DISABLE_URL_SUFFIX): the encoder appends no path.
+    append_path: bool = True
 
 
 @dataclass

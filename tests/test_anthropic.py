@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
+from llmcli.connection import resolve_connection
 from llmcli.errors import UsageError
 from llmcli.events import Accumulator, Citation, Result, ToolCallDone, Usage
 from llmcli.framing import SSEParser
-from llmcli.providers import anthropic
+from llmcli.providers import PROVIDERS, anthropic
 from llmcli.request import (
     Message,
     ReasoningPart,
@@ -944,7 +945,10 @@ def test_max_tokens_not_above_budget_is_a_usage_error(server: ReplayServer, llmc
 
 
 def test_encode_builds_the_whole_call() -> None:
-    conn = Connection("https://api.anthropic.com", KEY, headers={"anthropic-beta": "b1,b2"})
+    # The key's header comes from the registry entry, filled in at the edge.
+    conn = resolve_connection(
+        PROVIDERS["anthropic"], api_key=KEY, headers={"anthropic-beta": "b1,b2"}, env={}
+    )
     got = encode(
         conn=conn,
         system="Be brief.",

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from llmcli.connection import resolve_connection
 from llmcli.keys import check_key, mask
-from llmcli.providers import PROVIDERS, connect
+from llmcli.providers import PROVIDERS
 from tests.conftest import FAKE_KEYS
 from tests.samples import openai_reply
 
@@ -92,7 +93,7 @@ def test_ollama_chat_uses_the_key_stored_for_ollama(run, home):
     store(run, "ollama_chat")
     assert (home / "keys.toml").read_text().count("ollama = ") == 1
     spec = PROVIDERS["ollama_chat"]
-    conn = connect(spec, env={}, stored_keys={"ollama": FILE_KEY})
+    conn = resolve_connection(spec, env={}, stored_keys={"ollama": FILE_KEY})
     assert conn.api_key == FILE_KEY
 
 
@@ -100,9 +101,9 @@ def test_connect_precedence_without_a_subprocess():
     spec = PROVIDERS["anthropic"]
     stored = {"anthropic": "from-file"}
     env = {"ANTHROPIC_API_KEY": "from-env"}
-    assert connect(spec, env={}, stored_keys=stored).api_key == "from-file"
-    assert connect(spec, env=env, stored_keys=stored).api_key == "from-env"
-    assert connect(spec, api_key="flag", env=env, stored_keys=stored).api_key == "flag"
+    assert resolve_connection(spec, env={}, stored_keys=stored).api_key == "from-file"
+    assert resolve_connection(spec, env=env, stored_keys=stored).api_key == "from-env"
+    assert resolve_connection(spec, api_key="flag", env=env, stored_keys=stored).api_key == "flag"
 
 
 # ---- the file: where, mode, refusal -------------------------------------------------
@@ -188,7 +189,15 @@ def test_list_shows_masked_keys_and_where_they_come_from(run):
     done = run("keys", "list", env=NO_OPENAI_ENV)
     assert done.code == 0, done.stderr
     rows = {line.split()[0]: line for line in done.stdout.splitlines()}
-    assert set(rows) == {"openai", "anthropic", "deepseek", "openrouter", "ollama"}
+    assert set(rows) == {
+        "openai",
+        "anthropic",
+        "azure",
+        "azure_ai",
+        "deepseek",
+        "openrouter",
+        "ollama",
+    }
     assert rows["openai"].split()[1:] == ["sk-…5555", "keys", "file"]
     assert rows["anthropic"].split()[1:] == ["sk-…2222", "environment", "(ANTHROPIC_API_KEY)"]
     no_secret(done)
@@ -228,7 +237,7 @@ def test_unknown_provider_exits_2_listing_the_providers(run, command):
     assert done.code == 2
     assert done.stderr == (
         "llmcli: unknown provider 'opnai': use one of "
-        "openai, anthropic, deepseek, openrouter, ollama, ollama_chat\n"
+        "openai, anthropic, azure, azure_ai, deepseek, openrouter, ollama, ollama_chat\n"
     )
     no_secret(done)
 

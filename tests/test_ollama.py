@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from llmcli.connection import resolve_connection
 from llmcli.events import Finish, ToolCallDone, ToolCallStart, Usage
-from llmcli.providers import PROVIDERS, connect, ollama
+from llmcli.providers import PROVIDERS, ollama
 from llmcli.providers.ollama import host_url
 from llmcli.request import Message, Request, Tool, ToolCallPart, ToolResultPart, user_message
 from llmcli.transport import Connection
@@ -598,18 +599,21 @@ def test_host_url(value: str, url: str) -> None:
 
 
 def test_ollama_host_from_environment() -> None:
-    conn = connect(PROVIDERS["ollama_chat"], env={"OLLAMA_HOST": "0.0.0.0:11434"})
+    conn = resolve_connection(PROVIDERS["ollama_chat"], env={"OLLAMA_HOST": "0.0.0.0:11434"})
     assert conn.api_key is None
     req = Request(provider="ollama_chat", model="m", messages=[user_message("hi")])
     assert ollama.encode(req, conn).url == "http://127.0.0.1:11434/api/chat"
-    conn = connect(PROVIDERS["ollama"], env={})
+    conn = resolve_connection(PROVIDERS["ollama"], env={})
     assert ollama.encode(req.model_copy(update={"provider": "ollama"}), conn).url == (
         "http://localhost:11434/api/generate"
     )
     # OLLAMA_API_BASE (LiteLLM's name) wins over OLLAMA_HOST; --api-base over both.
     env = {"OLLAMA_HOST": "a:1", "OLLAMA_API_BASE": "http://b:2"}
-    assert connect(PROVIDERS["ollama"], env=env).base_url == "http://b:2"
-    assert connect(PROVIDERS["ollama"], api_base="http://c:3", env=env).base_url == "http://c:3"
+    assert resolve_connection(PROVIDERS["ollama"], env=env).base_url == "http://b:2"
+    assert (
+        resolve_connection(PROVIDERS["ollama"], api_base="http://c:3", env=env).base_url
+        == "http://c:3"
+    )
 
 
 @pytest.mark.parametrize("scheme", ["", "http://"])

@@ -155,12 +155,12 @@ class Job:
 def run(job: Job) -> None:
     from llmcli import catalog
     from llmcli.cli.options import parse_options
-    from llmcli.cli.target import connect, serve_local
+    from llmcli.cli.target import serve_local, target_for_model
     from llmcli.embed_io import JsonlOutput, JsonOutput, Summary, batched, read_items
     from llmcli.errors import warn
     from llmcli.events import Usage
 
-    target = connect(
+    target = target_for_model(
         job.model or "",
         api_key=job.api_key,
         api_base=job.api_base,
@@ -169,10 +169,7 @@ def run(job: Job) -> None:
         timeout=job.timeout,
         debug=job.debug,
     )
-    target.needs(
-        "encode_embed",
-        "embeddings endpoint: use an openai/, openrouter/ or ollama/ embedding model",
-    )
+    target.embedder("embeddings endpoint: use an openai/, openrouter/ or ollama/ embedding model")
     entry = catalog.lookup(target.provider, target.model)
     if entry is not None and job.dimensions is not None and entry.dimensions_adjustable is False:
         raise UsageError(
@@ -273,10 +270,11 @@ def _one(target: Target, batch: list[Item], job: Job, options: dict[str, Any]) -
         dimensions=job.dimensions,
         options=options,
     )
-    call = target.module.encode_embed(req, target.connection)
-    body = fetch(target.module, call, target.policy)
+    embedder = target.embedder("embeddings endpoint")
+    call = embedder.encode_embed(req, target.connection)
+    body = fetch(embedder, call, target.policy, hint=target.connection.connect_hint)
     try:
-        result: Embeddings = target.module.decode_embed(body)
+        result: Embeddings = embedder.decode_embed(body)
     except DecodeError as err:
         raise DecodeError(f"{target.provider}: {err}") from None
     if len(result.vectors) != len(batch):

@@ -112,7 +112,7 @@ def image(
 ) -> None:
     """Generate images from PROMPT and save them; prints each saved path."""
     from llmcli.cli.complete import read_prompt
-    from llmcli.cli.target import connect
+    from llmcli.cli.target import target_for_model
     from llmcli.engine import fetch
     from llmcli.errors import DecodeError, warn
     from llmcli.tasks import ImageRequest
@@ -125,7 +125,7 @@ def image(
         from llmcli.images import inside
 
         inside(output_dir, output_dir / output)  # refused before anything is paid for
-    target = connect(
+    target = target_for_model(
         model or "",
         api_key=api_key,
         api_base=api_base,
@@ -134,7 +134,7 @@ def image(
         timeout=timeout,
         debug=debug,
     )
-    target.needs("encode_image", "image generation: use an openai/ or openrouter/ image model")
+    maker = target.image_maker("image generation: use an openai/ or openrouter/ image model")
     req = ImageRequest(
         provider=target.provider,
         model=target.model,
@@ -144,12 +144,12 @@ def image(
         quality=quality.value if quality else None,
         extra=extra,
     )
-    call = target.module.encode_image(req, target.connection)
+    call = maker.encode_image(req, target.connection)
     for line in call.warnings:
         warn(line)
-    body = fetch(target.module, call, target.policy)
+    body = fetch(maker, call, target.policy, hint=target.connection.connect_hint)
     try:
-        result: Images = target.module.decode_image(body)
+        result: Images = maker.decode_image(body)
     except DecodeError as err:
         raise DecodeError(f"{target.provider}: {err}") from None
     files = _image_bytes(result, target)

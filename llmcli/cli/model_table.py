@@ -46,18 +46,19 @@ def live(
     """The provider's own list, with what the catalog knows filled in where it says nothing."""
     if provider is None:
         raise UsageError("--live asks one provider: add --provider NAME (e.g. --provider openai)")
-    from llmcli.cli.target import connect_provider
+    from llmcli.cli.target import target_for_provider
     from llmcli.engine import fetch
     from llmcli.errors import DecodeError
 
     name = provider.strip().rstrip("/")
-    target = connect_provider(
+    target = target_for_provider(
         name, api_key=api_key, api_base=api_base, timeout=timeout, debug=debug
     )
-    target.needs("encode_models", "model list llmcli can read")
-    body = fetch(target.module, target.module.encode_models(target.connection), target.policy)
+    lister = target.model_lister("model list llmcli can read")
+    call = lister.encode_models(target.connection)
+    body = fetch(lister, call, target.policy, hint=target.connection.connect_hint)
     try:
-        found: list[Model] = target.module.decode_models(body)
+        found: list[Model] = lister.decode_models(body)
     except DecodeError as err:
         raise DecodeError(f"{target.provider}: {err}") from None
     return [_with_catalog(model) for model in found]

@@ -8,7 +8,6 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -17,7 +16,7 @@ from llmcli.cli.features import download_attachments, feature_fields
 from llmcli.cli.flags import FLAG_NAMES, Flags
 from llmcli.cli.options import parse_options
 from llmcli.cli.steps import ToolSteps
-from llmcli.cli.target import connect, serve_local
+from llmcli.cli.target import serve_local, target_for_model
 from llmcli.engine import execute
 from llmcli.errors import Interrupted, LlmcliError, UsageError, warn
 from llmcli.events import Event, Result
@@ -36,6 +35,7 @@ from llmcli.transport import Connection, Policy
 
 if TYPE_CHECKING:
     from llmcli.config import Config
+    from llmcli.providers.base import ChatProvider
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Prepared:
     """A validated request with where and how to send it."""
 
     request: Request
-    provider: ModuleType
+    provider: ChatProvider
     connection: Connection
     policy: Policy
 
@@ -55,7 +55,7 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
     `model`), aliases, the provider's `api_base` and `options` (under -o).
     """
     config = _config()
-    target = connect(
+    target = target_for_model(
         model_name(flags, config),
         api_key=flags.api_key,
         api_base=flags.api_base,
@@ -94,7 +94,7 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
         raise UsageError(_validation_line(err)) from None
     _catalog_warnings(req)
     serve_local(target, threads=flags.local_threads)
-    if getattr(target.module, "INLINE_ATTACHMENTS", False):
+    if target.spec.inline_attachments:
         download_attachments(req, target.policy)
     return Prepared(req, target.module, target.connection, target.policy)
 

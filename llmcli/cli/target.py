@@ -8,32 +8,47 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from llmcli.errors import UsageError
 from llmcli.transport import Connection, Policy
 
 if TYPE_CHECKING:
     from llmcli.providers import ProviderSpec
+    from llmcli.providers.base import ChatProvider, Embedder, ImageMaker, ModelLister
 
 
 @dataclass
 class Target:
-    provider: str  # the llmcli provider name (openai, ollama_chat, ...)
-    module: ModuleType
+    spec: ProviderSpec
+    module: ChatProvider
     model: str  # the id the provider takes
     connection: Connection
     policy: Policy
 
     @property
+    def provider(self) -> str:
+        """The llmcli provider name (openai, ollama_chat, ...)."""
+        return self.spec.name
+
+    @property
     def full_name(self) -> str:
         return f"{self.provider}/{self.model}"
 
-    def needs(self, function: str, what: str) -> None:
-        """Refuse (exit 2) when this provider has no `function` (e.g. no embeddings)."""
-        if not hasattr(self.module, function):
+    # The registry says what else a provider module provides; without it, exit 2.
+    def embedder(self, what: str) -> Embedder:
+        return cast("Embedder", self._provides(self.spec.embeds, what))
+
+    def image_maker(self, what: str) -> ImageMaker:
+        return cast("ImageMaker", self._provides(self.spec.makes_images, what))
+
+    def model_lister(self, what: str) -> ModelLister:
+        return cast("ModelLister", self._provides(self.spec.lists_models, what))
+
+    def _provides(self, claimed: bool, what: str) -> object:
+        if not claimed:
             raise UsageError(f"{self.provider} has no {what}")
+        return self.module
 
 
 def resolve_model(model: str | None) -> str:
@@ -45,7 +60,7 @@ def resolve_model(model: str | None) -> str:
     return settings().aliases.get(model, model)
 
 
-def connect(
+def target_for_model(
     model: str,
     *,
     api_key: str | None = None,
@@ -67,7 +82,7 @@ def connect(
     return _target(spec, model_id, api_key, api_base, headers, retries, timeout, debug, secrets)
 
 
-def connect_provider(
+def target_for_provider(
     name: str,
     *,
     api_key: str | None = None,
@@ -96,12 +111,13 @@ def _target(
     debug: bool,
     secrets: tuple[str | None, ...] = (),
 ) -> Target:
-    from llmcli import providers
     from llmcli.cli.options import parse_headers
     from llmcli.config import settings
+    from llmcli.connection import resolve_connection
+    from llmcli.providers.base import load
 
     provider_config = settings().providers.get(spec.name)
-    conn = providers.connect(
+    conn = resolve_connection(
         spec,
         api_key=api_key,
         api_base=api_base,
@@ -118,7 +134,7 @@ def _target(
         debug=debug_printer if debug else None,
         secrets=tuple(s for s in (conn.api_key, *secrets) if s),
     )
-    return Target(spec.name, providers.load(spec), model_id, conn, policy)
+    return Target(spec, load(spec), model_id, conn, policy)
 
 
 def serve_local(target: Target, *, embeddings: bool = False, threads: int | None = None) -> None:

@@ -1,31 +1,78 @@
-"""Provider routing by model prefix (as LiteLLM users know it) and connection settings.
+"""Provider routing by model prefix (as LiteLLM users know it), and the registry: one
+`ProviderSpec` per prefix holding every static fact about a provider.
 
-Only the chosen provider's module is imported, when it is needed.
+Only the chosen provider's module is imported, when it is needed (`base.load`). What a
+provider module provides is written down in `llmcli.providers.base`; where its key and
+base URL come from is resolved at the edge (`llmcli.connection`), from the facts here.
 """
 
 from __future__ import annotations
 
-import importlib
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import ModuleType
+from dataclasses import dataclass, field, replace
 
 from llmcli.errors import UsageError
-from llmcli.transport import Connection
+
+_ANTHROPIC_SUFFIX_OFF = (
+    "LLMCLI_ANTHROPIC_DISABLE_URL_SUFFIX",
+    "LITELLM_ANTHROPIC_DISABLE_URL_SUFFIX",
+)
 
 
 @dataclass(frozen=True)
 class ProviderSpec:
     name: str
-    module: str
+    module: str  # llmcli.providers.<module>: a `ChatProvider`, and more as said below
     key_envs: tuple[str, ...] = ()
+    # Environment variables that name the base URL, first set wins; a variable listed in
+    # `base_templates` holds a part of it (`{}` in the template) instead of the URL.
     base_envs: tuple[str, ...] = ()
+    base_templates: tuple[tuple[str, str], ...] = ()
     default_base: str = ""
+    # The headers the key is sent in; `authorization` carries `Bearer KEY`, others the key.
+    key_headers: tuple[str, ...] = ("authorization",)
     # Environment variables whose values become request headers.
     env_headers: tuple[tuple[str, str], ...] = field(default=())
+    # Set to 1: the base URL is the whole endpoint, no path appended.
+    exact_url_envs: tuple[str, ...] = ()
     needs_key: bool = True
+    connect_hint: str = ""  # said when the server cannot be reached
+    # Attachments given as URLs are downloaded first: the API takes only inline data.
+    inline_attachments: bool = False
+    # The Protocols of `llmcli.providers.base` the module provides besides `ChatProvider`.
+    embeds: bool = False  # Embedder
+    makes_images: bool = False  # ImageMaker
+    lists_models: bool = False  # ModelLister
 
+
+def _anthropic_shaped(name: str, key_env: str, base_env: str) -> ProviderSpec:
+    """Claude on Microsoft Azure Foundry: Anthropic's Messages API and body, another base
+    and key. The key goes in both `x-api-key` and `api-key`: LiteLLM's azure_anthropic
+    docs (docs/providers/azure/azure_anthropic.md) name `api-key`, Microsoft's Foundry
+    Claude samples `x-api-key`; Anthropic's Foundry client sends both."""
+    return ProviderSpec(
+        name,
+        "anthropic",
+        key_envs=("ANTHROPIC_FOUNDRY_API_KEY", key_env),
+        base_envs=("ANTHROPIC_FOUNDRY_BASE_URL", "ANTHROPIC_FOUNDRY_RESOURCE", base_env),
+        base_templates=(
+            ("ANTHROPIC_FOUNDRY_RESOURCE", "https://{}.services.ai.azure.com/anthropic"),
+        ),
+        key_headers=("x-api-key", "api-key"),
+        exact_url_envs=_ANTHROPIC_SUFFIX_OFF,
+    )
+
+
+_OLLAMA = ProviderSpec(
+    "ollama",
+    "ollama",
+    base_envs=("OLLAMA_API_BASE", "OLLAMA_HOST"),
+    default_base="http://localhost:11434",
+    needs_key=False,
+    connect_hint="is the Ollama server running? (start it with `ollama serve`)",
+    inline_attachments=True,
+    embeds=True,
+    lists_models=True,
+)
 
 PROVIDERS: dict[str, ProviderSpec] = {
     spec.name: spec
@@ -36,6 +83,9 @@ PROVIDERS: dict[str, ProviderSpec] = {
             key_envs=("OPENAI_API_KEY",),
             base_envs=("OPENAI_BASE_URL", "OPENAI_API_BASE"),
             default_base="https://api.openai.com/v1",
+            embeds=True,
+            makes_images=True,
+            lists_models=True,
         ),
         ProviderSpec(
             "anthropic",
@@ -43,13 +93,18 @@ PROVIDERS: dict[str, ProviderSpec] = {
             key_envs=("ANTHROPIC_API_KEY",),
             base_envs=("ANTHROPIC_API_BASE", "ANTHROPIC_BASE_URL"),
             default_base="https://api.anthropic.com",
+            key_headers=("x-api-key",),
+            exact_url_envs=_ANTHROPIC_SUFFIX_OFF,
         ),
+        _anthropic_shaped("azure", "AZURE_API_KEY", "AZURE_API_BASE"),
+        _anthropic_shaped("azure_ai", "AZURE_AI_API_KEY", "AZURE_AI_API_BASE"),
         ProviderSpec(
             "deepseek",
             "deepseek",
             key_envs=("DEEPSEEK_API_KEY",),
             base_envs=("DEEPSEEK_API_BASE",),
             default_base="https://api.deepseek.com",
+            lists_models=True,
         ),
         ProviderSpec(
             "openrouter",
@@ -58,24 +113,15 @@ PROVIDERS: dict[str, ProviderSpec] = {
             base_envs=("OPENROUTER_API_BASE",),
             default_base="https://openrouter.ai/api/v1",
             env_headers=(("OR_SITE_URL", "HTTP-Referer"), ("OR_APP_NAME", "X-Title")),
+            embeds=True,
+            makes_images=True,
+            lists_models=True,
         ),
-        ProviderSpec(
-            "ollama",
-            "ollama",
-            base_envs=("OLLAMA_API_BASE", "OLLAMA_HOST"),
-            default_base="http://localhost:11434",
-            needs_key=False,
-        ),
-        ProviderSpec(
-            "ollama_chat",
-            "ollama",
-            base_envs=("OLLAMA_API_BASE", "OLLAMA_HOST"),
-            default_base="http://localhost:11434",
-            needs_key=False,
-        ),
+        _OLLAMA,
+        replace(_OLLAMA, name="ollama_chat"),
         # llama.cpp run by llmcli (llmcli.local): no default base, the runner starts a
         # server and fills it in, unless --api-base or the config names one.
-        ProviderSpec("local", "local", needs_key=False),
+        ProviderSpec("local", "local", needs_key=False, embeds=True),
     )
 }
 
@@ -119,49 +165,3 @@ def route(model: str, api_base: str | None = None) -> tuple[ProviderSpec, str]:
         f"unknown provider for model '{model}': use one of the prefixes {known_prefixes()}"
         " (or --api-base URL for any OpenAI-compatible server)"
     )
-
-
-def load(spec: ProviderSpec) -> ModuleType:
-    return importlib.import_module(f"llmcli.providers.{spec.module}")
-
-
-def connect(
-    spec: ProviderSpec,
-    *,
-    api_key: str | None = None,
-    api_base: str | None = None,
-    config_base: str | None = None,
-    headers: Mapping[str, str] | None = None,
-    env: Mapping[str, str] | None = None,
-    stored_keys: Mapping[str, str] | None = None,
-) -> Connection:
-    """Resolve base URL, key and headers.
-
-    Base: flag > environment > config file (`config_base`) > default.
-    Key: flag > environment > keys file (`stored_keys`, else read from disk when needed).
-    """
-    env = os.environ if env is None else env
-    base = api_base or _first(env, spec.base_envs) or config_base or spec.default_base
-    key = api_key or _first(env, spec.key_envs) or _stored_key(spec, stored_keys)
-    # A custom base (a local OpenAI-compatible server) may need no key at all.
-    if spec.needs_key and not key and not api_base:
-        raise UsageError(f"no API key for {spec.name}: set {spec.key_envs[0]} or pass --api-key")
-    extra = {header: env[var] for var, header in spec.env_headers if env.get(var)}
-    extra.update(headers or {})
-    return Connection(base_url=base.rstrip("/"), api_key=key, headers=extra)
-
-
-def _stored_key(spec: ProviderSpec, stored_keys: Mapping[str, str] | None) -> str | None:
-    from llmcli.keys import key_name, stored_key
-
-    if stored_keys is not None:
-        return stored_keys.get(key_name(spec.name)) or None
-    return stored_key(spec.name)
-
-
-def _first(env: Mapping[str, str], names: tuple[str, ...]) -> str | None:
-    for name in names:
-        value = env.get(name, "").strip()
-        if value:
-            return value
-    return None

@@ -101,7 +101,7 @@ def encode(req: Request, conn: Connection) -> HttpCall:
     merge(body, req.options)
     return HttpCall(
         method="POST",
-        url=messages_url(conn.base_url),
+        url=messages_url(conn.base_url) if conn.append_path else conn.base_url,
         headers=encode_headers(conn, [*req.betas, *betas]),
         json=body,
         framing="sse" if req.stream else "json",
@@ -127,8 +127,6 @@ def encode_headers(conn: Connection, betas: list[str]) -> dict[str, str]:
     """Fixed headers, then `-H` headers; every beta (--beta, features, `-H anthropic-beta`)
     joined into one `anthropic-beta` header, duplicates dropped, first order kept."""
     headers = {"anthropic-version": API_VERSION, "content-type": "application/json"}
-    if conn.api_key:
-        headers["x-api-key"] = conn.api_key
     given: list[str] = []
     for name, value in conn.headers.items():
         if name.lower() == "anthropic-beta":

@@ -49,9 +49,6 @@ from llmcli.transport import RETRY_STATUSES, Connection, HttpCall
 
 NAME = "ollama"
 DEFAULT_PORT = 11434
-# Ollama takes images only as inline data: the CLI downloads URL attachments first.
-INLINE_ATTACHMENTS = True
-CONNECT_HINT = "is the Ollama server running? (start it with `ollama serve`)"
 
 
 def host_url(base: str) -> str:
@@ -135,8 +132,6 @@ def encode(req: Request, conn: Connection) -> HttpCall:
         body["options"] = options
     merge(body, req.options)
     headers = {"content-type": "application/json"}
-    if conn.api_key:  # ollama.com's hosted API takes a bearer token
-        headers["authorization"] = f"Bearer {conn.api_key}"
     headers.update(conn.headers)
     return HttpCall(
         method="POST",
@@ -339,8 +334,6 @@ def decode_error(status: int, body: bytes) -> ProviderError:
 
 def _json_headers(conn: Connection) -> dict[str, str]:
     headers = {"content-type": "application/json"}
-    if conn.api_key:  # ollama.com's hosted API takes a bearer token
-        headers["authorization"] = f"Bearer {conn.api_key}"
     headers.update(conn.headers)
     return headers
 

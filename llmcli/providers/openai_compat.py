@@ -67,9 +67,8 @@ INCOMPLETE = "the stream ended before the answer was complete"
 
 
 def auth_headers(conn: Connection) -> dict[str, str]:
+    # The key is in `conn.headers` already, in the header the registry names.
     headers = {"content-type": "application/json"}
-    if conn.api_key:
-        headers["authorization"] = f"Bearer {conn.api_key}"
     headers.update(conn.headers)
     return headers
 
