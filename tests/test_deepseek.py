@@ -5,7 +5,6 @@ tool calls next to reasoning, and the `thinking` / `reasoning_effort` request fi
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
@@ -24,7 +23,6 @@ from tests.provider_helpers import (
     call,
     check_answer,
     check_error,
-    check_request,
     replay,
     send,
     usage,
@@ -141,6 +139,7 @@ def test_cache_hit_tokens_come_from_deepseek_field(server: ReplayServer, llmcli:
 
 
 # `thinking` per https://api-docs.deepseek.com/guides/thinking_mode (no recording has it).
+# Checked in-process by tests/test_contract.py.
 ENCODE = [
     pytest.param(
         "deepseek-chat", (), {"thinking": ABSENT, "reasoning_effort": ABSENT}, "", id="default"
@@ -196,22 +195,6 @@ ENCODE = [
         id="options-merged",
     ),
 ]
-
-
-@pytest.mark.parametrize(("model", "flags", "sent", "stderr"), ENCODE)
-def test_request_body(
-    server: ReplayServer,
-    llmcli: Cli,
-    model: str,
-    flags: tuple[str, ...],
-    sent: dict[str, Any],
-    stderr: str,
-) -> None:
-    reply = load_case("deepseek", "reasoner-stream").reply()
-    run, received = send(server, llmcli, DEEPSEEK, reply, model, *flags)
-    assert run.code == 0, run.stderr
-    assert run.stderr == stderr
-    check_request(received, DEEPSEEK, model, stream=True, sent=sent)
 
 
 def test_error_body_is_one_line(server: ReplayServer, llmcli: Cli) -> None:

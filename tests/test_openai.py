@@ -236,7 +236,8 @@ def test_error_400_is_one_line(server: ReplayServer, llmcli: Cli) -> None:
     )
 
 
-# Flags without a recording of their own: only the request body is checked.
+# Flags without a recording of their own: only the request body is checked (in-process,
+# by tests/test_contract.py).
 ENCODE = [
     pytest.param(
         "gpt-4o-mini",
@@ -297,22 +298,6 @@ ENCODE = [
         id="options-merged",
     ),
 ]
-
-
-@pytest.mark.parametrize(("model", "flags", "sent", "stderr"), ENCODE)
-def test_request_body(
-    server: ReplayServer,
-    llmcli: Cli,
-    model: str,
-    flags: tuple[str, ...],
-    sent: dict[str, Any],
-    stderr: str,
-) -> None:
-    reply = load_case("openai", "nonstream-text").reply()
-    run, received = send(server, llmcli, OPENAI, reply, model, *flags, "--no-stream")
-    assert run.code == 0, run.stderr
-    assert run.stderr == stderr
-    check_request(received, OPENAI, model, stream=False, sent=sent)
 
 
 def _first_events(body: bytes, count: int) -> bytes:

@@ -5,7 +5,6 @@ usage.cost, processing comments, upstream and mid-stream errors, and its request
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
@@ -252,7 +251,7 @@ def test_json_body_after_whitespace_padding(server: ReplayServer, llmcli: Cli) -
     ]
 
 
-# Request fields without a recording of their own.
+# Request fields without a recording of their own (checked by tests/test_contract.py).
 ENCODE = [
     pytest.param(("--reasoning-effort", "low"), {"reasoning": {"effort": "low"}}, id="effort-low"),
     pytest.param(
@@ -272,16 +271,6 @@ ENCODE = [
         id="options-override-nested",
     ),
 ]
-
-
-@pytest.mark.parametrize(("flags", "sent"), ENCODE)
-def test_request_body(
-    server: ReplayServer, llmcli: Cli, flags: tuple[str, ...], sent: dict[str, Any]
-) -> None:
-    reply = load_case("openrouter", "stream-text-processing-comments").reply()
-    run, received = send(server, llmcli, OPENROUTER, reply, "openai/gpt-4o", *flags)
-    assert run.code == 0, run.stderr
-    check_request(received, OPENROUTER, "openai/gpt-4o", stream=True, sent=sent)
 
 
 @pytest.mark.parametrize(
