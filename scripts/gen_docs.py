@@ -988,9 +988,15 @@ def environment(tree: Cmd) -> list[tuple[str, str]]:
     for spec in PROVIDERS.values():
         for var in spec.key_envs:
             add(var, f"The API key for {spec.name}/ models (--api-key wins; else the keys file).")
+        templates = dict(spec.base_templates)
         for var in spec.base_envs:
             default = f" (default {spec.default_base})" if spec.default_base else ""
+            if var in templates:
+                url = templates[var].format("NAME")
+                add(var, f"A resource NAME: the base URL for {spec.name}/ models is {url}.")
             add(var, f"The base URL for {spec.name}/ models{default}; --api-base wins.")
+        for var in spec.exact_url_envs:
+            add(var, f"When 1, {spec.name}/ requests go to the base URL as given (no path added).")
         for var, header in spec.env_headers:
             add(var, f"Sent as the {header} header to {spec.name}.")
     for cmd in tree.walk():

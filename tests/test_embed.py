@@ -22,8 +22,9 @@ from typing import Any
 
 import pytest
 
+from llmcli.connection import resolve_connection
 from llmcli.errors import DecodeError
-from llmcli.providers import ollama, openai, openrouter
+from llmcli.providers import PROVIDERS, ollama, openai, openrouter
 from llmcli.tasks import EmbedRequest
 from llmcli.transport import Connection
 from tests.conftest import FAKE_KEYS
@@ -165,7 +166,8 @@ def test_ollama_dimensions_are_sent() -> None:
 
 def test_openrouter_encoder_matches_openai_shape() -> None:
     req = EmbedRequest("openrouter", "openai/text-embedding-3-small", ["x"], dimensions=64)
-    call = openrouter.encode_embed(req, Connection("https://openrouter.ai/api/v1", "k"))
+    conn = resolve_connection(PROVIDERS["openrouter"], api_key="k", env={})  # key in its header
+    call = openrouter.encode_embed(req, conn)
     assert call.url == "https://openrouter.ai/api/v1/embeddings"
     assert call.json == {"model": "openai/text-embedding-3-small", "input": ["x"], "dimensions": 64}
     assert call.headers["authorization"] == "Bearer k"
