@@ -24,7 +24,7 @@ import pytest
 
 from llmcli.errors import DecodeError
 from llmcli.providers import ollama, openai, openrouter
-from llmcli.tasks import EmbedRequest
+from llmcli.request import EmbedRequest
 from llmcli.transport import Connection
 from tests.conftest import FAKE_KEYS
 from tests.servers import Reply, load_case
