@@ -32,7 +32,6 @@ HISTORY = "History"
 IO = "Input and output"
 SAVING = "Saving"
 
-_POLICY = Policy()  # the one place the retry and timeout defaults are written
 
 
 class Effort(str, Enum):
@@ -108,9 +107,9 @@ CONNECTION_FLAGS = (
     declare("api_base", str | None, None, "--api-base", panel=CONNECTION,
           help="Base URL: includes /v1 for OpenAI-compatible servers; the host root for "
           "Anthropic and Ollama."),
-    declare("retries", int, _POLICY.retries, "--retries", panel=CONNECTION, min=0,
+    declare("retries", int, Policy.retries, "--retries", panel=CONNECTION, min=0,
           help="Retries before the answer starts (connection errors, 408/409/429/5xx/529)."),
-    declare("timeout", float, _POLICY.timeout, "--timeout", panel=CONNECTION, min=0.1,
+    declare("timeout", float, Policy.timeout, "--timeout", panel=CONNECTION, min=0.1,
           help="Seconds to wait to connect and between bytes of the answer."),
 )
 OPTION_FLAG = declare(
@@ -227,7 +226,6 @@ CHAT = tuple(f for f in COMPLETE if f.name not in {"json", "suffix", "text_compl
 
 # A `Request` field → the flag the user typed, for messages that name fields.
 FLAG_NAMES = {f.feeds or f.name: f.spelling for f in COMPLETE if f.request or f.feeds}
-FLAG_NAMES["response_format"] = FLAGS["json_schema"].spelling  # or --json-mode
 
 
 def flag_for(field: str) -> str:
@@ -251,8 +249,9 @@ class Flags:
         object.__setattr__(self, "_values", values)
 
     def __getattr__(self, name: str) -> Any:
+        values: dict[str, Any] = object.__getattribute__(self, "_values")
         try:
-            return self._values[name]
+            return values[name]
         except KeyError:
             raise AttributeError(name) from None
 
@@ -263,6 +262,14 @@ class Flags:
 
     def __repr__(self) -> str:
         return f"Flags({self._values!r})"
+
+    def __copy__(self) -> Flags:
+        return Flags(**self._values)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Flags:
+        import copy
+
+        return Flags(**copy.deepcopy(self._values, memo))
 
     def request_fields(self) -> dict[str, Any]:
         """The `Request` fields the flags give unchanged, by name."""
