@@ -20,9 +20,9 @@ PACKAGE = ROOT / "llmcli"
 # The flag spec is two modules (request flags in spec.py, the task commands' in spec_tasks.py).
 SPEC = {"llmcli/cli/spec.py", "llmcli/cli/spec_tasks.py"}
 # Request flags whose name is also an ordinary word or another thing's name (a stream of
-# bytes, a user's home, a stop(), a path's suffix, a "thinking" column): a word count of
-# these says nothing about how many places spell the flag.
-ORDINARY_WORDS = {"stream", "thinking", "stop", "user", "suffix"}
+# bytes, a user's home, a stop(), a path's suffix, a "thinking" column, the REPL's /attach):
+# a word count of these says nothing about how many places spell the flag.
+ORDINARY_WORDS = {"stream", "thinking", "stop", "user", "suffix", "attach"}
 # Names that are also a wire word of the request (`ResponseFormat.json_schema`): one more
 # file may use them for that.
 WIRE_WORDS = {"json_schema"}
@@ -90,16 +90,22 @@ def test_request_fields_pass_by_name() -> None:
     assert set(fields) <= set(Request.model_fields)
     assert (fields["temperature"], fields["top_k"], fields["web_search_max_uses"]) == (0.5, 3, 2)
     assert spec.Flags(thinking_budget=1024).request_fields()["thinking"] is True
-    assert {f.feeds for f in spec.COMPLETE if f.feeds} <= set(Request.model_fields)
+    # `attachments` is what Request.attachments() gathers from the messages.
+    feeds = [f.feeds for f in spec.COMPLETE if f.feeds]
+    assert all(name in Request.model_fields or hasattr(Request, name) for name in feeds)
 
 
 def test_flag_for_spells_request_fields_from_the_spec() -> None:
     assert spec.flag_for("top_k") == "--top-k"
     assert spec.flag_for("text_completion") == "--text"
-    assert spec.flag_for("parallel_tool_calls") == "--parallel-tools"
-    assert spec.flag_for("response_format") == "--json-schema"
     assert spec.flag_for("stream") == "--stream"
     assert spec.flag_for("betas") == "--beta"
+    # Where messages use another form than the long one, the spec says so.
+    assert spec.flag_for("response_format") == "--json-schema/--json-mode"
+    assert spec.flag_for("parallel_tool_calls") == "--no-parallel-tools"
+    assert (spec.flag_for("model"), spec.flag_for("system")) == ("-m", "-s")
+    # ImageRequest fields too.
+    assert (spec.flag_for("n"), spec.flag_for("extra")) == ("-n", "--image-config")
 
 
 def test_no_module_outside_cli_imports_cli() -> None:

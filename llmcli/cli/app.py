@@ -21,7 +21,7 @@ from llmcli.cli.keys import keys_app
 from llmcli.cli.local import local_app
 from llmcli.cli.logs import logs_app
 from llmcli.cli.models import models_app
-from llmcli.cli.spec_tasks import RETIRED
+from llmcli.cli.spec import RETIRED
 
 app = typer.Typer(
     name="llmcli",

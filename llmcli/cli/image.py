@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from llmcli.cli import spec, spec_tasks
+from llmcli.cli import spec
 from llmcli.errors import LlmcliError, UsageError
 
 if TYPE_CHECKING:
@@ -24,14 +24,14 @@ if TYPE_CHECKING:
     from llmcli.tasks import Images
 
 
-@spec.signature(spec_tasks.IMAGE, spec.argument("prompt", str | None, spec.IMAGE_PROMPT_HELP))
+@spec.signature(spec.IMAGE, spec.argument("prompt", str | None, spec.IMAGE_PROMPT_HELP))
 def image(
     prompt: str | None = None,
     *,
     model: str | None,
     n: int,
     size: str | None,
-    quality: spec_tasks.Quality | None,
+    quality: spec.Quality | None,
     image_config: str | None,
     output: Path | None,
     output_dir: Path | None,

@@ -1,4 +1,5 @@
-"""Every flag of `complete`, `chat`, `embed`, `image` and `models list`, declared once.
+"""Every flag of `complete`, `chat` and `image`, declared once (`embed`'s and `models
+list`'s are in `spec_tasks`).
 
 A `Flag` holds its name, type, default, spellings, help and panel; the commands take
 their signatures from these tables (typer reads `__signature__`), `Flags` holds what
@@ -41,6 +42,14 @@ class Effort(str, Enum):
     high = "high"
 
 
+class Quality(str, Enum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    standard = "standard"
+    hd = "hd"
+
+
 @dataclass(frozen=True)
 class Flag:
     name: str  # the parameter name (and the `Request` field it feeds when `request`)
@@ -51,13 +60,15 @@ class Flag:
     panel: str | None
     request: bool = False
     feeds: str | None = None  # the `Request` field it feeds under another name
+    spelled: str | None = None  # how messages spell it, where not its long form
     click: dict[str, Any] = field(default_factory=dict)  # min, envvar, metavar...
 
     @property
     def spelling(self) -> str:
-        """The long form a user types: `--stream` for `--stream/--no-stream`."""
+        """As messages spell it: the long form (`--stream` for `--stream/--no-stream`)
+        unless the flag says otherwise."""
         longs = [d for d in self.decls if d.startswith("--")]
-        return (longs or list(self.decls))[0].split("/")[0]
+        return self.spelled or (longs or list(self.decls))[0].split("/")[0]
 
     @property
     def repeatable(self) -> bool:
@@ -91,9 +102,10 @@ def declare(
     panel: str | None = REQUEST,
     request: bool = False,
     feeds: str | None = None,
+    spelled: str | None = None,
     **click: Any,
 ) -> Flag:
-    return Flag(name, type, default, decls, help, panel, request, feeds, click)
+    return Flag(name, type, default, decls, help, panel, request, feeds, spelled, click)
 
 
 # ---- complete and chat -----------------------------------------------------------------
@@ -126,9 +138,11 @@ DB = declare("db", Path | None, None, "--db", panel=HISTORY,
 
 COMPLETE: tuple[Flag, ...] = (
     declare("model", str | None, None, "-m", "--model", envvar="LLMCLI_MODEL", show_envvar=True,
+          spelled="-m",
           help=MODEL_HELP + "anthropic/claude-sonnet-4-5, openai/gpt-4o-mini, "
           "ollama_chat/llama3.2, openrouter/meta-llama/llama-3.3-70b-instruct."),
-    declare("system", str | None, None, "-s", "--system", help="System prompt.", request=True),
+    declare("system", str | None, None, "-s", "--system", help="System prompt.", request=True,
+          spelled="-s"),
     declare("stream", bool, True, "--stream/--no-stream", request=True,
           help="Stream the answer as it is generated."),
     declare("thinking", bool, False, "--thinking", request=True,
@@ -153,7 +167,7 @@ COMPLETE: tuple[Flag, ...] = (
     declare("text_completion", bool, False, "--text", request=True,
           help="Use the legacy text completions endpoint ({base}/completions)."),
     declare("json_schema", str | None, None, "--json-schema", panel=STRUCTURE,
-          feeds="response_format",
+          feeds="response_format", spelled="--json-schema/--json-mode",
           help="Answer as JSON valid for SCHEMA: inline JSON, @path or a .json "
           "file (a bare schema, or {name, schema, strict}). The answer is validated."),
     declare("json_mode", bool, False, "--json-mode", panel=STRUCTURE,
@@ -164,7 +178,7 @@ COMPLETE: tuple[Flag, ...] = (
     declare("tool_choice", str | None, None, "--tool-choice", panel=STRUCTURE, request=True,
           help="auto, none, required, or a tool NAME."),
     declare("parallel_tools", bool, True, "--parallel-tools/--no-parallel-tools",
-          panel=STRUCTURE, feeds="parallel_tool_calls",
+          panel=STRUCTURE, feeds="parallel_tool_calls", spelled="--no-parallel-tools",
           help="Allow several tool calls in one answer."),
     declare("tool_exec", list[str] | None, None, "--tool-exec", panel=STRUCTURE,
           metavar="NAME=COMMAND",
@@ -175,6 +189,7 @@ COMPLETE: tuple[Flag, ...] = (
     declare("max_steps", int, 10, "--max-steps", panel=STRUCTURE, min=1,
           help="Most model answers in one tool-calling run."),
     declare("attach", list[str] | None, None, "-a", "--attach", panel=FILES, metavar="PATH|URL|-",
+          feeds="attachments",
           help="Attach an image (PNG, JPEG, GIF, WebP), a PDF or a text file (repeatable)."),
     declare("attach_type", str | None, None, "--attach-type", panel=FILES, metavar="MIME",
           help="Force the attachment type."),
@@ -224,8 +239,36 @@ FLAGS = {f.name: f for f in COMPLETE}
 # What makes no sense in a conversation on a terminal.
 CHAT = tuple(f for f in COMPLETE if f.name not in {"json", "suffix", "text_completion"})
 
-# A `Request` field → the flag the user typed, for messages that name fields.
-FLAG_NAMES = {f.feeds or f.name: f.spelling for f in COMPLETE if f.request or f.feeds}
+IMAGE: tuple[Flag, ...] = (
+    declare("model", str | None, None, "-m", "--model",
+          help=MODEL_HELP + "openai/gpt-image-1, openai/dall-e-3, "
+          "openrouter/google/gemini-2.5-flash-image."),
+    declare("n", int, 1, "-n", min=1, help="How many images.", request=True),
+    declare("size", str | None, None, "--size", metavar="WxH", request=True,
+          help="e.g. 1024x1024, 1536x1024, 1792x1024 (what the model takes)."),
+    declare("quality", Quality | None, None, "--quality", help="Image quality.", request=True),
+    declare("image_config", str | None, None, "--image-config", metavar="JSON", feeds="extra",
+          help="Provider keys (inline JSON or @file): OpenRouter's image_config (wins over "
+          "--size/--quality), or extra OpenAI request fields."),
+    # No `-o`: that is --option everywhere (`image -o` gets a pointer to --output).
+    declare("output", Path | None, None, "--output", panel=SAVING,
+          help="File name (several images: NAME-1.png, NAME-2.png, ...)."),
+    declare("output_dir", Path | None, None, "--output-dir", panel=SAVING, file_okay=False,
+          help="Directory for the images (default: the current one)."),
+    declare("force", bool, False, "--force", panel=SAVING, help="Overwrite existing files."),
+    declare("json_out", bool, False, "--json", panel=OUTPUT,
+          help='Print {"model", "images", "usage", "cost"}.'),
+    *CONNECTION_FLAGS,
+    DEBUG_FLAG,
+)  # `n`, `size` and `quality` are `ImageRequest` fields; `extra` comes from --image-config
+# Short forms a command dropped → the flag to use instead (said in one line, exit 2).
+RETIRED = {("image", "-o"): "--output"}
+
+
+# A `Request` (or `ImageRequest`) field → the flag the user typed, for messages naming fields.
+FLAG_NAMES = {
+    f.feeds or f.name: f.spelling for f in (*IMAGE, *COMPLETE) if f.request or f.feeds or f.spelled
+}
 
 
 def flag_for(field: str) -> str:

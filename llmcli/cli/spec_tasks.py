@@ -1,5 +1,5 @@
-"""The flags of `embed`, `image` and `models list`, declared once (see `spec` for how
-commands take their signatures from these tables). None of them feeds a `Request`."""
+"""The flags of `embed` and `models list`, declared once (see `spec` for how commands take
+their signatures from these tables). None of them feeds a `Request`."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from llmcli.cli.spec import (
     IO,
     MODEL_HELP,
     OPTION_FLAG,
-    OUTPUT,
-    SAVING,
     USAGE_FLAG,
     Flag,
     declare,
@@ -23,14 +21,6 @@ from llmcli.cli.spec import (
 class Format(str, Enum):
     json = "json"
     jsonl = "jsonl"
-
-
-class Quality(str, Enum):
-    low = "low"
-    medium = "medium"
-    high = "high"
-    standard = "standard"
-    hd = "hd"
 
 
 EMBED: tuple[Flag, ...] = (
@@ -92,68 +82,6 @@ EMBED: tuple[Flag, ...] = (
     *CONNECTION_FLAGS,
     DEBUG_FLAG,
 )
-
-IMAGE: tuple[Flag, ...] = (
-    declare(
-        "model",
-        str | None,
-        None,
-        "-m",
-        "--model",
-        help=MODEL_HELP + "openai/gpt-image-1, openai/dall-e-3, "
-        "openrouter/google/gemini-2.5-flash-image.",
-    ),
-    declare("n", int, 1, "-n", min=1, help="How many images."),
-    declare(
-        "size",
-        str | None,
-        None,
-        "--size",
-        metavar="WxH",
-        help="e.g. 1024x1024, 1536x1024, 1792x1024 (what the model takes).",
-    ),
-    declare("quality", Quality | None, None, "--quality", help="Image quality."),
-    declare(
-        "image_config",
-        str | None,
-        None,
-        "--image-config",
-        metavar="JSON",
-        help="Provider keys (inline JSON or @file): OpenRouter's image_config (wins over "
-        "--size/--quality), or extra OpenAI request fields.",
-    ),
-    # No `-o`: that is --option everywhere (`image -o` gets a pointer to --output).
-    declare(
-        "output",
-        Path | None,
-        None,
-        "--output",
-        panel=SAVING,
-        help="File name (several images: NAME-1.png, NAME-2.png, ...).",
-    ),
-    declare(
-        "output_dir",
-        Path | None,
-        None,
-        "--output-dir",
-        panel=SAVING,
-        file_okay=False,
-        help="Directory for the images (default: the current one).",
-    ),
-    declare("force", bool, False, "--force", panel=SAVING, help="Overwrite existing files."),
-    declare(
-        "json_out",
-        bool,
-        False,
-        "--json",
-        panel=OUTPUT,
-        help='Print {"model", "images", "usage", "cost"}.',
-    ),
-    *CONNECTION_FLAGS,
-    DEBUG_FLAG,
-)
-# Short forms a command dropped → the flag to use instead (said in one line, exit 2).
-RETIRED = {("image", "-o"): "--output"}
 
 MODELS_LIST: tuple[Flag, ...] = (
     declare(
