@@ -1,4 +1,5 @@
-"""`llmcli chat`: the interactive REPL. Takes the request flags of `complete`."""
+"""`llmcli chat`: the interactive REPL. Takes `complete`'s flags (spec.CHAT: all but the
+one-shot ones)."""
 
 from __future__ import annotations
 
