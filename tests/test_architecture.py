@@ -17,8 +17,7 @@ from llmcli.cli import spec
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "llmcli"
 
-# The flag spec is two modules (request flags in spec.py, the task commands' in spec_tasks.py).
-SPEC = {"llmcli/cli/spec.py", "llmcli/cli/spec_tasks.py"}
+SPEC = {"llmcli/cli/spec.py"}
 # Request flags whose name is also an ordinary word or another thing's name (a stream of
 # bytes, a user's home, a stop(), a path's suffix, a "thinking" column, the REPL's /attach):
 # a word count of these says nothing about how many places spell the flag.

@@ -6,7 +6,7 @@ import inspect
 
 import pytest
 
-from llmcli.cli import spec, spec_tasks
+from llmcli.cli import spec, spec_embed
 from llmcli.cli.chat import chat
 from llmcli.cli.complete import complete
 from llmcli.cli.embed import embed
@@ -24,9 +24,9 @@ def _names(command: object) -> list[str]:
     [
         (complete, ["prompt"], spec.COMPLETE),
         (chat, ["prompt"], spec.CHAT),
-        (embed, ["texts"], spec_tasks.EMBED),
+        (embed, ["texts"], spec_embed.EMBED),
         (image, ["prompt"], spec.IMAGE),
-        (list_cmd, [], spec_tasks.MODELS_LIST),
+        (list_cmd, [], spec.MODELS_LIST),
     ],
 )
 def test_commands_take_their_parameters_from_the_spec(command, argument, flags) -> None:
@@ -39,7 +39,7 @@ def test_chat_is_complete_without_the_one_shot_flags() -> None:
 
 
 def test_retry_and_timeout_defaults_come_from_policy() -> None:
-    for flags in (spec.COMPLETE, spec_tasks.EMBED, spec.IMAGE):
+    for flags in (spec.COMPLETE, spec_embed.EMBED, spec.IMAGE):
         by_name = {f.name: f for f in flags}
         assert by_name["retries"].default == Policy.retries == 2
         assert by_name["timeout"].default == Policy.timeout == 600.0
@@ -69,11 +69,11 @@ def test_a_command_whose_parameters_drift_from_the_spec_is_refused() -> None:
         """Not `embed`'s parameters."""
 
     with pytest.raises(TypeError, match="parameters differ from the spec"):
-        spec.signature(spec_tasks.EMBED)(stray)
+        spec.signature(spec_embed.EMBED)(stray)
 
 
 def test_every_spelling_is_declared_once_per_command() -> None:
-    for flags in (spec.COMPLETE, spec_tasks.EMBED, spec.IMAGE, spec_tasks.MODELS_LIST):
+    for flags in (spec.COMPLETE, spec_embed.EMBED, spec.IMAGE, spec.MODELS_LIST):
         decls = [d for f in flags for decl in f.decls for d in decl.split("/")]
         assert len(decls) == len(set(decls))
         assert "-o" not in decls or any(f.name == "options" for f in flags)

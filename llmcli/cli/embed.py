@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmcli.cli import spec, spec_tasks
+from llmcli.cli import spec, spec_embed
 from llmcli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from llmcli.tasks import Embeddings
 
 
-@spec.signature(spec_tasks.EMBED, spec.argument("texts", list[str] | None, spec.TEXTS_HELP))
+@spec.signature(spec_embed.EMBED, spec.argument("texts", list[str] | None, spec_embed.TEXTS_HELP))
 def embed(
     texts: list[str] | None = None,
     *,
@@ -33,7 +33,7 @@ def embed(
     batch_size: int,
     concurrency: int,
     json_out: bool,
-    fmt: spec_tasks.Format | None,
+    fmt: spec_embed.Format | None,
     usage: bool,
     options: list[str] | None,
     headers: list[str] | None,

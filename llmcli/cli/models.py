@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from llmcli.cli import spec, spec_tasks
+from llmcli.cli import spec
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -88,7 +88,7 @@ JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 @models_app.command("list")
-@spec.signature(spec_tasks.MODELS_LIST)
+@spec.signature(spec.MODELS_LIST)
 def list_cmd(
     *,
     provider: str | None,

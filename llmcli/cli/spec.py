@@ -1,8 +1,8 @@
-"""Every flag of `complete`, `chat` and `image`, declared once (`embed`'s and `models
-list`'s are in `spec_tasks`).
+"""Every flag of `complete`, `chat`, `image` and `models list`, declared once (`embed`'s
+are in `spec_embed`).
 
-A `Flag` holds its name, type, default, spellings, help and panel; the commands take
-their signatures from these tables (typer reads `__signature__`), `Flags` holds what
+A `Flag` (llmcli/cli/flag.py) holds its name, type, default, spellings, help and panel;
+the commands take their signatures from these tables (`signature`), `Flags` holds what
 Typer parsed, `flag_for` spells a `Request` field as the user types it, and the man page
 and completions (scripts/gen_docs.py) read the commands Typer builds from here.
 
@@ -13,18 +13,18 @@ Only typer (and the light `policy` module) is imported here: `--help` must stay 
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-import typer
-
+# Re-exported: a command needs only `spec` to take its parameters from a table.
+from llmcli.cli.flag import REQUEST as REQUEST
+from llmcli.cli.flag import Flag as Flag
+from llmcli.cli.flag import argument as argument
+from llmcli.cli.flag import declare as declare
+from llmcli.cli.flag import signature as signature
 from llmcli.policy import Policy
 
-REQUEST = "Request"
 OUTPUT = "Output"
 CONNECTION = "Connection"
 STRUCTURE = "Structured output and tools"
@@ -47,64 +47,6 @@ class Quality(str, Enum):
     high = "high"
     standard = "standard"
     hd = "hd"
-
-
-@dataclass(frozen=True)
-class Flag:
-    name: str  # the parameter name (and the `Request` field it feeds when `request`)
-    type: Any
-    default: Any
-    decls: tuple[str, ...]
-    help: str
-    panel: str | None
-    request: bool = False
-    feeds: str | None = None  # the `Request` field it feeds under another name
-    spelled: str | None = None  # how messages spell it, where not its long form
-    click: dict[str, Any] = field(default_factory=dict)  # min, envvar, metavar...
-
-    @property
-    def spelling(self) -> str:
-        """As messages spell it: the long form (`--stream` for `--stream/--no-stream`)
-        unless the flag says otherwise."""
-        longs = [d for d in self.decls if d.startswith("--")]
-        return self.spelled or (longs or list(self.decls))[0].split("/")[0]
-
-    @property
-    def repeatable(self) -> bool:
-        kinds = getattr(self.type, "__args__", ())
-        return any(getattr(t, "__origin__", None) is list for t in kinds)
-
-    def option(self) -> Any:
-        return typer.Option(*self.decls, help=self.help, rich_help_panel=self.panel, **self.click)
-
-    def parameter(self) -> inspect.Parameter:
-        return inspect.Parameter(
-            self.name,
-            inspect.Parameter.KEYWORD_ONLY,
-            default=self.default,
-            annotation=Annotated[self.type, self.option()],
-        )
-
-    def normal(self, value: Any) -> Any:
-        """Typer hands over None for a repeatable option not given, and enums for choices."""
-        if self.repeatable:
-            return list(value or [])
-        return value.value if isinstance(value, Enum) else value
-
-
-def declare(
-    name: str,
-    type: Any,
-    default: Any,
-    *decls: str,
-    help: str,
-    panel: str | None = REQUEST,
-    request: bool = False,
-    feeds: str | None = None,
-    spelled: str | None = None,
-    **click: Any,
-) -> Flag:
-    return Flag(name, type, default, decls, help, panel, request, feeds, spelled, click)
 
 
 # ---- complete and chat -----------------------------------------------------------------
@@ -262,6 +204,25 @@ IMAGE: tuple[Flag, ...] = (
     *CONNECTION_FLAGS,
     DEBUG_FLAG,
 )  # `n`, `size` and `quality` are `ImageRequest` fields; `extra` comes from --image-config
+
+MODELS_LIST: tuple[Flag, ...] = (
+    declare("provider", str | None, None, "--provider", "-p", panel=None,
+            help="Only this provider's models."),
+    declare("capability", list[str] | None, None, "--capability", "-c", panel=None,
+            help="Only models with it (repeatable): vision, pdf, tools, json_schema, "
+            "thinking, prompt_cache, embeddings, image_generation."),
+    declare("query", str | None, None, "--query", "-q", panel=None,
+            help="Only ids (or aliases) containing it."),
+    declare("live", bool, False, "--live", panel=None,
+            help="Ask the provider (--provider) which models it has now."),
+    declare("json_out", bool, False, "--json", panel=None, help="Print JSON."),
+    declare("api_key", str | None, None, "--api-key", panel=None, help="API key (--live)."),
+    declare("api_base", str | None, None, "--api-base", panel=None,
+            help="Base URL (--live), e.g. a local server."),
+    # A model list is small: a minute is patient enough (not the answer timeout).
+    declare("timeout", float, 60.0, "--timeout", panel=None, min=0.1, help="Seconds (--live)."),
+    declare("debug", bool, False, "--debug", panel=None, help="Show the request (--live)."),
+)
 # fmt: on
 # Short forms a command dropped → the flag to use instead (said in one line, exit 2).
 RETIRED = {("image", "-o"): "--output"}
@@ -326,41 +287,6 @@ class Flags:
 # The history database, for `logs` subcommands.
 Db = Annotated[Path | None, DB.option()]
 
-# ---- positional arguments and signatures -----------------------------------------------
-
+# The positional arguments' help.
 PROMPT_HELP = "The prompt. Piped stdin comes first, then a blank line, then PROMPT."
 IMAGE_PROMPT_HELP = "What to draw. Piped stdin comes first, then a blank line, then it."
-TEXTS_HELP = "Texts to embed (one vector each). Without them stdin is read."
-
-
-def argument(name: str, type: Any, help: str) -> inspect.Parameter:
-    return inspect.Parameter(
-        name,
-        inspect.Parameter.POSITIONAL_OR_KEYWORD,
-        default=None,
-        annotation=Annotated[type, typer.Argument(help=help)],
-    )
-
-
-Command = TypeVar("Command", bound=Callable[..., None])
-
-
-def signature(flags: Sequence[Flag], *arguments: inspect.Parameter) -> Callable[[Command], Command]:
-    """Give a command its parameters from the spec: `arguments`, then `flags` in order.
-
-    A command that names its parameters (for type checking) must name exactly these;
-    one that takes `**given` gets them all as keywords.
-    """
-
-    def apply(command: Command) -> Command:
-        params = [*arguments, *(f.parameter() for f in flags)]
-        own = inspect.signature(command).parameters.values()
-        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in own):
-            names = [p.name for p in own]
-            if names != [p.name for p in params]:
-                raise TypeError(f"{command.__name__}: parameters differ from the spec")
-        command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-        command.__annotations__ = {p.name: p.annotation for p in params}
-        return command
-
-    return apply
