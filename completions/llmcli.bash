@@ -22,7 +22,7 @@ __llmcli_options() {
         'complete') echo '-m --model -s --system --stream --no-stream --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --suffix --text --json-schema --json-mode --tools --tool-choice --parallel-tools --no-parallel-tools --tool-exec -y --yes --max-steps -a --attach --attach-type --cite --cache-system --cache-tools --cache-ttl --prefill --web-search --web-search-max-uses --mcp --mcp-token --beta -o --option -H --header --api-key --api-base --retries --timeout -c --continue --cid --log --no-log --db --json --save-images -u --usage --hide-reasoning --debug --local-threads -h --help' ;;
         'chat') echo '-m --model -s --system --stream --no-stream --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --json-mode --tools --tool-choice --parallel-tools --no-parallel-tools --tool-exec -y --yes --max-steps -a --attach --attach-type --cite --cache-system --cache-tools --cache-ttl --prefill --web-search --web-search-max-uses --mcp --mcp-token --beta -o --option -H --header --api-key --api-base --retries --timeout -c --continue --cid --log --no-log --db --save-images -u --usage --hide-reasoning --debug --local-threads -h --help' ;;
         'embed') echo '-m --model --lines -f --file --dimensions --batch-size --concurrency --json --format -u --usage -o --option -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
-        'image') echo '-m --model -n --size --quality --image-config -o --output --output-dir --force --json -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
+        'image') echo '-m --model -n --size --quality --image-config --output --output-dir --force --json -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
         'logs') echo '-h --help' ;;
         'logs path') echo '--db -h --help' ;;
         'logs list') echo '-n --number --model --json --db -h --help' ;;
@@ -60,7 +60,7 @@ __llmcli_value_options() {
         'complete') echo '-m --model -s --system --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --suffix --json-schema --tools --tool-choice --tool-exec --max-steps -a --attach --attach-type --cache-ttl --prefill --web-search-max-uses --mcp --mcp-token --beta -o --option -H --header --api-key --api-base --retries --timeout --cid --db --save-images --local-threads' ;;
         'chat') echo '-m --model -s --system --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --tools --tool-choice --tool-exec --max-steps -a --attach --attach-type --cache-ttl --prefill --web-search-max-uses --mcp --mcp-token --beta -o --option -H --header --api-key --api-base --retries --timeout --cid --db --save-images --local-threads' ;;
         'embed') echo '-m --model -f --file --dimensions --batch-size --concurrency --format -o --option -H --header --api-key --api-base --retries --timeout' ;;
-        'image') echo '-m --model -n --size --quality --image-config -o --output --output-dir -H --header --api-key --api-base --retries --timeout' ;;
+        'image') echo '-m --model -n --size --quality --image-config --output --output-dir -H --header --api-key --api-base --retries --timeout' ;;
         'logs path') echo '--db' ;;
         'logs list') echo '-n --number --model --db' ;;
         'logs show') echo '--db' ;;
@@ -104,7 +104,7 @@ __llmcli_option_value() {
     case "$1 $2" in
         'complete -m' | 'complete --model' | 'chat -m' | 'chat --model' | 'embed -m' | 'embed --model' | 'image -m' | 'image --model' | 'logs list --model' | 'logs cost --model') __llmcli_words "$(__llmcli_models)" ;;
         'complete --reasoning-effort' | 'chat --reasoning-effort') __llmcli_words 'none low medium high' ;;
-        'complete --json-schema' | 'complete --tools' | 'complete -a' | 'complete --attach' | 'complete --db' | 'complete --save-images' | 'chat --json-schema' | 'chat --tools' | 'chat -a' | 'chat --attach' | 'chat --db' | 'chat --save-images' | 'embed -f' | 'embed --file' | 'image -o' | 'image --output' | 'image --output-dir' | 'logs path --db' | 'logs list --db' | 'logs show --db' | 'logs export --db' | 'logs search --db' | 'logs rm --db' | 'logs cost --db') __llmcli_files ;;
+        'complete --json-schema' | 'complete --tools' | 'complete -a' | 'complete --attach' | 'complete --db' | 'complete --save-images' | 'chat --json-schema' | 'chat --tools' | 'chat -a' | 'chat --attach' | 'chat --db' | 'chat --save-images' | 'embed -f' | 'embed --file' | 'image --output' | 'image --output-dir' | 'logs path --db' | 'logs list --db' | 'logs show --db' | 'logs export --db' | 'logs search --db' | 'logs rm --db' | 'logs cost --db') __llmcli_files ;;
         'complete --tool-choice' | 'chat --tool-choice') __llmcli_words 'auto none required' ;;
         'complete --attach-type' | 'chat --attach-type') __llmcli_words 'image/png image/jpeg image/gif image/webp application/pdf text/plain' ;;
         'complete --cache-ttl' | 'chat --cache-ttl') __llmcli_words '5m 1h' ;;

@@ -6,14 +6,34 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from llmcli.errors import UsageError
+from llmcli.policy import Policy
 
-if TYPE_CHECKING:
-    from llmcli.cli.embed import Job
+
+@dataclass
+class Job:
+    """What `llmcli embed` was asked to do, from its flags."""
+
+    texts: list[str] = field(default_factory=list)
+    model: str | None = None
+    lines: bool = False
+    file: Path | None = None
+    dimensions: int | None = None
+    batch_size: int = 100
+    concurrency: int = 4
+    fmt: str | None = None  # json | jsonl | None (a summary on a terminal, else json)
+    usage: bool = False
+    options: list[str] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)
+    api_key: str | None = None
+    api_base: str | None = None
+    retries: int = Policy.retries
+    timeout: float = Policy.timeout
+    debug: bool = False
 
 
 @dataclass

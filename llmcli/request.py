@@ -5,6 +5,7 @@ Flags are parsed and validated into a `Request` once; encoders never see flags.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -183,3 +184,26 @@ class Request(BaseModel):
     def prompt_text(self) -> str:
         """All user text, for endpoints that take one prompt string (Ollama generate, FIM)."""
         return "\n\n".join(m.text for m in self.messages if m.role == "user")
+
+
+# ---- the non-chat tasks (plain dataclasses: validated by the front end) ----------------
+
+
+@dataclass
+class EmbedRequest:
+    provider: str
+    model: str
+    inputs: list[str]
+    dimensions: int | None = None
+    options: dict[str, Any] = field(default_factory=dict)  # -o KEY=VALUE, merged last
+
+
+@dataclass
+class ImageRequest:
+    provider: str
+    model: str
+    prompt: str
+    n: int = 1
+    size: str | None = None  # WxH
+    quality: str | None = None  # low | medium | high | standard | hd
+    extra: dict[str, Any] = field(default_factory=dict)  # --image-config: provider's own keys

@@ -1,7 +1,6 @@
-"""Requests and results of the non-chat tasks: embeddings and image generation.
+"""Results of the non-chat tasks: what `decode_embed` and `decode_image` return.
 
-Like `Request` for chat, these are what the CLI builds and what provider encoders read
-(`encode_embed`, `encode_image`); decoders return `Embeddings` and `Images`.
+Their requests (`EmbedRequest`, `ImageRequest`) stand beside `Request` in `llmcli.request`.
 Plain dataclasses: nothing here does I/O.
 """
 
@@ -10,19 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, field
-from typing import Any
 
 from llmcli.errors import DecodeError
 from llmcli.events import Usage
-
-
-@dataclass
-class EmbedRequest:
-    provider: str
-    model: str
-    inputs: list[str]
-    dimensions: int | None = None
-    options: dict[str, Any] = field(default_factory=dict)  # -o KEY=VALUE, merged last
 
 
 @dataclass
@@ -32,17 +21,6 @@ class Embeddings:
     vectors: list[list[float]]
     model: str | None = None
     usage: Usage = field(default_factory=Usage)
-
-
-@dataclass
-class ImageRequest:
-    provider: str
-    model: str
-    prompt: str
-    n: int = 1
-    size: str | None = None  # WxH
-    quality: str | None = None  # low | medium | high | standard | hd
-    extra: dict[str, Any] = field(default_factory=dict)  # --image-config: provider's own keys
 
 
 @dataclass

@@ -21,6 +21,7 @@ import httpx
 
 from llmcli.errors import ConnectFailed, DecodeError, TransportError
 from llmcli.framing import Frame, parser_for
+from llmcli.policy import Policy as Policy  # re-exported: callers import it from here too
 from llmcli.redact import redact_headers, redact_text
 
 Framing = Literal["sse", "ndjson", "json"]
@@ -60,16 +61,6 @@ class HttpCall:
     json: dict[str, Any] | None
     framing: Framing
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Policy:
-    timeout: float = 600.0
-    connect_timeout: float = 10.0
-    retries: int = 2
-    debug: Callable[[str], None] | None = None
-    secrets: tuple[str, ...] = ()
-    sleep: Callable[[float], None] = time.sleep
 
 
 RetryCheck = Callable[[int, bytes], bool]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from llmcli.cli.flags import Flags
-from llmcli.repl import Repl, Session, parse_command, prompt_session, unquote_block
+from llmcli.cli.repl import Repl, Session, parse_command, prompt_session, unquote_block
+from llmcli.cli.spec import Flags
 from tests.samples import PNG, SCHEMA, TOOLS
 from tests.servers import ReplayServer, Reply
 

@@ -25,7 +25,7 @@ import pytest
 from llmcli.connection import resolve_connection
 from llmcli.errors import DecodeError
 from llmcli.providers import PROVIDERS, ollama, openai, openrouter
-from llmcli.tasks import EmbedRequest
+from llmcli.request import EmbedRequest
 from llmcli.transport import Connection
 from tests.conftest import FAKE_KEYS
 from tests.servers import Reply, load_case

@@ -93,12 +93,19 @@ def test_gpt_image_recorded_b64_saved_by_prompt(server, llmcli, tmp_path: Path) 
 
 def test_paths_printed_one_per_line(server, llmcli, tmp_path: Path) -> None:
     server.queue(OTTER.reply())
-    run = llmcli(
-        *openai_args(server, "-m", "openai/gpt-image-1", "-n", "2", "-o", str(tmp_path / "o.png")),
-        "otter",
-    )
+    out = str(tmp_path / "o.png")
+    args = openai_args(server, "-m", "openai/gpt-image-1", "-n", "2", "--output", out)
+    run = llmcli(*args, "otter")
     assert run.code == 0, run.stderr
     assert run.stdout.splitlines() == [str(tmp_path / "o-1.png"), str(tmp_path / "o-2.png")]
+
+
+def test_short_o_is_not_output_but_points_to_it(server, llmcli, tmp_path: Path) -> None:
+    """`-o` means --option everywhere: `image -o FILE` is one line naming --output."""
+    run = llmcli("image", "-m", "openai/gpt-image-1", "-o", str(tmp_path / "x.png"), "otter")
+    assert run.code == 2
+    assert run.stderr == "llmcli: no such option: -o: use --output (see llmcli image --help)\n"
+    assert not server.requests and not list(tmp_path.iterdir())
 
 
 def test_dall_e_asks_for_b64_json_and_is_priced_per_image(server, llmcli, tmp_path) -> None:
@@ -106,7 +113,7 @@ def test_dall_e_asks_for_b64_json_and_is_priced_per_image(server, llmcli, tmp_pa
     server.queue(Reply(body=json.dumps(body).encode()))
     run = llmcli(
         *openai_args(server, "-m", "openai/dall-e-3", "--size", "1792x1024", "--quality", "hd"),
-        "-o",
+        "--output",
         str(tmp_path / "wide.png"),
         "--json",
         "a wide view",
@@ -157,9 +164,9 @@ def test_url_results_are_downloaded_without_the_key(server, llmcli, tmp_path) ->
     server.queue(
         Reply(body=json.dumps(body).encode()), Reply(body=png(2, 2), content_type="image/png")
     )
-    run = llmcli(
-        "image", "-m", "dall-e-2", "--api-base", server.url + "/v1", "-o", str(tmp_path / "u"), "x"
-    )
+    base = server.url + "/v1"
+    out = str(tmp_path / "u")
+    run = llmcli("image", "-m", "dall-e-2", "--api-base", base, "--output", out, "x")
     assert run.code == 0, run.stderr
     assert (tmp_path / "u.png").read_bytes() == png(2, 2)  # the extension from the bytes
     download = server.requests[1]
@@ -352,7 +359,7 @@ def test_existing_file_is_not_overwritten(server, llmcli, tmp_path) -> None:
     target.write_bytes(b"precious")
     one = {"data": OTTER_DATA[:1]}
     server.queue(Reply(body=json.dumps(one).encode()))
-    run = llmcli(*openai_args(server, "-m", "openai/gpt-image-1", "-o", str(target)), "x")
+    run = llmcli(*openai_args(server, "-m", "openai/gpt-image-1", "--output", str(target)), "x")
     assert run.code == 1
     assert (
         run.stderr == f"llmcli: {target} exists: pass --force to overwrite it (nothing written)\n"
@@ -360,7 +367,7 @@ def test_existing_file_is_not_overwritten(server, llmcli, tmp_path) -> None:
     assert target.read_bytes() == b"precious"
     server.queue(Reply(body=json.dumps(one).encode()))
     run = llmcli(
-        *openai_args(server, "-m", "openai/gpt-image-1", "-o", str(target), "--force"), "x"
+        *openai_args(server, "-m", "openai/gpt-image-1", "--output", str(target), "--force"), "x"
     )
     assert run.code == 0, run.stderr
     assert target.read_bytes() == base64.b64decode(OTTER_DATA[0]["b64_json"])
@@ -371,7 +378,7 @@ def test_several_images_nothing_written_when_one_exists(server, llmcli, tmp_path
     server.queue(OTTER.reply())
     run = llmcli(
         *openai_args(
-            server, "-m", "openai/gpt-image-1", "-n", "2", "-o", str(tmp_path / "pair.png")
+            server, "-m", "openai/gpt-image-1", "-n", "2", "--output", str(tmp_path / "pair.png")
         ),
         "x",
     )
@@ -385,7 +392,7 @@ def test_output_outside_the_output_dir_is_refused(server, llmcli, tmp_path) -> N
     inside.mkdir()
     run = llmcli(
         *openai_args(server, "-m", "openai/gpt-image-1", "--output-dir", str(inside)),
-        "-o",
+        "--output",
         "../escaped.png",
         "x",
     )
@@ -404,7 +411,7 @@ def test_escape_through_a_symlink_is_refused(server, llmcli, tmp_path) -> None:
     server.queue(OTTER.reply())
     run = llmcli(
         *openai_args(server, "-m", "openai/gpt-image-1", "--output-dir", str(box)),
-        "-o",
+        "--output",
         "link/x.png",
         "x",
     )

@@ -626,10 +626,10 @@ def test_missing_xllamacpp_is_found_before_anything_starts(monkeypatch, tiny_mod
 
 def test_chat_keeps_one_server_for_the_session(fake_backend, tiny_model, monkeypatch, capsys):
     from llmcli.cli import runner
-    from llmcli.cli.flags import Flags
+    from llmcli.cli.repl import Repl, Session
+    from llmcli.cli.spec import Flags
     from llmcli.config import Config
     from llmcli.local import serving
-    from llmcli.repl import Repl, Session
 
     monkeypatch.setenv("PYTHONPATH", str(fake_backend))
     monkeypatch.setattr(runner, "_config", Config)

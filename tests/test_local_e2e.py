@@ -200,10 +200,10 @@ def test_anthropic_decoder_against_llama_cpp_messages(llmcli, llama: LocalServer
 
 def test_chat_session_keeps_one_real_server(smollm2: LocalModel, monkeypatch, capsys):
     from llmcli.cli import runner
-    from llmcli.cli.flags import Flags
+    from llmcli.cli.repl import Repl, Session
+    from llmcli.cli.spec import Flags
     from llmcli.config import Config
     from llmcli.local import serving
-    from llmcli.repl import Repl, Session
 
     monkeypatch.setenv("LLMCLI_MODELS_DIR", str(smollm2.path.parent))
     monkeypatch.setattr(runner, "_config", Config)

@@ -21,6 +21,7 @@ from llmcli.cli.keys import keys_app
 from llmcli.cli.local import local_app
 from llmcli.cli.logs import logs_app
 from llmcli.cli.models import models_app
+from llmcli.cli.spec import RETIRED
 
 app = typer.Typer(
     name="llmcli",
@@ -59,7 +60,7 @@ def root(
 
 def main() -> None:
     """Entry point: never a traceback unless --debug (or LLMCLI_DEBUG=1)."""
-    from llmcli.cli.flags import flag_for
+    from llmcli.cli.spec import flag_for
     from llmcli.errors import LlmcliError
     from llmcli.notes import Refused
 
@@ -117,6 +118,9 @@ def _click_failure(err: Any) -> None:
     while ctx is not None and ctx.parent is not None:
         names.append(ctx.info_name)
         ctx = ctx.parent
+    instead = RETIRED.get((" ".join(reversed(names)), str(getattr(err, "option_name", ""))))
+    if instead:
+        text = f"{text}: use {instead}"
     hint = f" (see {' '.join(['llmcli', *reversed(names)])} --help)" if ctx is not None else ""
     _fail(text[:1].lower() + text[1:] + hint, err.exit_code)
 

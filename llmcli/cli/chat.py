@@ -1,32 +1,28 @@
-"""`llmcli chat`: the interactive REPL. Takes the request flags of `complete`."""
+"""`llmcli chat`: the interactive REPL. Takes `complete`'s flags (spec.CHAT: all but the
+one-shot ones)."""
 
 from __future__ import annotations
 
-import inspect
 import sys
-import typing
 from typing import Any
 
-from llmcli.cli.complete import complete
+from llmcli.cli import spec
 from llmcli.errors import UsageError
 
-# Flags of `complete` that make no sense in a conversation on a terminal.
-_NOT_FOR_CHAT = {"json", "suffix", "text_completion"}
 
-
+@spec.signature(spec.CHAT, spec.argument("prompt", str | None, spec.PROMPT_HELP))
 def chat(prompt: str | None = None, **given: Any) -> None:
     """Chat interactively (an optional first PROMPT is sent at once). /help lists commands."""
     if not sys.stdin.isatty():
         raise UsageError("chat needs a terminal: for pipes and scripts use `llmcli complete`")
     import platformdirs
 
-    from llmcli.cli.flags import Flags
+    from llmcli.cli.repl import Repl, Session, prompt_session
     from llmcli.cli.runner import model_name, release_local_servers
     from llmcli.config import settings
     from llmcli.history import History
-    from llmcli.repl import Repl, Session, prompt_session
 
-    flags = Flags(**given)
+    flags = spec.Flags(**given)
     flags.log = flags.log and settings().log
     session = Session(flags=flags, history=History(flags.db) if flags.log else None)
     if session.history and (flags.cid or flags.continue_latest):
@@ -44,17 +40,3 @@ def chat(prompt: str | None = None, **given: Any) -> None:
     finally:
         release_local_servers()
 
-
-def _share_flags() -> None:
-    """Give `chat` the parameters of `complete` (declared once), minus `_NOT_FOR_CHAT`."""
-    hints = typing.get_type_hints(complete, include_extras=True)
-    params = [
-        p.replace(annotation=hints[p.name])
-        for p in inspect.signature(complete).parameters.values()
-        if p.name not in _NOT_FOR_CHAT
-    ]
-    chat.__signature__ = inspect.Signature(params, return_annotation=None)  # type: ignore[attr-defined]
-    chat.__annotations__ = {p.name: p.annotation for p in params}
-
-
-_share_flags()

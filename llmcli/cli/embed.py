@@ -10,106 +10,42 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-
-from llmcli.cli import options as o
+from llmcli.cli import spec, spec_embed
 from llmcli.errors import UsageError
 
 if TYPE_CHECKING:
     from llmcli.cli.target import Target
-    from llmcli.embed_io import Item, Output
+    from llmcli.embed_io import Item, Job, Output
     from llmcli.tasks import Embeddings
 
 
-class Format(str, Enum):
-    json = "json"
-    jsonl = "jsonl"
-
-
-IO = "Input and output"
-
-
+@spec.signature(spec_embed.EMBED, spec.argument("texts", list[str] | None, spec_embed.TEXTS_HELP))
 def embed(
-    texts: Annotated[
-        list[str] | None,
-        typer.Argument(help="Texts to embed (one vector each). Without them stdin is read."),
-    ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option(
-            "-m",
-            "--model",
-            help="PROVIDER/MODEL, e.g. openai/text-embedding-3-small, "
-            "ollama/nomic-embed-text, openrouter/openai/text-embedding-3-small.",
-            rich_help_panel=o.REQUEST,
-        ),
-    ] = None,
-    lines: Annotated[
-        bool,
-        typer.Option(
-            "--lines", help="Stdin: one text per line (blank lines skipped).", rich_help_panel=IO
-        ),
-    ] = False,
-    file: Annotated[
-        Path | None,
-        typer.Option(
-            "--file",
-            "-f",
-            help='One text per line, or JSONL with "text" (and "id") per line.',
-            rich_help_panel=IO,
-            dir_okay=False,
-        ),
-    ] = None,
-    dimensions: Annotated[
-        int | None,
-        typer.Option(
-            "--dimensions",
-            min=1,
-            help="Size of each vector, where the model can shorten it.",
-            rich_help_panel=o.REQUEST,
-        ),
-    ] = None,
-    batch_size: Annotated[
-        int,
-        typer.Option("--batch-size", min=1, help="Inputs per request.", rich_help_panel=o.REQUEST),
-    ] = 100,
-    concurrency: Annotated[
-        int,
-        typer.Option(
-            "--concurrency", min=1, help="Requests under way at once.", rich_help_panel=o.REQUEST
-        ),
-    ] = 4,
-    json_out: Annotated[
-        bool,
-        typer.Option(
-            "--json",
-            help="One JSON object (the default when stdout is not a terminal).",
-            rich_help_panel=IO,
-        ),
-    ] = False,
-    fmt: Annotated[
-        Format | None,
-        typer.Option(
-            "--format",
-            help='json: one object; jsonl: {"id", "embedding"} per input, written as it comes.',
-            rich_help_panel=IO,
-        ),
-    ] = None,
-    usage: o.ShowUsage = False,
-    options: o.Option = None,
-    headers: o.Header = None,
-    api_key: o.ApiKey = None,
-    api_base: o.ApiBase = None,
-    retries: o.Retries = 2,
-    timeout: o.Timeout = 600.0,
-    debug: o.Debug = False,
+    texts: list[str] | None = None,
+    *,
+    model: str | None,
+    lines: bool,
+    file: Path | None,
+    dimensions: int | None,
+    batch_size: int,
+    concurrency: int,
+    json_out: bool,
+    fmt: spec_embed.Format | None,
+    usage: bool,
+    options: list[str] | None,
+    headers: list[str] | None,
+    api_key: str | None,
+    api_base: str | None,
+    retries: int,
+    timeout: float,
+    debug: bool,
 ) -> None:
     """Embed texts: TEXT arguments, stdin (whole, or --lines) or --file (lines or JSONL)."""
+    from llmcli.embed_io import Job
+
     run(
         Job(
             texts=list(texts or []),
@@ -130,26 +66,6 @@ def embed(
             debug=debug,
         )
     )
-
-
-@dataclass
-class Job:
-    texts: list[str] = field(default_factory=list)
-    model: str | None = None
-    lines: bool = False
-    file: Path | None = None
-    dimensions: int | None = None
-    batch_size: int = 100
-    concurrency: int = 4
-    fmt: str | None = None  # json | jsonl | None (a summary on a terminal, else json)
-    usage: bool = False
-    options: list[str] = field(default_factory=list)
-    headers: list[str] = field(default_factory=list)
-    api_key: str | None = None
-    api_base: str | None = None
-    retries: int = 2
-    timeout: float = 600.0
-    debug: bool = False
 
 
 def run(job: Job) -> None:
@@ -261,7 +177,7 @@ def _ordered(
 def _one(target: Target, batch: list[Item], job: Job, options: dict[str, Any]) -> Embeddings:
     from llmcli.engine import fetch
     from llmcli.errors import DecodeError, LlmcliError
-    from llmcli.tasks import EmbedRequest
+    from llmcli.request import EmbedRequest
 
     req = EmbedRequest(
         provider=target.provider,

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmcli.cli.flags import Flags
+from llmcli.cli.spec import Flags
 from llmcli.errors import UsageError
+from llmcli.policy import Policy
 from llmcli.request import (
     AttachmentPart,
     McpServer,
@@ -17,7 +18,6 @@ from llmcli.request import (
     TextPart,
     Tool,
 )
-from llmcli.transport import Policy
 
 
 def download_attachments(req: Request, policy: Policy) -> None:
@@ -34,7 +34,8 @@ def download_attachments(req: Request, policy: Policy) -> None:
 
 
 def feature_fields(flags: Flags) -> dict[str, Any]:
-    """Structured output, tools, caching and Anthropic extras, loaded from their files."""
+    """The `Request` fields that flags do not give unchanged: structured output, tools
+    and MCP servers, loaded from their files (the rest pass by name: `Flags.request_fields`)."""
 
     if flags.json_schema and flags.json_mode:
         raise UsageError("--json-schema and --json-mode exclude each other: pick one")
@@ -65,18 +66,20 @@ def feature_fields(flags: Flags) -> dict[str, Any]:
     return {
         "response_format": response_format,
         "tools": tools,
-        "tool_choice": flags.tool_choice,
         "parallel_tool_calls": flags.parallel_tools,
-        "cite": flags.cite,
-        "cache_system": flags.cache_system,
-        "cache_tools": flags.cache_tools,
-        "cache_ttl": flags.cache_ttl,
-        "prefill": flags.prefill,
-        "web_search": flags.web_search,
-        "web_search_max_uses": flags.web_search_max_uses,
         "mcp_servers": servers,
         "betas": flags.beta,
     }
+
+
+def use_schema(flags: Flags, schema: str | None) -> None:
+    """The REPL's /schema: answers must match SCHEMA from now on (None: no schema)."""
+    if schema is not None:
+        from llmcli.inputs import load_schema
+
+        load_schema(schema)  # check it now rather than at the next prompt
+        flags.json_mode = False
+    flags.json_schema = schema
 
 
 def prompt_message(text: str, flags: Flags) -> Message:

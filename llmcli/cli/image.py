@@ -8,114 +8,48 @@ from __future__ import annotations
 
 import json
 import re
-from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from llmcli.cli import options as o
+from llmcli.cli import spec
 from llmcli.errors import LlmcliError, UsageError
 
 if TYPE_CHECKING:
     from llmcli.cli.target import Target
     from llmcli.events import Usage
     from llmcli.images import Kind
-    from llmcli.tasks import ImageRequest, Images
-
-SAVING = "Saving"
-
-
-class Quality(str, Enum):
-    low = "low"
-    medium = "medium"
-    high = "high"
-    standard = "standard"
-    hd = "hd"
+    from llmcli.request import ImageRequest
+    from llmcli.tasks import Images
 
 
+@spec.signature(spec.IMAGE, spec.argument("prompt", str | None, spec.IMAGE_PROMPT_HELP))
 def image(
-    prompt: Annotated[
-        str | None,
-        typer.Argument(help="What to draw. Piped stdin comes first, then a blank line, then it."),
-    ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option(
-            "-m",
-            "--model",
-            help="PROVIDER/MODEL, e.g. openai/gpt-image-1, openai/dall-e-3, "
-            "openrouter/google/gemini-2.5-flash-image.",
-            rich_help_panel=o.REQUEST,
-        ),
-    ] = None,
-    n: Annotated[
-        int, typer.Option("-n", min=1, help="How many images.", rich_help_panel=o.REQUEST)
-    ] = 1,
-    size: Annotated[
-        str | None,
-        typer.Option(
-            "--size",
-            metavar="WxH",
-            help="e.g. 1024x1024, 1536x1024, 1792x1024 (what the model takes).",
-            rich_help_panel=o.REQUEST,
-        ),
-    ] = None,
-    quality: Annotated[
-        Quality | None,
-        typer.Option("--quality", help="Image quality.", rich_help_panel=o.REQUEST),
-    ] = None,
-    image_config: Annotated[
-        str | None,
-        typer.Option(
-            "--image-config",
-            metavar="JSON",
-            help="Provider keys (inline JSON or @file): OpenRouter's image_config (wins over "
-            "--size/--quality), or extra OpenAI request fields.",
-            rich_help_panel=o.REQUEST,
-        ),
-    ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "-o",
-            "--output",
-            help="File name (several images: NAME-1.png, NAME-2.png, ...).",
-            rich_help_panel=SAVING,
-        ),
-    ] = None,
-    output_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--output-dir",
-            help="Directory for the images (default: the current one).",
-            rich_help_panel=SAVING,
-            file_okay=False,
-        ),
-    ] = None,
-    force: Annotated[
-        bool,
-        typer.Option("--force", help="Overwrite existing files.", rich_help_panel=SAVING),
-    ] = False,
-    json_out: Annotated[
-        bool,
-        typer.Option(
-            "--json", help='Print {"model", "images", "usage", "cost"}.', rich_help_panel=o.OUTPUT
-        ),
-    ] = False,
-    headers: o.Header = None,
-    api_key: o.ApiKey = None,
-    api_base: o.ApiBase = None,
-    retries: o.Retries = 2,
-    timeout: o.Timeout = 600.0,
-    debug: o.Debug = False,
+    prompt: str | None = None,
+    *,
+    model: str | None,
+    n: int,
+    size: str | None,
+    quality: spec.Quality | None,
+    image_config: str | None,
+    output: Path | None,
+    output_dir: Path | None,
+    force: bool,
+    json_out: bool,
+    headers: list[str] | None,
+    api_key: str | None,
+    api_base: str | None,
+    retries: int,
+    timeout: float,
+    debug: bool,
 ) -> None:
     """Generate images from PROMPT and save them; prints each saved path."""
     from llmcli.cli.complete import read_prompt
     from llmcli.cli.target import target_for_model
     from llmcli.engine import fetch
     from llmcli.errors import DecodeError, warn
-    from llmcli.tasks import ImageRequest
+    from llmcli.request import ImageRequest
 
     text = read_prompt(prompt)
     if size is not None and not re.fullmatch(r"\d+x\d+|auto", size):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from llmcli.cli.options import Db
+from llmcli.cli.spec import Db
 
 if TYPE_CHECKING:
     import sqlite3

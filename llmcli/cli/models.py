@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from llmcli.cli import spec
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -86,33 +88,18 @@ JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 @models_app.command("list")
+@spec.signature(spec.MODELS_LIST)
 def list_cmd(
-    provider: Annotated[
-        str | None, typer.Option("--provider", "-p", help="Only this provider's models.")
-    ] = None,
-    capability: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--capability",
-            "-c",
-            help="Only models with it (repeatable): vision, pdf, tools, json_schema, "
-            "thinking, prompt_cache, embeddings, image_generation.",
-        ),
-    ] = None,
-    query: Annotated[
-        str | None, typer.Option("--query", "-q", help="Only ids (or aliases) containing it.")
-    ] = None,
-    live: Annotated[
-        bool,
-        typer.Option("--live", help="Ask the provider (--provider) which models it has now."),
-    ] = False,
-    json_out: JsonOut = False,
-    api_key: Annotated[str | None, typer.Option("--api-key", help="API key (--live).")] = None,
-    api_base: Annotated[
-        str | None, typer.Option("--api-base", help="Base URL (--live), e.g. a local server.")
-    ] = None,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds (--live).")] = 60.0,
-    debug: Annotated[bool, typer.Option("--debug", help="Show the request (--live).")] = False,
+    *,
+    provider: str | None,
+    capability: list[str] | None,
+    query: str | None,
+    live: bool,
+    json_out: bool,
+    api_key: str | None,
+    api_base: str | None,
+    timeout: float,
+    debug: bool,
 ) -> None:
     """Models with context window, most output, capabilities and prices (USD per million
     tokens): llmcli's catalog, or with --live the provider's own list. TSV when piped."""

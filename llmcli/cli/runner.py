@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from llmcli.cli.features import download_attachments, feature_fields
-from llmcli.cli.flags import FLAG_NAMES, Flags
 from llmcli.cli.options import parse_options
+from llmcli.cli.spec import FLAG_NAMES, Flags
 from llmcli.cli.steps import ToolSteps
 from llmcli.cli.target import serve_local, target_for_model
 from llmcli.engine import execute
 from llmcli.errors import Interrupted, LlmcliError, UsageError, warn
 from llmcli.events import Event, Result
 from llmcli.history import History, assistant_message
+from llmcli.policy import Policy
 from llmcli.providers._common import merge
 from llmcli.render import (
     JsonRenderer,
@@ -31,7 +32,7 @@ from llmcli.render import (
     usage_line,
 )
 from llmcli.request import Message, Request
-from llmcli.transport import Connection, Policy
+from llmcli.transport import Connection
 
 if TYPE_CHECKING:
     from llmcli.config import Config
@@ -74,20 +75,8 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
             provider=target.provider,
             model=target.model,
             messages=messages,
-            system=flags.system,
-            stream=flags.stream,
-            thinking=flags.thinking or flags.thinking_budget is not None,
-            thinking_budget=flags.thinking_budget,
-            reasoning_effort=flags.reasoning_effort,
-            temperature=flags.temperature,
-            top_p=flags.top_p,
-            top_k=flags.top_k,
-            max_tokens=flags.max_tokens,
-            stop=flags.stop,
-            user=flags.user,
-            suffix=flags.suffix,
-            text_completion=flags.text_completion,
             options=options,
+            **flags.request_fields(),
             **feature_fields(flags),
         )
     except ValidationError as err:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from llmcli.errors import UsageError
-from llmcli.transport import Connection, Policy
+from llmcli.policy import Policy
+from llmcli.transport import Connection
 
 if TYPE_CHECKING:
     from llmcli.providers import ProviderSpec
@@ -66,8 +67,8 @@ def target_for_model(
     api_key: str | None = None,
     api_base: str | None = None,
     headers: list[str] | None = None,
-    retries: int = 2,
-    timeout: float = 600.0,
+    retries: int = Policy.retries,
+    timeout: float = Policy.timeout,
     debug: bool = False,
     secrets: tuple[str | None, ...] = (),
 ) -> Target:
@@ -87,8 +88,8 @@ def target_for_provider(
     *,
     api_key: str | None = None,
     api_base: str | None = None,
-    retries: int = 2,
-    timeout: float = 60.0,
+    retries: int = Policy.retries,
+    timeout: float = 60.0,  # a model list is small: a shorter wait than an answer's
     debug: bool = False,
 ) -> Target:
     """A provider by name (`models list --live --provider NAME`)."""

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from llmcli.events import Event
     from llmcli.framing import Frame
     from llmcli.providers import ProviderSpec
-    from llmcli.request import Request
-    from llmcli.tasks import Embeddings, EmbedRequest, ImageRequest, Images
+    from llmcli.request import EmbedRequest, ImageRequest, Request
+    from llmcli.tasks import Embeddings, Images
     from llmcli.transport import Connection, HttpCall
 
 

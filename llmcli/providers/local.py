@@ -15,7 +15,7 @@ from llmcli import tasks as _tasks
 from llmcli.errors import ProviderError
 from llmcli.providers import openai_compat as compat
 from llmcli.providers import openai_endpoints as endpoints
-from llmcli.request import Request
+from llmcli.request import EmbedRequest, Request
 from llmcli.transport import Connection, HttpCall
 
 NAME = "local"
@@ -49,7 +49,7 @@ def decode_error(status: int, body: bytes) -> ProviderError:
     return compat.decode_error(NAME, status, body)
 
 
-def encode_embed(req: _tasks.EmbedRequest, conn: Connection) -> HttpCall:
+def encode_embed(req: EmbedRequest, conn: Connection) -> HttpCall:
     """llama.cpp serves OpenAI's `/v1/embeddings` when started with embeddings on."""
     return endpoints.embed_call(req, conn)
 

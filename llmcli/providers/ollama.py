@@ -38,6 +38,7 @@ from llmcli.providers._common import (
 from llmcli.providers.openai_features import attachment_text, refuse_anthropic_only
 from llmcli.request import (
     AttachmentPart,
+    EmbedRequest,
     Message,
     Request,
     TextPart,
@@ -338,7 +339,7 @@ def _json_headers(conn: Connection) -> dict[str, str]:
     return headers
 
 
-def encode_embed(req: _tasks.EmbedRequest, conn: Connection) -> HttpCall:
+def encode_embed(req: EmbedRequest, conn: Connection) -> HttpCall:
     """`POST /api/embed {model, input: [...], dimensions?}` → `{model, embeddings: [[...]],
     prompt_eval_count}` (https://docs.ollama.com/api/embed; corpus ollama/embed)."""
     body: dict[str, Any] = {"model": req.model, "input": list(req.inputs)}

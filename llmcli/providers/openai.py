@@ -11,7 +11,7 @@ from llmcli.errors import ProviderError
 from llmcli.providers import openai_compat as compat
 from llmcli.providers import openai_endpoints as endpoints
 from llmcli.providers import openai_features as features
-from llmcli.request import Request
+from llmcli.request import EmbedRequest, ImageRequest, Request
 from llmcli.transport import Connection, HttpCall
 
 NAME = "openai"
@@ -65,7 +65,7 @@ _IMAGE_FAMILIES: dict[str, tuple[tuple[str, ...], tuple[str, ...], int]] = {
 }
 
 
-def encode_embed(req: _tasks.EmbedRequest, conn: Connection) -> HttpCall:
+def encode_embed(req: EmbedRequest, conn: Connection) -> HttpCall:
     return endpoints.embed_call(req, conn)
 
 
@@ -85,7 +85,7 @@ def _image_family(model: str) -> str | None:
     return next((family for family in _IMAGE_FAMILIES if model.startswith(family)), None)
 
 
-def encode_image(req: _tasks.ImageRequest, conn: Connection) -> HttpCall:
+def encode_image(req: ImageRequest, conn: Connection) -> HttpCall:
     """`POST {base}/images/generations {model, prompt, n?, size?, quality?}`.
 
     dall-e models get `response_format: "b64_json"`; GPT image models always answer in

@@ -12,10 +12,11 @@ from llmcli import tasks as _tasks
 from llmcli.events import Usage
 from llmcli.providers._common import int_or_none, load_json, merge, put
 from llmcli.providers.openai_compat import auth_headers
+from llmcli.request import EmbedRequest
 from llmcli.transport import Connection, HttpCall
 
 
-def embed_call(req: _tasks.EmbedRequest, conn: Connection) -> HttpCall:
+def embed_call(req: EmbedRequest, conn: Connection) -> HttpCall:
     """`POST {base}/embeddings {model, input: [...], dimensions?}`.
 
     OpenAI API reference, "Create embeddings" (`dimensions`: "only supported in

@@ -24,7 +24,7 @@ from llmcli.errors import ProviderError, UsageError
 from llmcli.providers import openai_compat as compat
 from llmcli.providers import openai_endpoints as endpoints
 from llmcli.providers import openai_features as features
-from llmcli.request import ReasoningPart, Request, Tool
+from llmcli.request import EmbedRequest, ImageRequest, ReasoningPart, Request, Tool
 from llmcli.transport import Connection, HttpCall
 
 NAME = "openrouter"
@@ -200,7 +200,7 @@ IMAGE_ASPECT = {
 IMAGE_SIZE = {"low": "1K", "standard": "1K", "medium": "2K", "high": "4K", "hd": "4K"}
 
 
-def encode_embed(req: _tasks.EmbedRequest, conn: Connection) -> HttpCall:
+def encode_embed(req: EmbedRequest, conn: Connection) -> HttpCall:
     return endpoints.embed_call(req, conn)
 
 
@@ -209,7 +209,7 @@ def decode_embed(body: bytes) -> _tasks.Embeddings:
     return endpoints.decode_embeddings(body)
 
 
-def encode_image(req: _tasks.ImageRequest, conn: Connection) -> HttpCall:
+def encode_image(req: ImageRequest, conn: Connection) -> HttpCall:
     """Chat Completions with `modalities: ["image", "text"]` on an image model; `--size`
     and `--quality` become `image_config` keys, and `--image-config` (OpenRouter's own
     keys) is merged over them."""

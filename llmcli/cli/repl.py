@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llmcli.cli.flags import Flags
 from llmcli.cli.runner import Outcome, make_renderer, send
+from llmcli.cli.spec import Flags
 from llmcli.cli.steps import ToolSteps
 from llmcli.errors import LlmcliError, UsageError
 from llmcli.events import Usage
@@ -174,7 +174,7 @@ class Repl:
         if arg == "off":
             self.s.flags.reasoning_effort = None
         elif arg in EFFORTS:
-            self.s.flags.reasoning_effort = arg  # type: ignore[assignment]
+            self.s.flags.reasoning_effort = arg
         else:
             raise UsageError("use /effort none|low|medium|high|off")
         self.say(f"reasoning effort: {arg}")
@@ -189,16 +189,10 @@ class Repl:
         self.say(f"attached {part.name} ({part.mime}) to the next prompt")
 
     def cmd_schema(self, arg: str) -> None:
-        flags = self.s.flags
-        if arg in ("off", ""):
-            flags.json_schema = None
-            self.say("schema off")
-            return
-        from llmcli.inputs import load_schema
+        from llmcli.cli.features import use_schema
 
-        load_schema(arg)  # check it now rather than at the next prompt
-        flags.json_schema, flags.json_mode = arg, False
-        self.say(f"answers must match {arg}")
+        use_schema(self.s.flags, None if arg in ("off", "") else arg)
+        self.say("schema off" if arg in ("off", "") else f"answers must match {arg}")
 
     def cmd_tools(self, arg: str) -> None:
         flags = self.s.flags

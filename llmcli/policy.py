@@ -1,0 +1,21 @@
+"""How patiently to deliver a request: timeouts and retries.
+
+Kept apart from `transport` (which imports httpx) so that the CLI's flag spec can take
+its defaults from here while `--help` stays light.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass
+class Policy:
+    timeout: float = 600.0
+    connect_timeout: float = 10.0
+    retries: int = 2
+    debug: Callable[[str], None] | None = None
+    secrets: tuple[str, ...] = ()
+    sleep: Callable[[float], None] = time.sleep
