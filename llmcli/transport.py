@@ -21,6 +21,7 @@ import httpx
 
 from llmcli.errors import ConnectFailed, DecodeError, TransportError
 from llmcli.framing import Frame, parser_for
+from llmcli.notes import Unsupported
 from llmcli.redact import redact_headers, redact_text
 
 Framing = Literal["sse", "ndjson", "json"]
@@ -54,7 +55,7 @@ class HttpCall:
     headers: dict[str, str]
     json: dict[str, Any] | None
     framing: Framing
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Unsupported] = field(default_factory=list)  # what was not sent as asked
 
 
 @dataclass

@@ -82,6 +82,15 @@ FLAG_NAMES = {
     "max_tokens": "--max-tokens",
     "reasoning_effort": "--reasoning-effort",
     "web_search_max_uses": "--web-search-max-uses",
+    # Where the flag is not `--` + the field with dashes.
+    "response_format": "--json-schema/--json-mode",
+    "parallel_tool_calls": "--no-parallel-tools",
+    "text_completion": "--text",
+    "mcp_servers": "--mcp",
+    "betas": "--beta",
+    "attachments": "--attach",
+    "n": "-n",
+    "extra": "--image-config",
 }
 
 

@@ -145,8 +145,10 @@ def image(
         extra=extra,
     )
     call = target.module.encode_image(req, target.connection)
-    for line in call.warnings:
-        warn(line)
+    from llmcli.cli.flags import flag_for
+
+    for note in call.warnings:
+        warn(note.render(flag_for))
     body = fetch(target.module, call, target.policy)
     try:
         result: Images = target.module.decode_image(body)

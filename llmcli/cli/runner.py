@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from llmcli.cli.features import download_attachments, feature_fields
-from llmcli.cli.flags import FLAG_NAMES, Flags
+from llmcli.cli.flags import FLAG_NAMES, Flags, flag_for
 from llmcli.cli.options import parse_options
 from llmcli.cli.steps import ToolSteps
 from llmcli.cli.target import connect, serve_local
@@ -180,7 +180,14 @@ def send(
     """Prepare, send and render one answer. Raises only for errors before it began."""
     job = prepare(flags, messages)
     clock = _Clock(renderer.event, on_first_event)
-    result = execute(job.provider, job.request, job.connection, job.policy, clock.event, warn)
+    result = execute(
+        job.provider,
+        job.request,
+        job.connection,
+        job.policy,
+        clock.event,
+        lambda note: warn(note.render(flag_for)),
+    )
     _price(result, job.request)
     _keep_images(result, flags, messages)
     renderer.finish(result)  # per answer; renderer.close() once at the very end

@@ -27,6 +27,7 @@ from llmcli.events import (
     Usage,
 )
 from llmcli.framing import Frame
+from llmcli.notes import Refused, Unsupported
 from llmcli.providers._common import (
     fallback_error,
     int_or_none,
@@ -35,7 +36,12 @@ from llmcli.providers._common import (
     put,
     shape_checked,
 )
-from llmcli.providers.openai_features import attachment_text, refuse_anthropic_only
+from llmcli.providers.openai_features import (
+    attachment_text,
+    cache_fields,
+    refuse_anthropic_only,
+    refuse_hosted,
+)
 from llmcli.request import (
     AttachmentPart,
     Message,
@@ -89,7 +95,7 @@ def _split_port(host: str) -> tuple[str, str | None]:
 
 
 def encode(req: Request, conn: Connection) -> HttpCall:
-    warnings: list[str] = []
+    warnings: list[Unsupported] = []
     refuse_anthropic_only(req)
     chat = req.provider == "ollama_chat" and req.suffix is None
     if chat:
@@ -101,8 +107,11 @@ def encode(req: Request, conn: Connection) -> HttpCall:
         _tools(body, req, warnings)
     else:
         if req.tools:
-            raise UsageError(
-                "tools need Ollama's chat endpoint: use -m ollama_chat/MODEL (without --suffix)"
+            raise Refused(
+                "tools",
+                NAME,
+                "tools need Ollama's chat endpoint: use {model} ollama_chat/MODEL "
+                "(without {suffix})",
             )
         body = {"model": req.model, "prompt": _prompt(req), "stream": req.stream}
         put(body, "system", req.system)
@@ -113,18 +122,10 @@ def encode(req: Request, conn: Connection) -> HttpCall:
         body["format"] = (
             fmt.json_schema if fmt.type == "json_schema" and fmt.json_schema is not None else "json"
         )
-    if req.cache_system or req.cache_tools or req.cache_ttl:
-        warnings.append(
-            "Ollama has no prompt cache control: --cache-system, --cache-tools and "
-            "--cache-ttl have no effect"
-        )
+    warnings += _dropped(req)
     think = _think(req)
     if think is not None:
         body["think"] = think
-    if req.thinking_budget:
-        warnings.append("Ollama takes no thinking budget: --thinking-budget was not sent")
-    if req.user:
-        warnings.append("Ollama has no user field: --user was not sent")
     options: dict[str, Any] = {}
     put(options, "num_predict", req.max_tokens)
     put(options, "temperature", req.temperature)
@@ -148,6 +149,24 @@ def encode(req: Request, conn: Connection) -> HttpCall:
     )
 
 
+def _dropped(req: Request) -> list[Unsupported]:
+    """Settings Ollama has no field for."""
+    notes: list[Unsupported] = []
+    cached = cache_fields(req)
+    if cached:
+        message = (
+            "Ollama has no prompt cache control: {cache_system}, {cache_tools} and "
+            "{cache_ttl} have no effect"
+        )
+        notes.append(Unsupported(cached[0], NAME, message))
+    if req.thinking_budget:
+        message = "Ollama takes no thinking budget: {thinking_budget} was not sent"
+        notes.append(Unsupported("thinking_budget", NAME, message))
+    if req.user:
+        notes.append(Unsupported("user", NAME, "Ollama has no user field: {user} was not sent"))
+    return notes
+
+
 def _think(req: Request) -> bool | str | None:
     """Top-level `think` (not inside `options`, where Ollama ignores it)."""
     if req.reasoning_effort == "none":
@@ -157,7 +176,7 @@ def _think(req: Request) -> bool | str | None:
     return True if req.thinking else None
 
 
-def _tools(body: dict[str, Any], req: Request, warnings: list[str]) -> None:
+def _tools(body: dict[str, Any], req: Request, warnings: list[Unsupported]) -> None:
     """OpenAI function tools as Ollama takes them; Ollama has no `tool_choice`.
 
     `none` leaves the tools out; `required` or a tool name cannot be sent (a warning).
@@ -168,18 +187,16 @@ def _tools(body: dict[str, Any], req: Request, warnings: list[str]) -> None:
         return
     body["tools"] = [_tool(t) for t in req.tools]
     if req.tool_choice not in (None, "auto"):
-        warnings.append(f"Ollama has no tool_choice: --tool-choice {req.tool_choice} was not sent")
+        message = f"Ollama has no tool_choice: {{tool_choice}} {req.tool_choice} was not sent"
+        warnings.append(Unsupported("tool_choice", NAME, message))
     if not req.parallel_tool_calls:
-        warnings.append("Ollama has no parallel_tool_calls: --no-parallel-tools was not sent")
+        message = "Ollama has no parallel_tool_calls: {parallel_tool_calls} was not sent"
+        warnings.append(Unsupported("parallel_tool_calls", NAME, message))
 
 
 def _tool(tool: Tool) -> dict[str, Any]:
     if tool.hosted is not None:
-        kind = tool.hosted.get("type", tool.name)
-        raise UsageError(
-            f"tool {tool.name!r} ({kind}) is an Anthropic hosted tool: Anthropic-only "
-            "(use an anthropic/ model, or give a function tool)"
-        )
+        refuse_hosted(tool)
     function: dict[str, Any] = {"name": tool.name}
     put(function, "description", tool.description)
     function["parameters"] = tool.parameters

@@ -2,38 +2,43 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from llmcli import catalog as _catalog
 from llmcli import tasks as _tasks
 from llmcli.errors import ProviderError
+from llmcli.notes import Refused, Unsupported
 from llmcli.providers import openai_compat as compat
 from llmcli.providers import openai_endpoints as endpoints
 from llmcli.providers import openai_features as features
+from llmcli.providers import profiles
 from llmcli.request import Request
 from llmcli.transport import Connection, HttpCall
 
 NAME = "openai"
 
-# Reasoning models reject `max_tokens` and want `max_completion_tokens`.
-_REASONING_MODEL = re.compile(r"^(o\d|gpt-5)")
-
 
 def encode(req: Request, conn: Connection) -> HttpCall:
-    warnings: list[str] = features.cache_warnings(req, "OpenAI")
+    warnings = features.cache_warnings(req, "OpenAI")
     features.refuse_anthropic_only(req)
     if compat.uses_legacy_completions(req):
         return compat.http_call(req, conn, compat.completion_body(req), warnings)
     body = compat.chat_body(req)
-    if _REASONING_MODEL.match(req.model) and "max_tokens" in body:
+    if profiles.openai(req.model).reasoning and "max_tokens" in body:
+        # Reasoning models reject `max_tokens` and want `max_completion_tokens`.
         body["max_completion_tokens"] = body.pop("max_tokens")
     if req.reasoning_effort:
         body["reasoning_effort"] = req.reasoning_effort
     if req.thinking_budget:
-        warnings.append("OpenAI takes no thinking budget: use --reasoning-effort instead")
+        warnings.append(
+            Unsupported(
+                "thinking_budget",
+                NAME,
+                "OpenAI takes no thinking budget: use {reasoning_effort} instead",
+            )
+        )
     if req.top_k is not None:
-        warnings.append("OpenAI has no top_k: --top-k was not sent")
+        warnings.append(Unsupported("top_k", NAME, "OpenAI has no top_k: {top_k} was not sent"))
     return compat.http_call(req, conn, body, warnings)
 
 
@@ -93,17 +98,18 @@ def encode_image(req: _tasks.ImageRequest, conn: Connection) -> HttpCall:
     openai/images-error-400-fixture). `--image-config` keys are merged into the body.
     A size or quality the model family does not take is refused here (exit 2).
     """
-    from llmcli.errors import UsageError
-
     family = _image_family(req.model)
     if family is not None:
         sizes, qualities, most = _IMAGE_FAMILIES[family]
         if req.size is not None and req.size not in sizes:
-            raise UsageError(f"--size {req.size}: {req.model} takes {', '.join(sizes)}")
+            raise Refused(
+                "size", NAME, f"{{size}} {req.size}: {req.model} takes {', '.join(sizes)}"
+            )
         if req.quality is not None and req.quality not in qualities:
-            raise UsageError(f"--quality {req.quality}: {req.model} takes {', '.join(qualities)}")
+            takes = ", ".join(qualities)
+            raise Refused("quality", NAME, f"{{quality}} {req.quality}: {req.model} takes {takes}")
         if req.n > most:
-            raise UsageError(f"-n {req.n}: {req.model} makes at most {most} per request")
+            raise Refused("n", NAME, f"{{n}} {req.n}: {req.model} makes at most {most} per request")
     body: dict[str, Any] = {"model": req.model, "prompt": req.prompt}
     if req.n != 1:
         body["n"] = req.n

@@ -28,6 +28,7 @@ from llmcli.events import (
     Usage,
 )
 from llmcli.framing import Frame
+from llmcli.notes import Unsupported
 from llmcli.providers._common import (
     fallback_error,
     int_or_none,
@@ -75,7 +76,7 @@ def auth_headers(conn: Connection) -> dict[str, str]:
 
 
 def uses_legacy_completions(req: Request) -> bool:
-    """FIM (`--suffix`) and `--text` go to the legacy `POST {base}/completions`."""
+    """FIM (`suffix`) and `text_completion` go to the legacy `POST {base}/completions`."""
     return req.text_completion or req.suffix is not None
 
 
@@ -132,11 +133,12 @@ def _sampling(body: dict[str, Any], req: Request) -> None:
 
 
 def http_call(
-    req: Request, conn: Connection, body: dict[str, Any], warnings: list[str]
+    req: Request, conn: Connection, body: dict[str, Any], warnings: list[Unsupported]
 ) -> HttpCall:
-    """Finish a body: `-o` options merged last, then the URL for its endpoint."""
+    """Finish a body: `options` merged last, then the URL for its endpoint."""
     merge(body, req.options)
-    # Chosen from the request, not the body: `-o prompt=...` must not change the endpoint.
+    # Chosen from the request, not the body: an option `prompt=...` must not change the
+    # endpoint.
     path = "/completions" if uses_legacy_completions(req) else "/chat/completions"
     return HttpCall(
         method="POST",
