@@ -82,7 +82,9 @@ FLAG_NAMES = {
     "max_tokens": "--max-tokens",
     "reasoning_effort": "--reasoning-effort",
     "web_search_max_uses": "--web-search-max-uses",
-    # Where the flag is not `--` + the field with dashes.
+    # Where the flag is not `--` + the field with dashes (or messages use the short form).
+    "model": "-m",
+    "system": "-s",
     "response_format": "--json-schema/--json-mode",
     "parallel_tool_calls": "--no-parallel-tools",
     "text_completion": "--text",
