@@ -109,7 +109,7 @@ def encode(req: Request, conn: Connection) -> HttpCall:
         if req.tools:
             raise Refused(
                 "tools",
-                NAME,
+                req.provider,
                 "tools need Ollama's chat endpoint: use {model} ollama_chat/MODEL "
                 "(without {suffix})",
             )
@@ -158,12 +158,14 @@ def _dropped(req: Request) -> list[Unsupported]:
             "Ollama has no prompt cache control: {cache_system}, {cache_tools} and "
             "{cache_ttl} have no effect"
         )
-        notes.append(Unsupported(cached[0], NAME, message))
+        notes.append(Unsupported(cached[0], req.provider, message))
     if req.thinking_budget:
         message = "Ollama takes no thinking budget: {thinking_budget} was not sent"
-        notes.append(Unsupported("thinking_budget", NAME, message))
+        notes.append(Unsupported("thinking_budget", req.provider, message))
     if req.user:
-        notes.append(Unsupported("user", NAME, "Ollama has no user field: {user} was not sent"))
+        notes.append(
+            Unsupported("user", req.provider, "Ollama has no user field: {user} was not sent")
+        )
     return notes
 
 
@@ -188,10 +190,10 @@ def _tools(body: dict[str, Any], req: Request, warnings: list[Unsupported]) -> N
     body["tools"] = [_tool(t) for t in req.tools]
     if req.tool_choice not in (None, "auto"):
         message = f"Ollama has no tool_choice: {{tool_choice}} {req.tool_choice} was not sent"
-        warnings.append(Unsupported("tool_choice", NAME, message))
+        warnings.append(Unsupported("tool_choice", req.provider, message))
     if not req.parallel_tool_calls:
         message = "Ollama has no parallel_tool_calls: {parallel_tool_calls} was not sent"
-        warnings.append(Unsupported("parallel_tool_calls", NAME, message))
+        warnings.append(Unsupported("parallel_tool_calls", req.provider, message))
 
 
 def _tool(tool: Tool) -> dict[str, Any]:
