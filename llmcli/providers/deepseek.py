@@ -97,10 +97,10 @@ def _replay_reasoning(body: dict[str, Any], req: Request) -> None:
     (https://api-docs.deepseek.com/guides/thinking_mode, "Tool Calls"). Such a message
     with no text has `content: null`, as DeepSeek's own examples send it.
     """
-    for wire, message in compat.assistant_pairs(body, req):
+    for wire, message in features.assistant_pairs(body, req):
         calls = any(isinstance(p, ToolCallPart) for p in message.parts)
-        reasoning = compat.reasoning_text(message)
-        if reasoning or calls or compat.has_reasoning(message):
+        reasoning = features.reasoning_text(message)
+        if reasoning or calls or features.has_reasoning(message):
             wire["reasoning_content"] = reasoning
         if calls and "content" not in wire:
             wire["content"] = None

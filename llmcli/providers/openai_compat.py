@@ -52,7 +52,6 @@ from llmcli.providers.openai_features import (
 from llmcli.request import (
     AttachmentPart,
     Message,
-    ReasoningPart,
     Request,
     TextPart,
     ToolCallPart,
@@ -137,8 +136,7 @@ def http_call(
 ) -> HttpCall:
     """Finish a body: `options` merged last, then the URL for its endpoint."""
     merge(body, req.options)
-    # Chosen from the request, not the body: an option `prompt=...` must not change the
-    # endpoint.
+    # Chosen from the request, not the body: `-o prompt=...` must not change the endpoint.
     path = "/completions" if uses_legacy_completions(req) else "/chat/completions"
     return HttpCall(
         method="POST",
@@ -200,21 +198,6 @@ def _arguments_text(arguments: Any) -> str:
         return arguments
     # Compact, as OpenAI's own models write arguments: the replayed turn stays byte-identical.
     return json.dumps(arguments, separators=(",", ":"), ensure_ascii=False)
-
-
-def assistant_pairs(body: dict[str, Any], req: Request) -> list[tuple[dict[str, Any], Message]]:
-    """Each assistant message on the wire with the neutral message it came from."""
-    wire = [m for m in body["messages"] if m["role"] == "assistant"]
-    sources = [m for m in req.messages if m.role == "assistant"]
-    return list(zip(wire, sources, strict=True))
-
-
-def reasoning_text(message: Message) -> str:
-    return "".join(p.text for p in message.parts if isinstance(p, ReasoningPart))
-
-
-def has_reasoning(message: Message) -> bool:
-    return any(isinstance(p, ReasoningPart) for p in message.parts)
 
 
 # ---- decoding ------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 from llmcli.errors import UsageError
 from llmcli.notes import Refused, Unsupported
 from llmcli.providers._common import put
-from llmcli.request import AttachmentPart, Request, ResponseFormat, Tool
+from llmcli.request import AttachmentPart, Message, ReasoningPart, Request, ResponseFormat, Tool
 
 # One attachment → one user content part (or a UsageError naming what the provider refuses).
 AttachmentEncoder = Callable[[AttachmentPart], dict[str, Any]]
@@ -102,6 +102,27 @@ def response_format(fmt: ResponseFormat) -> dict[str, Any]:
         "type": "json_schema",
         "json_schema": {"name": fmt.name, "strict": fmt.strict, "schema": fmt.json_schema},
     }
+
+
+# ---- replayed assistant turns ----------------------------------------------------------
+
+
+def assistant_pairs(body: dict[str, Any], req: Request) -> list[tuple[dict[str, Any], Message]]:
+    """Each assistant message on the wire with the neutral message it came from."""
+    wire = [m for m in body["messages"] if m["role"] == "assistant"]
+    sources = [m for m in req.messages if m.role == "assistant"]
+    return list(zip(wire, sources, strict=True))
+
+
+def reasoning_text(message: Message) -> str:
+    return "".join(p.text for p in message.parts if isinstance(p, ReasoningPart))
+
+
+def has_reasoning(message: Message) -> bool:
+    return any(isinstance(p, ReasoningPart) for p in message.parts)
+
+
+# ---- refusals and notes ------------------------------------------------------------------
 
 
 # Request fields only Anthropic's Messages API has.

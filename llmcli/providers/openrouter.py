@@ -139,7 +139,7 @@ def _reasoning(req: Request) -> dict[str, Any] | None:
 
 def _replay_reasoning(body: dict[str, Any], req: Request) -> None:
     """Echo `reasoning_details` so signed (Anthropic) reasoning survives the next turn."""
-    for wire, message in compat.assistant_pairs(body, req):
+    for wire, message in features.assistant_pairs(body, req):
         details = [
             _detail(p, i) for i, p in enumerate(message.parts) if isinstance(p, ReasoningPart)
         ]
