@@ -157,6 +157,8 @@ def test_encoders_refuse_with_the_field(
     err = refused(provider, model, **fields)
     assert (err.field, err.provider) == (field, provider)
     assert "--" not in str(err)  # plain field names until a front end spells them
+    # `json_schema`: the schema inside `response_format` (a JSON answer through a tool).
+    assert set(PLACEHOLDER.findall(err.message)) <= REQUEST_FIELDS | {"json_schema"}
 
 
 @pytest.mark.parametrize(
@@ -227,6 +229,38 @@ def test_no_provider_message_spells_a_flag(path: Path) -> None:
         if _FLAG.search(text)
     ]
     assert found == []
+
+
+def _placeholders() -> set[str]:
+    return {
+        name
+        for path in PROVIDERS.glob("*.py")
+        for _, text in _message_strings(path.read_text(encoding="utf-8"))
+        for name in PLACEHOLDER.findall(text)
+    }
+
+
+def test_every_placeholder_is_spelled_as_a_real_flag() -> None:
+    """`flag_for` spells each field the encoders name as a flag `complete` or `image` has."""
+    import typer.main
+
+    from llmcli.cli.app import app
+    from llmcli.cli.flags import flag_for
+
+    group = typer.main.get_command(app)
+    commands = getattr(group, "commands", {})
+    declared = {
+        opt
+        for name in ("complete", "image")
+        for param in commands[name].params
+        for opt in (*param.opts, *param.secondary_opts)
+    }
+    names = _placeholders()
+    assert {"top_k", "parallel_tool_calls", "text_completion", "n", "extra"} <= names
+    unknown = {
+        name: flag_for(name) for name in names if not set(flag_for(name).split("/")) <= declared
+    }
+    assert unknown == {}
 
 
 # ---- model facts come from the profiles -----------------------------------------------------
