@@ -185,9 +185,12 @@ def test_image_encoders_refuse_with_the_field(
 
 # A flag as a user types it: `--top-k`, `-n 2`, `(-s)`, at a word start.
 _FLAG = re.compile(r"(?:^|[\s(/'\"`])--?[a-z][a-z-]*")
-PROVIDERS = Path(__file__).resolve().parent.parent / "llmcli" / "providers"
+PACKAGE = Path(__file__).resolve().parent.parent / "llmcli"
 # The registry's key and base-URL messages leave providers/ with that resolution.
-_NOT_YET = {"__init__.py"}
+SOURCES = [
+    *(p for p in sorted((PACKAGE / "providers").glob("*.py")) if p.name != "__init__.py"),
+    PACKAGE / "catalog" / "__init__.py",
+]
 
 
 def _message_strings(source: str) -> list[tuple[int, str]]:
@@ -217,11 +220,7 @@ def test_the_guard_sees_flag_spellings() -> None:
     assert _FLAG.search("a system prompt (-s)") and _FLAG.search("-n 2: at most 1")
 
 
-@pytest.mark.parametrize(
-    "path",
-    sorted(p for p in PROVIDERS.glob("*.py") if p.name not in _NOT_YET),
-    ids=lambda p: p.name,
-)
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_no_provider_message_spells_a_flag(path: Path) -> None:
     found = [
         f"{path.name}:{line}: {text!r}"
@@ -234,7 +233,7 @@ def test_no_provider_message_spells_a_flag(path: Path) -> None:
 def _placeholders() -> set[str]:
     return {
         name
-        for path in PROVIDERS.glob("*.py")
+        for path in SOURCES
         for _, text in _message_strings(path.read_text(encoding="utf-8"))
         for name in PLACEHOLDER.findall(text)
     }
@@ -261,6 +260,17 @@ def test_every_placeholder_is_spelled_as_a_real_flag() -> None:
         name: flag_for(name) for name in names if not set(flag_for(name).split("/")) <= declared
     }
     assert unknown == {}
+
+
+def test_catalog_notes_name_the_field() -> None:
+    from llmcli.catalog import request_warnings
+
+    fmt = ResponseFormat(type="json_schema", json_schema={"type": "object"})
+    got = request_warnings(
+        request("openai", "gpt-3.5-turbo", thinking=True, response_format=fmt, cache_tools=True)
+    )
+    assert [note.field for note in got] == ["response_format", "thinking", "cache_tools"]
+    assert "{thinking} was sent anyway" in got[1].message
 
 
 # ---- model facts come from the profiles -----------------------------------------------------

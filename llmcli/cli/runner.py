@@ -277,7 +277,8 @@ def _catalog_warnings(req: Request) -> None:
     """A flag the catalog says the model cannot honour: a warning (once), not a silent drop."""
     from llmcli.catalog import request_warnings
 
-    for message in request_warnings(req):
+    for note in request_warnings(req):
+        message = note.render(flag_for)
         if message not in _warned:
             _warned.add(message)
             warn(message)
