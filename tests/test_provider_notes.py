@@ -297,6 +297,10 @@ def test_catalog_notes_name_the_field() -> None:
         (profiles.ollama("llama3.2").structured_output, "format"),
         (profiles.profile("ollama_chat", "x"), profiles.ollama("x")),
         (profiles.profile("nobody", "x"), profiles.ModelProfile()),
+        (profiles.openai_image("dall-e-3").most, 1),  # type: ignore[union-attr]
+        (profiles.openai_image("dall-e-2").b64_json, True),  # type: ignore[union-attr]
+        (profiles.openai_image("gpt-image-1").b64_json, False),  # type: ignore[union-attr]
+        (profiles.openai_image("some-new-image-model"), None),
     ],
 )
 def test_profile_facts(got: object, expected: object) -> None:

@@ -54,22 +54,6 @@ def decode_error(status: int, body: bytes) -> ProviderError:
 # ---- embeddings, images, model list --------------------------------------------------
 
 
-# Image sizes, qualities and most images per request, by model family. From the OpenAI
-# API reference, Images "Create image" (openai-openapi CreateImageRequest): GPT image
-# models take 1024x1024, 1536x1024, 1024x1536 or auto and quality low, medium, high or
-# auto; dall-e-3 takes 1024x1024, 1792x1024 or 1024x1792, quality standard or hd, n=1;
-# dall-e-2 takes 256x256, 512x512 or 1024x1024 and only standard; n is 1 to 10.
-_IMAGE_FAMILIES: dict[str, tuple[tuple[str, ...], tuple[str, ...], int]] = {
-    "gpt-image": (
-        ("1024x1024", "1536x1024", "1024x1536", "auto"),
-        ("low", "medium", "high", "auto"),
-        10,
-    ),
-    "dall-e-3": (("1024x1024", "1792x1024", "1024x1792"), ("standard", "hd"), 1),
-    "dall-e-2": (("256x256", "512x512", "1024x1024"), ("standard",), 10),
-}
-
-
 def encode_embed(req: _tasks.EmbedRequest, conn: Connection) -> HttpCall:
     return endpoints.embed_call(req, conn)
 
@@ -86,10 +70,6 @@ def decode_models(body: bytes) -> list[_catalog.Model]:
     return endpoints.decode_model_list(body, NAME)
 
 
-def _image_family(model: str) -> str | None:
-    return next((family for family in _IMAGE_FAMILIES if model.startswith(family)), None)
-
-
 def encode_image(req: _tasks.ImageRequest, conn: Connection) -> HttpCall:
     """`POST {base}/images/generations {model, prompt, n?, size?, quality?}`.
 
@@ -98,18 +78,9 @@ def encode_image(req: _tasks.ImageRequest, conn: Connection) -> HttpCall:
     openai/images-error-400-fixture). `--image-config` keys are merged into the body.
     A size or quality the model family does not take is refused here (exit 2).
     """
-    family = _image_family(req.model)
-    if family is not None:
-        sizes, qualities, most = _IMAGE_FAMILIES[family]
-        if req.size is not None and req.size not in sizes:
-            raise Refused(
-                "size", NAME, f"{{size}} {req.size}: {req.model} takes {', '.join(sizes)}"
-            )
-        if req.quality is not None and req.quality not in qualities:
-            takes = ", ".join(qualities)
-            raise Refused("quality", NAME, f"{{quality}} {req.quality}: {req.model} takes {takes}")
-        if req.n > most:
-            raise Refused("n", NAME, f"{{n}} {req.n}: {req.model} makes at most {most} per request")
+    facts = profiles.openai_image(req.model)
+    if facts is not None:
+        _check_image(req, facts)
     body: dict[str, Any] = {"model": req.model, "prompt": req.prompt}
     if req.n != 1:
         body["n"] = req.n
@@ -117,7 +88,7 @@ def encode_image(req: _tasks.ImageRequest, conn: Connection) -> HttpCall:
         body["size"] = req.size
     if req.quality is not None:
         body["quality"] = req.quality
-    if family in ("dall-e-3", "dall-e-2"):
+    if facts is not None and facts.b64_json:
         body["response_format"] = "b64_json"
     body.update(req.extra)
     return HttpCall(
@@ -127,6 +98,19 @@ def encode_image(req: _tasks.ImageRequest, conn: Connection) -> HttpCall:
         json=body,
         framing="json",
     )
+
+
+def _check_image(req: _tasks.ImageRequest, facts: profiles.ImageProfile) -> None:
+    """A size, quality or count the model family does not take: refused before sending."""
+    if req.size is not None and req.size not in facts.sizes:
+        takes = ", ".join(facts.sizes)
+        raise Refused("size", NAME, f"{{size}} {req.size}: {req.model} takes {takes}")
+    if req.quality is not None and req.quality not in facts.qualities:
+        takes = ", ".join(facts.qualities)
+        raise Refused("quality", NAME, f"{{quality}} {req.quality}: {req.model} takes {takes}")
+    if req.n > facts.most:
+        most = facts.most
+        raise Refused("n", NAME, f"{{n}} {req.n}: {req.model} makes at most {most} per request")
 
 
 def decode_image(body: bytes) -> _tasks.Images:

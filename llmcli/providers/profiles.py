@@ -60,6 +60,40 @@ def openai(model: str) -> ModelProfile:
     return ModelProfile(reasoning=bool(_OPENAI_REASONING.match(model)))
 
 
+@dataclass(frozen=True)
+class ImageProfile:
+    """What an image model takes: sizes, qualities, most images per request, and whether
+    it takes `response_format: "b64_json"` (dall-e; GPT image models always answer in
+    base64 and reject the field: 400 unknown_parameter, corpus
+    openai/images-error-400-fixture)."""
+
+    sizes: tuple[str, ...]
+    qualities: tuple[str, ...]
+    most: int
+    b64_json: bool = False
+
+
+# By model family, from the OpenAI API reference, Images "Create image" (openai-openapi
+# CreateImageRequest): GPT image models take 1024x1024, 1536x1024, 1024x1536 or auto and
+# quality low, medium, high or auto; dall-e-3 takes 1024x1024, 1792x1024 or 1024x1792,
+# quality standard or hd, n=1; dall-e-2 takes 256x256, 512x512 or 1024x1024 and only
+# standard; n is 1 to 10.
+_OPENAI_IMAGES = {
+    "gpt-image": ImageProfile(
+        ("1024x1024", "1536x1024", "1024x1536", "auto"), ("low", "medium", "high", "auto"), 10
+    ),
+    "dall-e-3": ImageProfile(
+        ("1024x1024", "1792x1024", "1024x1792"), ("standard", "hd"), 1, b64_json=True
+    ),
+    "dall-e-2": ImageProfile(("256x256", "512x512", "1024x1024"), ("standard",), 10, b64_json=True),
+}
+
+
+def openai_image(model: str) -> ImageProfile | None:
+    """The family's facts; None for a model not listed (sent as given, nothing checked)."""
+    return next((p for family, p in _OPENAI_IMAGES.items() if model.startswith(family)), None)
+
+
 def deepseek(model: str) -> ModelProfile:
     """`json_object` only (https://api-docs.deepseek.com/guides/json_mode); the reasoner
     always thinks, so `thinking` is never switched for it."""
