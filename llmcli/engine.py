@@ -20,6 +20,7 @@ from llmcli.errors import (
     error_line,
 )
 from llmcli.events import Accumulator, Event, Result, StreamError, TextDelta
+from llmcli.notes import Unsupported
 from llmcli.redact import redact_headers, redact_text
 from llmcli.request import Request
 from llmcli.transport import (
@@ -42,7 +43,7 @@ def execute(
     conn: Connection,
     policy: Policy,
     on_event: Callable[[Event], None],
-    on_warning: Callable[[str], None] = lambda _: None,
+    on_warning: Callable[[Unsupported], None] = lambda _: None,
 ) -> Result:
     """Send `req` and feed each decoded event to `on_event`.
 

@@ -21,6 +21,7 @@ import httpx
 
 from llmcli.errors import ConnectFailed, DecodeError, TransportError
 from llmcli.framing import Frame, parser_for
+from llmcli.notes import Unsupported
 from llmcli.policy import Policy as Policy  # re-exported: callers import it from here too
 from llmcli.redact import redact_headers, redact_text
 
@@ -60,7 +61,7 @@ class HttpCall:
     headers: dict[str, str]
     json: dict[str, Any] | None
     framing: Framing
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Unsupported] = field(default_factory=list)  # what was not sent as asked
 
 
 RetryCheck = Callable[[int, bytes], bool]

@@ -47,6 +47,7 @@ from tests.provider_helpers import (
     usage,
 )
 from tests.servers import FIXTURES, Received, ReplayServer, Reply, load_case
+from tests.spelled import refusal, said
 
 ANTHROPIC = Api("anthropic", "", FAKE_KEYS["ANTHROPIC_API_KEY"])
 KEY = ANTHROPIC.key
@@ -1019,8 +1020,9 @@ def test_max_tokens_default_and_thinking_budget(
 
 @pytest.mark.parametrize("max_tokens", [1024, 1000])
 def test_max_tokens_must_exceed_budget(max_tokens: int) -> None:
-    with pytest.raises(UsageError, match=rf"--max-tokens \({max_tokens}\) must exceed .* \(1024\)"):
+    with pytest.raises(UsageError) as err:
         encode(thinking=True, thinking_budget=1024, max_tokens=max_tokens)
+    assert re.match(rf"--max-tokens \({max_tokens}\) must exceed .* \(1024\)", refusal(err.value))
 
 
 def test_sampling_dropped_with_thinking_with_a_warning() -> None:
@@ -1028,7 +1030,7 @@ def test_sampling_dropped_with_thinking_with_a_warning() -> None:
     assert got.json is not None
     sampling = {key: got.json.get(key) for key in ("temperature", "top_k", "top_p")}
     assert sampling == {"temperature": None, "top_k": None, "top_p": 0.95}
-    assert got.warnings == [
+    assert said(got.warnings) == [
         "anthropic takes no temperature with thinking: --temperature was not sent",
         "anthropic takes no top_k with thinking: --top-k was not sent",
     ]

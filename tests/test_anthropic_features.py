@@ -35,6 +35,7 @@ from llmcli.request import (
 from llmcli.transport import Connection
 from tests.provider_helpers import PROMPT, Cli, call, send
 from tests.servers import Received, ReplayServer, Reply, load_case
+from tests.spelled import refusal, said
 from tests.test_anthropic import (
     ANTHROPIC,
     KEY,
@@ -89,7 +90,7 @@ def beta(**fields: Any) -> str | None:
 
 
 def warnings(**fields: Any) -> list[str]:
-    return encode(**fields).warnings
+    return said(encode(**fields).warnings)
 
 
 def function_tool(wire: dict[str, Any]) -> Tool:
@@ -190,7 +191,7 @@ def test_native_output_works_with_thinking() -> None:
     assert got.json is not None
     assert got.json["output_config"]["format"]["schema"] == CITY_SCHEMA
     assert "tools" not in got.json and "tool_choice" not in got.json
-    assert got.warnings == []
+    assert said(got.warnings) == []
 
 
 def test_older_models_get_the_forced_json_tool() -> None:
@@ -288,7 +289,7 @@ def test_forced_json_tool_with_thinking_falls_back_to_auto_with_a_warning() -> N
     assert got.json is not None
     assert got.json["tool_choice"] == {"type": "auto", "disable_parallel_tool_use": True}
     assert got.json["thinking"] == {"type": "enabled", "budget_tokens": 2048}
-    assert got.warnings == [
+    assert said(got.warnings) == [
         "anthropic cannot force tool use with thinking: tool_choice auto was sent (the model "
         f"may answer without calling {JSON_TOOL})"
     ]
@@ -304,7 +305,7 @@ def test_json_tool_with_user_tools_forces_any_tool() -> None:
     assert got.json is not None
     assert [t["name"] for t in got.json["tools"]] == ["weather", JSON_TOOL]
     assert got.json["tool_choice"] == {"type": "any", "disable_parallel_tool_use": True}
-    assert got.warnings == ["--tool-choice auto was replaced by the JSON answer tool"]
+    assert said(got.warnings) == ["--tool-choice auto was replaced by the JSON answer tool"]
     searching = encoded_body(web_search=True, response_format=ResponseFormat(type="json_object"))
     assert [t["name"] for t in searching["tools"]] == ["web_search", JSON_TOOL]
     assert searching["tool_choice"] == {"type": "any", "disable_parallel_tool_use": True}
@@ -335,8 +336,9 @@ def test_json_tool_schema_must_be_an_object() -> None:
 )
 def test_json_output_refuses_prefill_and_citations(fields: dict[str, Any], message: str) -> None:
     """Structured outputs docs, Feature compatibility: not with citations nor prefilling."""
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(UsageError) as err:
         schema_request("claude-sonnet-4-5", **fields)
+    assert refusal(err.value) == message
 
 
 # ---- tools -----------------------------------------------------------------------------
@@ -434,15 +436,16 @@ def test_tool_choice_mapping(choice: str | None, parallel: bool, wire: Any) -> N
 
 
 def test_tool_choice_edge_cases() -> None:
-    with pytest.raises(UsageError, match=r"--tool-choice nope: no such tool \(tools: weather\)"):
+    with pytest.raises(UsageError) as err:
         encode(tools=[Tool(name="weather")], tool_choice="nope")
+    assert refusal(err.value) == "--tool-choice nope: no such tool (tools: weather)"
     got = encode(tool_choice="required", parallel_tool_calls=False)
     assert got.json is not None and "tool_choice" not in got.json and "tools" not in got.json
-    assert got.warnings == ["--tool-choice required: there are no tools: not sent"]
+    assert said(got.warnings) == ["--tool-choice required: there are no tools: not sent"]
     thinking = encode(thinking=True, tools=[Tool(name="weather")], tool_choice="weather")
     assert thinking.json is not None
     assert thinking.json["tool_choice"] == {"type": "auto"}
-    assert "without calling weather" in thinking.warnings[0]
+    assert "without calling weather" in said(thinking.warnings)[0]
 
 
 @pytest.mark.parametrize(
@@ -717,7 +720,7 @@ def test_cache_ttl_beta_and_warnings(
     fields: dict[str, Any], header: str | None, notes: list[str]
 ) -> None:
     got = encode(**fields)
-    assert (got.headers.get("anthropic-beta"), got.warnings) == (header, notes)
+    assert (got.headers.get("anthropic-beta"), said(got.warnings)) == (header, notes)
 
 
 # ---- prefill ---------------------------------------------------------------------------
@@ -746,7 +749,9 @@ def test_prefill_whitespace_and_thinking() -> None:
     got = encode(prefill="Answer: ")
     assert got.json is not None
     assert got.json["messages"][-1]["content"] == [{"type": "text", "text": "Answer:"}]
-    assert got.warnings == ["anthropic takes no trailing whitespace in --prefill: it was not sent"]
+    assert said(got.warnings) == [
+        "anthropic takes no trailing whitespace in --prefill: it was not sent"
+    ]
     assert encoded_body(prefill="  \n")["messages"] == [{"role": "user", "content": "hi"}]
     with pytest.raises(UsageError, match="cannot prefill the answer with thinking on"):
         encode(prefill="{", thinking=True)

@@ -28,6 +28,7 @@ import pytest
 from llmcli.catalog import usage_cost
 from llmcli.cli import runner
 from llmcli.cli.app import app
+from llmcli.cli.spec import flag_for
 from llmcli.config import settings
 from llmcli.errors import ProviderError
 from llmcli.events import Accumulator, Event, Result
@@ -254,7 +255,8 @@ def test_request_and_answer(prepare: Callable[..., tuple[runner.Prepared, str]],
     )
     call = job.provider.encode(job.request, job.connection)
     check_call(call, row, case, stream=stream)
-    assert stderr + "".join(f"llmcli: warning: {w}\n" for w in call.warnings) == row.stderr
+    notes = "".join(f"llmcli: warning: {w.render(flag_for)}\n" for w in call.warnings)
+    assert stderr + notes == row.stderr
     result = fold(job.provider, case)
     if row.answer is not None:
         check_answer(as_json(result, row.provider, row.model), row.answer)

@@ -430,7 +430,7 @@ def test_image_on_a_text_only_model_warns_and_is_sent(server, llmcli, tmp_path) 
     )
     assert run.code == 0, run.stderr
     assert (
-        "llmcli: warning: openai/gpt-3.5-turbo has no image input (model catalog): -a IMAGE "
+        "llmcli: warning: openai/gpt-3.5-turbo has no image input (model catalog): --attach IMAGE "
         "was sent anyway and may be refused or ignored\n"
     ) in run.stderr
     parts = server.requests[0].json["messages"][-1]["content"]

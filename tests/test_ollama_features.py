@@ -28,6 +28,7 @@ from llmcli.request import (
 from llmcli.transport import Connection
 from tests.samples import PNG
 from tests.servers import Received, ReplayServer, load_case
+from tests.spelled import refusal, said
 
 CONN = Connection(base_url="http://127.0.0.1:11434")
 PROMPT = "Describe this."
@@ -56,7 +57,7 @@ def request(provider: str = "ollama_chat", **fields: Any) -> Request:
 def encode(req: Request) -> tuple[dict[str, Any], list[str]]:
     call = ollama.encode(req, CONN)
     assert call.json is not None
-    return call.json, call.warnings
+    return call.json, said(call.warnings)
 
 
 def with_parts(*parts: Part) -> list[Message]:
@@ -154,7 +155,7 @@ def test_hosted_tool_is_refused() -> None:
     computer = Tool(name="computer", hosted={"type": "computer_20250124", "name": "computer"})
     with pytest.raises(UsageError) as err:
         encode(request(tools=[WEATHER, computer]))
-    assert str(err.value) == (
+    assert refusal(err.value) == (
         "tool 'computer' (computer_20250124) is an Anthropic hosted tool: Anthropic-only "
         "(use an anthropic/ model, or give a function tool)"
     )
@@ -166,7 +167,7 @@ def test_hosted_tool_is_refused() -> None:
 def test_tools_need_the_chat_endpoint(provider: str, suffix: str | None) -> None:
     with pytest.raises(UsageError) as err:
         encode(request(provider, tools=[WEATHER], suffix=suffix))
-    assert str(err.value) == (
+    assert refusal(err.value) == (
         "tools need Ollama's chat endpoint: use -m ollama_chat/MODEL (without --suffix)"
     )
 
@@ -216,7 +217,7 @@ def test_pdf_is_refused(provider: str) -> None:
     pdf = AttachmentPart(mime="application/pdf", data="JVBERi0=", name="doc.pdf")
     with pytest.raises(UsageError) as err:
         encode(request(provider, messages=with_parts(pdf, TextPart(text=PROMPT))))
-    assert str(err.value) == "Ollama takes no PDFs: doc.pdf (attach images or text files)"
+    assert refusal(err.value) == "Ollama takes no PDFs: doc.pdf (attach images or text files)"
 
 
 def test_image_url_not_downloaded_is_refused() -> None:
@@ -224,7 +225,7 @@ def test_image_url_not_downloaded_is_refused() -> None:
     part = AttachmentPart(mime="image/png", url=url, name="cat.png")
     with pytest.raises(UsageError) as err:
         encode(request(messages=with_parts(part, TextPart(text=PROMPT))))
-    assert str(err.value) == (
+    assert refusal(err.value) == (
         f"{url}: Ollama takes images as data only and this one was not downloaded"
     )
 
@@ -262,7 +263,7 @@ def test_cache_flags_are_a_warning() -> None:
 def test_anthropic_only_is_refused(provider: str, fields: dict[str, Any], flag: str) -> None:
     with pytest.raises(UsageError) as err:
         encode(request(provider, **fields))
-    assert str(err.value) == f"{flag} is Anthropic-only: use an anthropic/ model"
+    assert refusal(err.value) == f"{flag} is Anthropic-only: use an anthropic/ model"
 
 
 # ---- through the CLI (--json-mode, --json-schema and --tools on the recordings: test_ollama.py)

@@ -37,6 +37,7 @@ from llmcli.transport import Connection
 from tests.conftest import FAKE_KEYS
 from tests.provider_helpers import PROMPT, Cli
 from tests.servers import Received, ReplayServer, load_case
+from tests.spelled import refusal, said
 
 CONN = Connection(base_url="http://127.0.0.1:9/v1", api_key="k")
 MODULES: dict[str, ModuleType] = {"openai": openai, "deepseek": deepseek, "openrouter": openrouter}
@@ -62,7 +63,7 @@ def request(provider: str, model: str | None = None, **fields: Any) -> Request:
 def encode(req: Request) -> tuple[dict[str, Any], list[str]]:
     call = MODULES[req.provider].encode(req, CONN)
     assert call.json is not None
-    return call.json, call.warnings
+    return call.json, said(call.warnings)
 
 
 def body_of(req: Request) -> dict[str, Any]:
@@ -290,7 +291,7 @@ COMPUTER = Tool(
 def test_hosted_tool_is_refused(provider: str) -> None:
     with pytest.raises(UsageError) as err:
         encode(request(provider, tools=[WEATHER, COMPUTER]))
-    assert str(err.value) == (
+    assert refusal(err.value) == (
         "tool 'computer' (computer_20250124) is an Anthropic hosted tool: Anthropic-only "
         "(use an anthropic/ model, or give a function tool)"
     )
@@ -508,7 +509,7 @@ def test_openai_refuses_a_pdf_url() -> None:
     part = AttachmentPart(mime="application/pdf", url=url, name="bitcoin.pdf")
     with pytest.raises(UsageError) as err:
         encode(request("openai", messages=with_parts(part, TextPart(text=PROMPT))))
-    assert str(err.value) == (
+    assert refusal(err.value) == (
         f"{url}: this provider takes PDFs only as file data, not URLs: "
         "download the file and attach it"
     )
@@ -519,7 +520,7 @@ def test_deepseek_refuses_images_and_files(kind: str) -> None:
     part = attachment(kind)
     with pytest.raises(UsageError) as err:
         encode(request("deepseek", messages=with_parts(part, TextPart(text=PROMPT))))
-    assert str(err.value) == (
+    assert refusal(err.value) == (
         f"DeepSeek takes no images or files: {part.name} is {part.mime} "
         "(only text files can be attached)"
     )
@@ -554,7 +555,8 @@ def test_legacy_completions_refuse_features(
     with pytest.raises(UsageError) as err:
         encode(request(provider, suffix="return x", **fields))
     assert (
-        str(err.value) == f"{flag} cannot be used with --suffix (the legacy completions endpoint)"
+        refusal(err.value)
+        == f"{flag} cannot be used with --suffix (the legacy completions endpoint)"
     )
 
 
@@ -683,11 +685,11 @@ def test_anthropic_only_is_refused(provider: str, fields: dict[str, Any], flag: 
     if provider == "openrouter" and flag == "--prefill":
         with pytest.raises(UsageError) as err:
             encode(request(provider, **fields))
-        assert str(err.value) == "--prefill on OpenRouter works only with anthropic/ models"
+        assert refusal(err.value) == "--prefill on OpenRouter works only with anthropic/ models"
         return
     with pytest.raises(UsageError) as err:
         encode(request(provider, **fields))
-    assert str(err.value) == f"{flag} is Anthropic-only: use an anthropic/ model"
+    assert refusal(err.value) == f"{flag} is Anthropic-only: use an anthropic/ model"
 
 
 def test_openrouter_prefill_for_anthropic_models() -> None:

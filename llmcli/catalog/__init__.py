@@ -6,7 +6,7 @@ cache read, cache write; image models priced per image have `per_image`). The so
 and the month the prices were checked are at the top of the file.
 
 Used for: `llmcli models list/show`, the cost of an answer when the provider reports
-none (`usage_cost`), and warnings for flags a model cannot honour (`request_warnings`).
+none (`usage_cost`), and notes for settings a model cannot honour (`request_warnings`).
 Loaded on first use, never by `llmcli --help`.
 """
 
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from llmcli.events import Usage
+    from llmcli.notes import Unsupported
     from llmcli.request import Request
 
 CAPABILITIES = (
@@ -218,7 +219,7 @@ def image_cost(entry: Model, quality: str | None, size: str | None, count: int) 
     return None if each is None else round(each * count, 12)
 
 
-# ---- flags a model cannot honour -----------------------------------------------------
+# ---- settings a model cannot honour --------------------------------------------------
 
 _LABELS = {
     "vision": "image input",
@@ -230,39 +231,49 @@ _LABELS = {
 }
 
 
-def wanted(req: Request) -> list[tuple[str, str]]:
-    """(capability, the flag that asks for it) for what this request needs."""
-    needs: list[tuple[str, str]] = []
+def wanted(req: Request) -> list[tuple[str, str, str]]:
+    """(capability, the `Request` field that asks for it, how a message names it) for what
+    this request needs; named as in `Unsupported` messages, `{field}` for a front end to
+    spell."""
+    needs: list[tuple[str, str, str]] = []
     kinds = {part.kind for part in req.attachments()}
     if "image" in kinds:
-        needs.append(("vision", "-a IMAGE"))
+        needs.append(("vision", "attachments", "{attachments} IMAGE"))
     if "pdf" in kinds:
-        needs.append(("pdf", "-a PDF"))
+        needs.append(("pdf", "attachments", "{attachments} PDF"))
     if req.tools:
-        needs.append(("tools", "--tools"))
+        needs.append(("tools", "tools", "{tools}"))
     if req.response_format is not None and req.response_format.type == "json_schema":
-        needs.append(("json_schema", "--json-schema"))
+        needs.append(("json_schema", "response_format", "{json_schema}"))
     if req.thinking or req.thinking_budget or req.reasoning_effort not in (None, "none"):
-        flag = "--reasoning-effort" if req.reasoning_effort else "--thinking"
-        needs.append(("thinking", flag))
+        field = "reasoning_effort" if req.reasoning_effort else "thinking"
+        needs.append(("thinking", field, f"{{{field}}}"))
     if req.cache_system or req.cache_tools:
-        needs.append(("prompt_cache", "--cache-system/--cache-tools"))
+        field = "cache_system" if req.cache_system else "cache_tools"
+        needs.append(("prompt_cache", field, "{cache_system}/{cache_tools}"))
     return needs
 
 
-def request_warnings(req: Request) -> list[str]:
-    """One line per flag the catalog says this model cannot honour (the flag is still
-    sent: the provider has the last word, and the catalog may be behind)."""
+def request_warnings(req: Request) -> list[Unsupported]:
+    """One note per setting the catalog says this model cannot honour (it is still sent:
+    the provider has the last word, and the catalog may be behind)."""
+    from llmcli.notes import Unsupported
+
     entry = lookup(req.provider, req.model)
     if entry is None:
         return []
     if entry.capabilities and not entry.capabilities - {"embeddings", "image_generation"}:
         kind = "an embedding" if entry.has("embeddings") else "an image generation"
         command = "llmcli embed" if entry.has("embeddings") else "llmcli image"
-        return [f"{entry.id} is {kind} model (model catalog): use `{command}`"]
+        message = f"{entry.id} is {kind} model (model catalog): use `{command}`"
+        return [Unsupported("model", req.provider, message)]
     return [
-        f"{entry.id} has no {_LABELS[capability]} (model catalog): {flag} was sent anyway "
-        "and may be refused or ignored"
-        for capability, flag in wanted(req)
+        Unsupported(
+            field,
+            req.provider,
+            f"{entry.id} has no {_LABELS[capability]} (model catalog): {asks} was sent anyway "
+            "and may be refused or ignored",
+        )
+        for capability, field, asks in wanted(req)
         if not entry.has(capability)
     ]

@@ -79,8 +79,8 @@ def image(
         extra=extra,
     )
     call = maker.encode_image(req, target.connection)
-    for line in call.warnings:
-        warn(line)
+    for note in call.warnings:
+        warn(note.render(spec.flag_for))
     body = fetch(maker, call, target.policy, hint=target.connection.connect_hint)
     try:
         result: Images = maker.decode_image(body)

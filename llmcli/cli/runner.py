@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from llmcli.cli.features import download_attachments, feature_fields
 from llmcli.cli.options import parse_options
-from llmcli.cli.spec import FLAG_NAMES, Flags
+from llmcli.cli.spec import FLAG_NAMES, Flags, flag_for
 from llmcli.cli.steps import ToolSteps
 from llmcli.cli.target import serve_local, target_for_model
 from llmcli.engine import execute
@@ -169,7 +169,14 @@ def send(
     """Prepare, send and render one answer. Raises only for errors before it began."""
     job = prepare(flags, messages)
     clock = _Clock(renderer.event, on_first_event)
-    result = execute(job.provider, job.request, job.connection, job.policy, clock.event, warn)
+    result = execute(
+        job.provider,
+        job.request,
+        job.connection,
+        job.policy,
+        clock.event,
+        lambda note: warn(note.render(flag_for)),
+    )
     _price(result, job.request)
     _keep_images(result, flags, messages)
     renderer.finish(result)  # per answer; renderer.close() once at the very end
@@ -259,7 +266,8 @@ def _catalog_warnings(req: Request) -> None:
     """A flag the catalog says the model cannot honour: a warning (once), not a silent drop."""
     from llmcli.catalog import request_warnings
 
-    for message in request_warnings(req):
+    for note in request_warnings(req):
+        message = note.render(flag_for)
         if message not in _warned:
             _warned.add(message)
             warn(message)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from llmcli.errors import UsageError
+from llmcli.notes import Refused, Unsupported
+from llmcli.providers import profiles
 from llmcli.providers._common import (
     merge,
     put,
@@ -56,7 +58,7 @@ __all__ = [
 
 NAME = "anthropic"
 API_VERSION = "2023-06-01"
-DEFAULT_MAX_TOKENS = 4096
+DEFAULT_MAX_TOKENS = profiles.ANTHROPIC_MAX_TOKENS
 # LiteLLM's DEFAULT_REASONING_EFFORT_{LOW,MEDIUM,HIGH}_THINKING_BUDGET.
 EFFORT_BUDGET = {"low": 1024, "medium": 2048, "high": 4096}
 DEFAULT_THINKING_BUDGET = EFFORT_BUDGET["medium"]
@@ -67,33 +69,31 @@ def messages_url(base: str) -> str:
     return base if base.endswith("/v1/messages") else base + "/v1/messages"
 
 
-def takes_effort(model: str) -> bool:
-    """Claude Opus 4.5 takes `output_config.effort` instead of a thinking budget."""
-    return "opus-4-5" in model or "opus-4.5" in model
-
-
 # ---- encoding ------------------------------------------------------------------------
 
 
 def encode(req: Request, conn: Connection) -> HttpCall:
-    warnings: list[str] = []
+    warnings: list[Unsupported] = []
     _refuse_unsupported(req)
+    facts = profiles.anthropic(req.model)
     body: dict[str, Any] = {
         "model": req.model,
         "messages": encode_messages(with_prefill(req, warnings), cite=req.cite),
-        "max_tokens": req.max_tokens or DEFAULT_MAX_TOKENS,
+        "max_tokens": req.max_tokens or facts.default_max_tokens,
         "stream": req.stream,
     }
     put(body, "system", encode_system(req, warnings))
     put(body, "stop_sequences", req.stop)
     if req.user:
         body["metadata"] = {"user_id": req.user}
-    _thinking(body, req, warnings)
+    _thinking(body, req, facts)
     _sampling(body, req, warnings)
     if req.prefill and "thinking" in body:
         # "You cannot pre-fill responses when thinking is enabled." (extended thinking docs,
         # Feature compatibility)
-        raise UsageError("anthropic cannot prefill the answer with thinking on: drop --prefill")
+        raise _refused(
+            "prefill", "anthropic cannot prefill the answer with thinking on: drop {prefill}"
+        )
     betas = json_output(body, req)
     betas += encode_tools(body, req, warnings)
     put(body, "mcp_servers", [mcp_server(s) for s in req.mcp_servers])
@@ -109,18 +109,24 @@ def encode(req: Request, conn: Connection) -> HttpCall:
     )
 
 
+def _refused(field: str, message: str) -> Refused:
+    return Refused(field, NAME, message)
+
+
 def _refuse_unsupported(req: Request) -> None:
     if req.suffix is not None or req.text_completion:
-        raise UsageError("anthropic has no fill-in-the-middle endpoint: drop --suffix/--text")
+        field = "suffix" if req.suffix is not None else "text_completion"
+        message = "anthropic has no fill-in-the-middle endpoint: drop {suffix}/{text_completion}"
+        raise _refused(field, message)
     fmt = req.response_format
     if fmt is None:
         return
     # Structured outputs docs, Feature compatibility: JSON outputs are incompatible with
     # citations (400) and with message prefilling.
     if req.prefill is not None:
-        raise UsageError("anthropic cannot prefill a JSON answer: drop --prefill")
+        raise _refused("prefill", "anthropic cannot prefill a JSON answer: drop {prefill}")
     if req.cite and fmt.type == "json_schema" and structured_output_form(req.model) != "tool":
-        raise UsageError("anthropic cannot cite documents in a JSON answer: drop --cite")
+        raise _refused("cite", "anthropic cannot cite documents in a JSON answer: drop {cite}")
 
 
 def encode_headers(conn: Connection, betas: list[str]) -> dict[str, str]:
@@ -140,23 +146,25 @@ def encode_headers(conn: Connection, betas: list[str]) -> dict[str, str]:
     return headers
 
 
-def encode_system(req: Request, warnings: list[str]) -> str | list[dict[str, Any]] | None:
+def encode_system(req: Request, warnings: list[Unsupported]) -> str | list[dict[str, Any]] | None:
     """`--cache-system` turns the system string into one text block with a cache breakpoint."""
     if not req.cache_system or req.system is None:
         if req.cache_system:
-            warnings.append("--cache-system: there is no system prompt (-s) to cache")
+            message = "{cache_system}: there is no system prompt ({system}) to cache"
+            warnings.append(Unsupported("cache_system", NAME, message))
         return req.system
     return [{"type": "text", "text": req.system, "cache_control": cache_control(req)}]
 
 
-def with_prefill(req: Request, warnings: list[str]) -> list[Message]:
+def with_prefill(req: Request, warnings: list[Unsupported]) -> list[Message]:
     """`--prefill` → a final assistant message the answer continues (the engine prints it)."""
     if req.prefill is None:
         return req.messages
     text = req.prefill.rstrip()
     if text != req.prefill:
         # The API answers 400 "final assistant content cannot end with trailing whitespace".
-        warnings.append("anthropic takes no trailing whitespace in --prefill: it was not sent")
+        message = "anthropic takes no trailing whitespace in {prefill}: it was not sent"
+        warnings.append(Unsupported("prefill", NAME, message))
     if not text:
         return req.messages
     return [*req.messages, Message(role="assistant", parts=[TextPart(text=text)])]
@@ -186,9 +194,9 @@ def feature_betas(req: Request) -> list[str]:
     return betas
 
 
-def _thinking(body: dict[str, Any], req: Request, warnings: list[str]) -> None:
+def _thinking(body: dict[str, Any], req: Request, facts: profiles.ModelProfile) -> None:
     effort = req.reasoning_effort if req.reasoning_effort != "none" else None
-    if effort and takes_effort(req.model):
+    if effort and facts.takes_effort:
         body["output_config"] = {"effort": effort}
         effort = None
     if not (req.thinking or effort):
@@ -196,22 +204,22 @@ def _thinking(body: dict[str, Any], req: Request, warnings: list[str]) -> None:
     budget = req.thinking_budget or EFFORT_BUDGET.get(effort or "", DEFAULT_THINKING_BUDGET)
     if budget >= body["max_tokens"]:
         if req.max_tokens:
-            raise UsageError(
-                f"--max-tokens ({req.max_tokens}) must exceed the thinking budget ({budget})"
+            raise _refused(
+                "max_tokens",
+                f"{{max_tokens}} ({req.max_tokens}) must exceed the thinking budget ({budget})",
             )
         body["max_tokens"] = budget + DEFAULT_MAX_TOKENS
     body["thinking"] = {"type": "enabled", "budget_tokens": budget}
 
 
-def _sampling(body: dict[str, Any], req: Request, warnings: list[str]) -> None:
+def _sampling(body: dict[str, Any], req: Request, warnings: list[Unsupported]) -> None:
     thinking = "thinking" in body
     for key, value in (("temperature", req.temperature), ("top_k", req.top_k)):
         if value is None:
             continue
         if thinking:
-            warnings.append(
-                f"anthropic takes no {key} with thinking: --{key.replace('_', '-')} was not sent"
-            )
+            message = f"anthropic takes no {key} with thinking: {{{key}}} was not sent"
+            warnings.append(Unsupported(key, NAME, message))
         else:
             body[key] = value
     put(body, "top_p", req.top_p)

@@ -4,11 +4,12 @@ choice (function, hosted and the forced JSON tool), and cache_control."""
 from __future__ import annotations
 
 import json
-import re
-from typing import Any, Literal
+from typing import Any
 
-from llmcli.errors import UsageError
+from llmcli.notes import Refused, Unsupported
+from llmcli.providers import profiles
 from llmcli.providers._common import put
+from llmcli.providers.profiles import StructuredOutput
 from llmcli.request import JSON_TOOL, Request, ResponseFormat, Tool
 
 # ---- anthropic-beta values -------------------------------------------------------------
@@ -43,46 +44,17 @@ HOSTED_TOOL_BETAS = {
     "web_fetch_20250910": "web-fetch-2025-09-10",
 }
 WEB_SEARCH_TYPE = "web_search_20250305"
+NAME = "anthropic"
 # `--json-mode`: any JSON object (Anthropic has no schema-less JSON mode).
 OPEN_OBJECT: dict[str, Any] = {"type": "object", "additionalProperties": True}
 
-OutputForm = Literal["output_config", "output_format", "tool"]
-
-
-_VERSION = re.compile(r"claude-([a-z]+)-(\d+)(?:[-.](\d{1,2}))?(?!\d)")
-
-
-def claude_version(model: str) -> tuple[str, int, int] | None:
-    """`claude-sonnet-4-5-20250929` → ("sonnet", 4, 5); None for `claude-3-5-sonnet…` ids."""
-    found = _VERSION.search(model)
-    if found is None:
-        return None
-    return found[1], int(found[2]), int(found[3] or 0)
+OutputForm = StructuredOutput
 
 
 def structured_output_form(model: str) -> OutputForm:
-    """How `--json-schema` is sent to MODEL: the one place that decides.
-
-    - `output_config`: the GA form `output_config: {format: {type: json_schema, schema}}`,
-      no header. The structured outputs docs list it as generally available for Claude
-      Sonnet 4.5, Haiku 4.5, Opus 4.5 and the 4.6 models
-      (https://platform.claude.com/docs/en/build-with-claude/structured-outputs); newer
-      models (4.5 and up, 5 and up) are assumed to keep it.
-    - `output_format`: the beta form (top-level `output_format` + `anthropic-beta:
-      structured-outputs-2025-11-13`) for Claude Opus 4.1, which had the beta but is not in
-      the GA list; the docs say the beta form keeps working during the transition.
-    - `tool`: every older model (Claude 3.x, Sonnet 4, Opus 4): a forced tool named
-      JSON_TOOL whose input the decoders turn into the answer text.
-    """
-    version = claude_version(model)
-    if version is None:
-        return "tool"
-    family, major, minor = version
-    if major >= 5 or (major == 4 and minor >= 5):
-        return "output_config"
-    if (family, major, minor) == ("opus", 4, 1):
-        return "output_format"
-    return "tool"
+    """How `response_format` with a schema is sent to MODEL (see `profiles.anthropic`):
+    `output_config` (GA), `output_format` (the beta) or `tool` (a forced JSON tool)."""
+    return profiles.anthropic(model).structured_output
 
 
 def cache_control(req: Request) -> dict[str, Any]:
@@ -126,9 +98,11 @@ def json_tool(fmt: ResponseFormat) -> dict[str, Any]:
     kind = schema.setdefault("type", "object")
     if kind != "object":
         # A tool's input_schema must be an object, and the decoder returns the input as is.
-        raise UsageError(
-            f"--json-schema: this model answers JSON through a tool, which takes only an "
-            f'object schema ("type": "object"), not {json.dumps(kind)}'
+        raise Refused(
+            "response_format",
+            NAME,
+            "{json_schema}: this model answers JSON through a tool, which takes only an "
+            f'object schema ("type": "object"), not {json.dumps(kind)}',
         )
     return {
         "name": JSON_TOOL,
@@ -168,7 +142,7 @@ def tool_list(req: Request) -> tuple[list[dict[str, Any]], list[str]]:
     return tools, betas
 
 
-def encode_tools(body: dict[str, Any], req: Request, warnings: list[str]) -> list[str]:
+def encode_tools(body: dict[str, Any], req: Request, warnings: list[Unsupported]) -> list[str]:
     tools, betas = tool_list(req)
     warnings += unused_flags(req, bool(tools))
     put(body, "tools", tools)
@@ -177,16 +151,21 @@ def encode_tools(body: dict[str, Any], req: Request, warnings: list[str]) -> lis
     return betas
 
 
-def unused_flags(req: Request, has_tools: bool) -> list[str]:
-    """Warnings for flags that have nothing to act on."""
-    notes: list[str] = []
+def unused_flags(req: Request, has_tools: bool) -> list[Unsupported]:
+    """Notes for settings that have nothing to act on."""
+    notes: list[Unsupported] = []
     if req.cache_tools and not has_tools:
-        notes.append("--cache-tools: there are no tools to cache")
+        notes.append(_note("cache_tools", "{cache_tools}: there are no tools to cache"))
     if req.cache_ttl and not (req.cache_system or req.cache_tools):
-        notes.append("--cache-ttl has no effect without --cache-system or --cache-tools")
+        message = "{cache_ttl} has no effect without {cache_system} or {cache_tools}"
+        notes.append(_note("cache_ttl", message))
     if req.cite and all(a.kind == "image" for a in req.attachments()):
-        notes.append("--cite: there is no PDF or text document to cite")
+        notes.append(_note("cite", "{cite}: there is no PDF or text document to cite"))
     return notes
+
+
+def _note(field: str, message: str) -> Unsupported:
+    return Unsupported(field, NAME, message)
 
 
 _CHOICES: dict[str, dict[str, Any]] = {
@@ -197,7 +176,7 @@ _CHOICES: dict[str, dict[str, Any]] = {
 
 
 def tool_choice(
-    req: Request, names: list[str], thinking: bool, warnings: list[str]
+    req: Request, names: list[str], thinking: bool, warnings: list[Unsupported]
 ) -> dict[str, Any] | None:
     """`--tool-choice`, `--no-parallel-tools` and the forced JSON tool as one tool_choice.
 
@@ -207,7 +186,8 @@ def tool_choice(
     """
     if not names:
         if req.tool_choice is not None:
-            warnings.append(f"--tool-choice {req.tool_choice}: there are no tools: not sent")
+            message = f"{{tool_choice}} {req.tool_choice}: there are no tools: not sent"
+            warnings.append(_note("tool_choice", message))
         return None
     choice: dict[str, Any] | None = (
         _forced_json_choice(req, len(names) > 1, warnings)
@@ -218,19 +198,21 @@ def tool_choice(
         choice = {**(choice or {"type": "auto"}), "disable_parallel_tool_use": True}
     if thinking and choice and choice["type"] in ("any", "tool"):
         wanted = choice.get("name", "a tool")
-        warnings.append(
-            f"anthropic cannot force tool use with thinking: tool_choice auto was sent "
+        message = (
+            "anthropic cannot force tool use with thinking: tool_choice auto was sent "
             f"(the model may answer without calling {wanted})"
         )
+        warnings.append(_note("tool_choice", message))
         choice = {k: v for k, v in choice.items() if k != "name"} | {"type": "auto"}
     return choice
 
 
-def _forced_json_choice(req: Request, others: bool, warnings: list[str]) -> dict[str, Any]:
+def _forced_json_choice(req: Request, others: bool, warnings: list[Unsupported]) -> dict[str, Any]:
     """The JSON tool forced (one call: no parallel use); with other tools (functions, hosted,
     web search) any tool, so the model can still use them on the way to the answer."""
     if req.tool_choice is not None:
-        warnings.append(f"--tool-choice {req.tool_choice} was replaced by the JSON answer tool")
+        message = f"{{tool_choice}} {req.tool_choice} was replaced by the JSON answer tool"
+        warnings.append(_note("tool_choice", message))
     if others:
         return {"type": "any", "disable_parallel_tool_use": True}
     return {"type": "tool", "name": JSON_TOOL, "disable_parallel_tool_use": True}
@@ -242,7 +224,9 @@ def _user_choice(req: Request, names: list[str]) -> dict[str, Any] | None:
     if req.tool_choice in _CHOICES:
         return dict(_CHOICES[req.tool_choice])
     if req.tool_choice not in names:
-        raise UsageError(
-            f"--tool-choice {req.tool_choice}: no such tool (tools: {', '.join(names)})"
+        raise Refused(
+            "tool_choice",
+            NAME,
+            f"{{tool_choice}} {req.tool_choice}: no such tool (tools: {', '.join(names)})",
         )
     return {"type": "tool", "name": req.tool_choice}

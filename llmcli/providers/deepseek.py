@@ -14,9 +14,11 @@ from typing import Any
 
 from llmcli import catalog as _catalog
 from llmcli.errors import ProviderError, UsageError
+from llmcli.notes import Unsupported
 from llmcli.providers import openai_compat as compat
 from llmcli.providers import openai_endpoints as endpoints
 from llmcli.providers import openai_features as features
+from llmcli.providers import profiles
 from llmcli.request import AttachmentPart, Request, ToolCallPart
 from llmcli.transport import Connection, HttpCall
 
@@ -28,7 +30,7 @@ _BETA_BASE = "https://api.deepseek.com/beta"
 
 
 def encode(req: Request, conn: Connection) -> HttpCall:
-    warnings: list[str] = features.cache_warnings(req, "DeepSeek")
+    warnings = features.cache_warnings(req, "DeepSeek")
     features.refuse_anthropic_only(req)
     if compat.uses_legacy_completions(req):
         if conn.base_url in _OFFICIAL_BASES:
@@ -37,23 +39,36 @@ def encode(req: Request, conn: Connection) -> HttpCall:
     body = compat.chat_body(req, attach=_attachment)
     _flatten_user_content(body)
     _replay_reasoning(body, req)
-    _json_output(body, req, warnings)
+    facts = profiles.deepseek(req.model)
+    if facts.structured_output == "json_object":
+        _json_output(body, req, warnings)
     if "parallel_tool_calls" in body:
         # Not a documented DeepSeek parameter (https://api-docs.deepseek.com/api/create-chat-completion).
         del body["parallel_tool_calls"]
-        warnings.append("DeepSeek has no parallel_tool_calls: --no-parallel-tools was not sent")
-    always_reasons = req.model.startswith("deepseek-reasoner")
-    if req.wants_reasoning and not always_reasons:
+        warnings.append(
+            Unsupported(
+                "parallel_tool_calls",
+                NAME,
+                "DeepSeek has no parallel_tool_calls: {parallel_tool_calls} was not sent",
+            )
+        )
+    if req.wants_reasoning and not facts.always_reasons:
         body["thinking"] = {"type": "enabled"}
-    elif req.reasoning_effort == "none" and not always_reasons:
+    elif req.reasoning_effort == "none" and not facts.always_reasons:
         body["thinking"] = {"type": "disabled"}
     if req.reasoning_effort not in (None, "none"):
         # The level itself (low/medium/high; DeepSeek maps medium to high), not just "on".
         body["reasoning_effort"] = req.reasoning_effort
     if req.thinking_budget:
-        warnings.append("DeepSeek takes no thinking budget: --thinking-budget was not sent")
+        warnings.append(
+            Unsupported(
+                "thinking_budget",
+                NAME,
+                "DeepSeek takes no thinking budget: {thinking_budget} was not sent",
+            )
+        )
     if req.top_k is not None:
-        warnings.append("DeepSeek has no top_k: --top-k was not sent")
+        warnings.append(Unsupported("top_k", NAME, "DeepSeek has no top_k: {top_k} was not sent"))
     return compat.http_call(req, conn, body, warnings)
 
 
@@ -82,10 +97,10 @@ def _replay_reasoning(body: dict[str, Any], req: Request) -> None:
     (https://api-docs.deepseek.com/guides/thinking_mode, "Tool Calls"). Such a message
     with no text has `content: null`, as DeepSeek's own examples send it.
     """
-    for wire, message in compat.assistant_pairs(body, req):
+    for wire, message in features.assistant_pairs(body, req):
         calls = any(isinstance(p, ToolCallPart) for p in message.parts)
-        reasoning = compat.reasoning_text(message)
-        if reasoning or calls or compat.has_reasoning(message):
+        reasoning = features.reasoning_text(message)
+        if reasoning or calls or features.has_reasoning(message):
             wire["reasoning_content"] = reasoning
         if calls and "content" not in wire:
             wire["content"] = None
@@ -98,7 +113,7 @@ SCHEMA_INSTRUCTION = (
 JSON_INSTRUCTION = "Answer with one JSON object, and nothing else."
 
 
-def _json_output(body: dict[str, Any], req: Request, warnings: list[str]) -> None:
+def _json_output(body: dict[str, Any], req: Request, warnings: list[Unsupported]) -> None:
     """`json_schema` → `json_object` plus the schema in the system prompt (with a warning).
 
     `json_object` needs the word "json" in the system or user prompt; when neither has
@@ -112,8 +127,12 @@ def _json_output(body: dict[str, Any], req: Request, warnings: list[str]) -> Non
         schema = json.dumps(fmt.json_schema, ensure_ascii=False)
         _append_system(body, f"{SCHEMA_INSTRUCTION}\n{schema}")
         warnings.append(
-            "DeepSeek has no JSON schema output: sent response_format json_object "
-            "with the schema in the system prompt"
+            Unsupported(
+                "response_format",
+                NAME,
+                "DeepSeek has no JSON schema output: sent response_format json_object "
+                "with the schema in the system prompt",
+            )
         )
     elif not any("json" in (m.get("content") or "").lower() for m in _prompt_messages(body)):
         _append_system(body, JSON_INSTRUCTION)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from llmcli import tasks as _tasks
 from llmcli.errors import ProviderError
+from llmcli.notes import Unsupported
 from llmcli.providers import openai_compat as compat
 from llmcli.providers import openai_endpoints as endpoints
 from llmcli.request import EmbedRequest, Request
@@ -22,7 +23,7 @@ NAME = "local"
 
 
 def encode(req: Request, conn: Connection) -> HttpCall:
-    warnings: list[str] = []
+    warnings: list[Unsupported] = []
     if compat.uses_legacy_completions(req):
         body = compat.completion_body(req)
     else:
@@ -36,7 +37,8 @@ def encode(req: Request, conn: Connection) -> HttpCall:
     if req.top_k is not None:
         body["top_k"] = req.top_k
     if req.thinking_budget:
-        warnings.append("local models take no thinking budget: --thinking-budget was not sent")
+        message = "local models take no thinking budget: {thinking_budget} was not sent"
+        warnings.append(Unsupported("thinking_budget", NAME, message))
     return compat.http_call(req, conn, body, warnings)
 
 

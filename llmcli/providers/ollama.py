@@ -9,33 +9,23 @@ tools use the OpenAI function shape, with no `tool_choice`.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator
 from typing import Any
 
 from llmcli import catalog as _catalog
 from llmcli import tasks as _tasks
-from llmcli.errors import DecodeError, ProviderError, UsageError
-from llmcli.events import (
-    Event,
-    Finish,
-    ReasoningDelta,
-    StreamError,
-    TextDelta,
-    ToolCallDone,
-    ToolCallStart,
-    Usage,
+from llmcli.errors import DecodeError, UsageError
+from llmcli.events import Usage
+from llmcli.notes import Refused, Unsupported
+from llmcli.providers._common import int_or_none, load_json, merge, put
+from llmcli.providers.ollama_decode import decode as decode  # the answer side
+from llmcli.providers.ollama_decode import decode_error as decode_error
+from llmcli.providers.ollama_decode import decode_stream as decode_stream
+from llmcli.providers.openai_features import (
+    attachment_text,
+    cache_fields,
+    refuse_anthropic_only,
+    refuse_hosted,
 )
-from llmcli.framing import Frame
-from llmcli.providers._common import (
-    fallback_error,
-    int_or_none,
-    load_json,
-    merge,
-    put,
-    shape_checked,
-)
-from llmcli.providers.openai_features import attachment_text, refuse_anthropic_only
 from llmcli.request import (
     AttachmentPart,
     EmbedRequest,
@@ -46,7 +36,7 @@ from llmcli.request import (
     ToolCallPart,
     ToolResultPart,
 )
-from llmcli.transport import RETRY_STATUSES, Connection, HttpCall
+from llmcli.transport import Connection, HttpCall
 
 NAME = "ollama"
 DEFAULT_PORT = 11434
@@ -87,7 +77,7 @@ def _split_port(host: str) -> tuple[str, str | None]:
 
 
 def encode(req: Request, conn: Connection) -> HttpCall:
-    warnings: list[str] = []
+    warnings: list[Unsupported] = []
     refuse_anthropic_only(req)
     chat = req.provider == "ollama_chat" and req.suffix is None
     if chat:
@@ -99,8 +89,11 @@ def encode(req: Request, conn: Connection) -> HttpCall:
         _tools(body, req, warnings)
     else:
         if req.tools:
-            raise UsageError(
-                "tools need Ollama's chat endpoint: use -m ollama_chat/MODEL (without --suffix)"
+            raise Refused(
+                "tools",
+                req.provider,
+                "tools need Ollama's chat endpoint: use {model} ollama_chat/MODEL "
+                "(without {suffix})",
             )
         body = {"model": req.model, "prompt": _prompt(req), "stream": req.stream}
         put(body, "system", req.system)
@@ -111,18 +104,10 @@ def encode(req: Request, conn: Connection) -> HttpCall:
         body["format"] = (
             fmt.json_schema if fmt.type == "json_schema" and fmt.json_schema is not None else "json"
         )
-    if req.cache_system or req.cache_tools or req.cache_ttl:
-        warnings.append(
-            "Ollama has no prompt cache control: --cache-system, --cache-tools and "
-            "--cache-ttl have no effect"
-        )
+    warnings += _dropped(req)
     think = _think(req)
     if think is not None:
         body["think"] = think
-    if req.thinking_budget:
-        warnings.append("Ollama takes no thinking budget: --thinking-budget was not sent")
-    if req.user:
-        warnings.append("Ollama has no user field: --user was not sent")
     options: dict[str, Any] = {}
     put(options, "num_predict", req.max_tokens)
     put(options, "temperature", req.temperature)
@@ -144,6 +129,26 @@ def encode(req: Request, conn: Connection) -> HttpCall:
     )
 
 
+def _dropped(req: Request) -> list[Unsupported]:
+    """Settings Ollama has no field for."""
+    notes: list[Unsupported] = []
+    cached = cache_fields(req)
+    if cached:
+        message = (
+            "Ollama has no prompt cache control: {cache_system}, {cache_tools} and "
+            "{cache_ttl} have no effect"
+        )
+        notes.append(Unsupported(cached[0], req.provider, message))
+    if req.thinking_budget:
+        message = "Ollama takes no thinking budget: {thinking_budget} was not sent"
+        notes.append(Unsupported("thinking_budget", req.provider, message))
+    if req.user:
+        notes.append(
+            Unsupported("user", req.provider, "Ollama has no user field: {user} was not sent")
+        )
+    return notes
+
+
 def _think(req: Request) -> bool | str | None:
     """Top-level `think` (not inside `options`, where Ollama ignores it)."""
     if req.reasoning_effort == "none":
@@ -153,7 +158,7 @@ def _think(req: Request) -> bool | str | None:
     return True if req.thinking else None
 
 
-def _tools(body: dict[str, Any], req: Request, warnings: list[str]) -> None:
+def _tools(body: dict[str, Any], req: Request, warnings: list[Unsupported]) -> None:
     """OpenAI function tools as Ollama takes them; Ollama has no `tool_choice`.
 
     `none` leaves the tools out; `required` or a tool name cannot be sent (a warning).
@@ -164,18 +169,16 @@ def _tools(body: dict[str, Any], req: Request, warnings: list[str]) -> None:
         return
     body["tools"] = [_tool(t) for t in req.tools]
     if req.tool_choice not in (None, "auto"):
-        warnings.append(f"Ollama has no tool_choice: --tool-choice {req.tool_choice} was not sent")
+        message = f"Ollama has no tool_choice: {{tool_choice}} {req.tool_choice} was not sent"
+        warnings.append(Unsupported("tool_choice", req.provider, message))
     if not req.parallel_tool_calls:
-        warnings.append("Ollama has no parallel_tool_calls: --no-parallel-tools was not sent")
+        message = "Ollama has no parallel_tool_calls: {parallel_tool_calls} was not sent"
+        warnings.append(Unsupported("parallel_tool_calls", req.provider, message))
 
 
 def _tool(tool: Tool) -> dict[str, Any]:
     if tool.hosted is not None:
-        kind = tool.hosted.get("type", tool.name)
-        raise UsageError(
-            f"tool {tool.name!r} ({kind}) is an Anthropic hosted tool: Anthropic-only "
-            "(use an anthropic/ model, or give a function tool)"
-        )
+        refuse_hosted(tool)
     function: dict[str, Any] = {"name": tool.name}
     put(function, "description", tool.description)
     function["parameters"] = tool.parameters
@@ -249,85 +252,6 @@ def _message(message: Message) -> list[dict[str, Any]]:
             {"function": {"name": c.name, "arguments": c.arguments}} for c in calls
         ]
     return [wire]
-
-
-# ---- decoding ------------------------------------------------------------------------
-
-
-@shape_checked
-def decode(body: bytes) -> Iterator[Event]:
-    data = load_json(body)
-    if not isinstance(data, dict):
-        raise DecodeError(f"the answer is not a JSON object: {body[:80]!r}")
-    yield from _line(data, tool_calls_seen=[])
-    if not data.get("done") and not data.get("error"):
-        yield StreamError("the answer ended before it was complete")
-
-
-@shape_checked
-def decode_stream(frames: Iterable[Frame]) -> Iterator[Event]:
-    seen: list[str] = []
-    for frame in frames:
-        data = load_json(frame.data, "stream line")
-        if not isinstance(data, dict):
-            continue
-        yield from _line(data, seen)
-        if data.get("done") or data.get("error"):
-            return
-    yield StreamError("the stream ended before the answer was complete")
-
-
-def _line(data: dict[str, Any], tool_calls_seen: list[str]) -> Iterator[Event]:
-    """One NDJSON object (or a whole non-streaming body) → events."""
-    if data.get("error"):
-        yield StreamError(str(data["error"]))
-        return
-    message = data.get("message") or {}
-    thinking = message.get("thinking") or data.get("thinking")
-    if thinking:
-        yield ReasoningDelta(thinking)
-    text = message.get("content") if message else data.get("response")
-    if text:
-        yield TextDelta(text)
-    for call in message.get("tool_calls") or []:
-        function = call.get("function") or {}
-        # Local Ollama sends no id: number the calls of the whole answer.
-        call_id = call.get("id") or f"call_{len(tool_calls_seen)}"
-        tool_calls_seen.append(call_id)
-        yield ToolCallStart(call_id, function.get("name", ""))
-        yield ToolCallDone(call_id, function.get("name", ""), _arguments(function.get("arguments")))
-    if data.get("done"):
-        yield Usage(
-            input_tokens=int_or_none(data.get("prompt_eval_count")),
-            output_tokens=int_or_none(data.get("eval_count")),
-        )
-        reason = data.get("done_reason") or "stop"
-        # Ollama says "stop" after tool calls; scripts expect the common value.
-        if reason == "stop" and tool_calls_seen:
-            reason = "tool_calls"
-        yield Finish(reason, model=data.get("model"))
-
-
-def _arguments(raw: Any) -> Any:
-    if isinstance(raw, str):
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return raw
-    return raw if raw is not None else {}
-
-
-def decode_error(status: int, body: bytes) -> ProviderError:
-    """Ollama errors are `{"error": "<text>"}`."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return fallback_error(NAME, status, body)
-    if not isinstance(data, dict) or not data.get("error"):
-        return fallback_error(NAME, status, body)
-    return ProviderError(
-        NAME, str(data["error"]), status=status, retryable=status in RETRY_STATUSES
-    )
 
 
 # ---- embeddings, model list ----------------------------------------------------------

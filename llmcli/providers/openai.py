@@ -2,38 +2,43 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from llmcli import catalog as _catalog
 from llmcli import tasks as _tasks
 from llmcli.errors import ProviderError
+from llmcli.notes import Refused, Unsupported
 from llmcli.providers import openai_compat as compat
 from llmcli.providers import openai_endpoints as endpoints
 from llmcli.providers import openai_features as features
+from llmcli.providers import profiles
 from llmcli.request import EmbedRequest, ImageRequest, Request
 from llmcli.transport import Connection, HttpCall
 
 NAME = "openai"
 
-# Reasoning models reject `max_tokens` and want `max_completion_tokens`.
-_REASONING_MODEL = re.compile(r"^(o\d|gpt-5)")
-
 
 def encode(req: Request, conn: Connection) -> HttpCall:
-    warnings: list[str] = features.cache_warnings(req, "OpenAI")
+    warnings = features.cache_warnings(req, "OpenAI")
     features.refuse_anthropic_only(req)
     if compat.uses_legacy_completions(req):
         return compat.http_call(req, conn, compat.completion_body(req), warnings)
     body = compat.chat_body(req)
-    if _REASONING_MODEL.match(req.model) and "max_tokens" in body:
+    if profiles.openai(req.model).reasoning and "max_tokens" in body:
+        # Reasoning models reject `max_tokens` and want `max_completion_tokens`.
         body["max_completion_tokens"] = body.pop("max_tokens")
     if req.reasoning_effort:
         body["reasoning_effort"] = req.reasoning_effort
     if req.thinking_budget:
-        warnings.append("OpenAI takes no thinking budget: use --reasoning-effort instead")
+        warnings.append(
+            Unsupported(
+                "thinking_budget",
+                NAME,
+                "OpenAI takes no thinking budget: use {reasoning_effort} instead",
+            )
+        )
     if req.top_k is not None:
-        warnings.append("OpenAI has no top_k: --top-k was not sent")
+        warnings.append(Unsupported("top_k", NAME, "OpenAI has no top_k: {top_k} was not sent"))
     return compat.http_call(req, conn, body, warnings)
 
 
@@ -47,22 +52,6 @@ def decode_error(status: int, body: bytes) -> ProviderError:
 
 
 # ---- embeddings, images, model list --------------------------------------------------
-
-
-# Image sizes, qualities and most images per request, by model family. From the OpenAI
-# API reference, Images "Create image" (openai-openapi CreateImageRequest): GPT image
-# models take 1024x1024, 1536x1024, 1024x1536 or auto and quality low, medium, high or
-# auto; dall-e-3 takes 1024x1024, 1792x1024 or 1024x1792, quality standard or hd, n=1;
-# dall-e-2 takes 256x256, 512x512 or 1024x1024 and only standard; n is 1 to 10.
-_IMAGE_FAMILIES: dict[str, tuple[tuple[str, ...], tuple[str, ...], int]] = {
-    "gpt-image": (
-        ("1024x1024", "1536x1024", "1024x1536", "auto"),
-        ("low", "medium", "high", "auto"),
-        10,
-    ),
-    "dall-e-3": (("1024x1024", "1792x1024", "1024x1792"), ("standard", "hd"), 1),
-    "dall-e-2": (("256x256", "512x512", "1024x1024"), ("standard",), 10),
-}
 
 
 def encode_embed(req: EmbedRequest, conn: Connection) -> HttpCall:
@@ -81,10 +70,6 @@ def decode_models(body: bytes) -> list[_catalog.Model]:
     return endpoints.decode_model_list(body, NAME)
 
 
-def _image_family(model: str) -> str | None:
-    return next((family for family in _IMAGE_FAMILIES if model.startswith(family)), None)
-
-
 def encode_image(req: ImageRequest, conn: Connection) -> HttpCall:
     """`POST {base}/images/generations {model, prompt, n?, size?, quality?}`.
 
@@ -93,17 +78,9 @@ def encode_image(req: ImageRequest, conn: Connection) -> HttpCall:
     openai/images-error-400-fixture). `--image-config` keys are merged into the body.
     A size or quality the model family does not take is refused here (exit 2).
     """
-    from llmcli.errors import UsageError
-
-    family = _image_family(req.model)
-    if family is not None:
-        sizes, qualities, most = _IMAGE_FAMILIES[family]
-        if req.size is not None and req.size not in sizes:
-            raise UsageError(f"--size {req.size}: {req.model} takes {', '.join(sizes)}")
-        if req.quality is not None and req.quality not in qualities:
-            raise UsageError(f"--quality {req.quality}: {req.model} takes {', '.join(qualities)}")
-        if req.n > most:
-            raise UsageError(f"-n {req.n}: {req.model} makes at most {most} per request")
+    facts = profiles.openai_image(req.model)
+    if facts is not None:
+        _check_image(req, facts)
     body: dict[str, Any] = {"model": req.model, "prompt": req.prompt}
     if req.n != 1:
         body["n"] = req.n
@@ -111,7 +88,7 @@ def encode_image(req: ImageRequest, conn: Connection) -> HttpCall:
         body["size"] = req.size
     if req.quality is not None:
         body["quality"] = req.quality
-    if family in ("dall-e-3", "dall-e-2"):
+    if facts is not None and facts.b64_json:
         body["response_format"] = "b64_json"
     body.update(req.extra)
     return HttpCall(
@@ -121,6 +98,19 @@ def encode_image(req: ImageRequest, conn: Connection) -> HttpCall:
         json=body,
         framing="json",
     )
+
+
+def _check_image(req: ImageRequest, facts: profiles.ImageProfile) -> None:
+    """A size, quality or count the model family does not take: refused before sending."""
+    if req.size is not None and req.size not in facts.sizes:
+        takes = ", ".join(facts.sizes)
+        raise Refused("size", NAME, f"{{size}} {req.size}: {req.model} takes {takes}")
+    if req.quality is not None and req.quality not in facts.qualities:
+        takes = ", ".join(facts.qualities)
+        raise Refused("quality", NAME, f"{{quality}} {req.quality}: {req.model} takes {takes}")
+    if req.n > facts.most:
+        most = facts.most
+        raise Refused("n", NAME, f"{{n}} {req.n}: {req.model} makes at most {most} per request")
 
 
 def decode_image(body: bytes) -> _tasks.Images:

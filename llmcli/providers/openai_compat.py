@@ -28,6 +28,7 @@ from llmcli.events import (
     Usage,
 )
 from llmcli.framing import Frame
+from llmcli.notes import Unsupported
 from llmcli.providers._common import (
     fallback_error,
     int_or_none,
@@ -51,7 +52,6 @@ from llmcli.providers.openai_features import (
 from llmcli.request import (
     AttachmentPart,
     Message,
-    ReasoningPart,
     Request,
     TextPart,
     ToolCallPart,
@@ -74,7 +74,7 @@ def auth_headers(conn: Connection) -> dict[str, str]:
 
 
 def uses_legacy_completions(req: Request) -> bool:
-    """FIM (`--suffix`) and `--text` go to the legacy `POST {base}/completions`."""
+    """FIM (`suffix`) and `text_completion` go to the legacy `POST {base}/completions`."""
     return req.text_completion or req.suffix is not None
 
 
@@ -131,9 +131,9 @@ def _sampling(body: dict[str, Any], req: Request) -> None:
 
 
 def http_call(
-    req: Request, conn: Connection, body: dict[str, Any], warnings: list[str]
+    req: Request, conn: Connection, body: dict[str, Any], warnings: list[Unsupported]
 ) -> HttpCall:
-    """Finish a body: `-o` options merged last, then the URL for its endpoint."""
+    """Finish a body: `options` merged last, then the URL for its endpoint."""
     merge(body, req.options)
     # Chosen from the request, not the body: `-o prompt=...` must not change the endpoint.
     path = "/completions" if uses_legacy_completions(req) else "/chat/completions"
@@ -197,21 +197,6 @@ def _arguments_text(arguments: Any) -> str:
         return arguments
     # Compact, as OpenAI's own models write arguments: the replayed turn stays byte-identical.
     return json.dumps(arguments, separators=(",", ":"), ensure_ascii=False)
-
-
-def assistant_pairs(body: dict[str, Any], req: Request) -> list[tuple[dict[str, Any], Message]]:
-    """Each assistant message on the wire with the neutral message it came from."""
-    wire = [m for m in body["messages"] if m["role"] == "assistant"]
-    sources = [m for m in req.messages if m.role == "assistant"]
-    return list(zip(wire, sources, strict=True))
-
-
-def reasoning_text(message: Message) -> str:
-    return "".join(p.text for p in message.parts if isinstance(p, ReasoningPart))
-
-
-def has_reasoning(message: Message) -> bool:
-    return any(isinstance(p, ReasoningPart) for p in message.parts)
 
 
 # ---- decoding ------------------------------------------------------------------------

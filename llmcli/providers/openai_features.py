@@ -1,7 +1,7 @@
 """Request features in the OpenAI chat shape: attachments, tools, tool choice, JSON output,
-and the one-line refusals and warnings for what a provider cannot take. Used by
-`openai_compat` and by each OpenAI-shaped provider module (and Ollama, whose tools and
-text attachments look the same)."""
+replayed reasoning, and the refusals (`Refused`) and notes (`Unsupported`) for what a
+provider cannot take. Used by `openai_compat` and by each OpenAI-shaped provider module
+(and Ollama, whose tools and text attachments look the same)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 from llmcli.errors import UsageError
+from llmcli.notes import Refused, Unsupported
 from llmcli.providers._common import put
-from llmcli.request import AttachmentPart, Request, ResponseFormat, Tool
+from llmcli.request import AttachmentPart, Message, ReasoningPart, Request, ResponseFormat, Tool
 
 # One attachment → one user content part (or a UsageError naming what the provider refuses).
 AttachmentEncoder = Callable[[AttachmentPart], dict[str, Any]]
@@ -103,52 +104,74 @@ def response_format(fmt: ResponseFormat) -> dict[str, Any]:
     }
 
 
-# Request fields only Anthropic's Messages API has, with the flag that sets each.
-ANTHROPIC_ONLY = (
-    ("cite", "--cite"),
-    ("prefill", "--prefill"),
-    ("web_search", "--web-search"),
-    ("web_search_max_uses", "--web-search-max-uses"),
-    ("mcp_servers", "--mcp"),
-    ("betas", "--beta"),
-)
+# ---- replayed assistant turns ----------------------------------------------------------
+
+
+def assistant_pairs(body: dict[str, Any], req: Request) -> list[tuple[dict[str, Any], Message]]:
+    """Each assistant message on the wire with the neutral message it came from."""
+    wire = [m for m in body["messages"] if m["role"] == "assistant"]
+    sources = [m for m in req.messages if m.role == "assistant"]
+    return list(zip(wire, sources, strict=True))
+
+
+def reasoning_text(message: Message) -> str:
+    return "".join(p.text for p in message.parts if isinstance(p, ReasoningPart))
+
+
+def has_reasoning(message: Message) -> bool:
+    return any(isinstance(p, ReasoningPart) for p in message.parts)
+
+
+# ---- refusals and notes ------------------------------------------------------------------
+
+
+# Request fields only Anthropic's Messages API has.
+ANTHROPIC_ONLY = ("cite", "prefill", "web_search", "web_search_max_uses", "mcp_servers", "betas")
 
 
 def refuse_anthropic_only(req: Request, *, allow: tuple[str, ...] = ()) -> None:
-    """One line naming the first Anthropic-only flag given (fields in `allow` pass)."""
-    for name, flag in ANTHROPIC_ONLY:
+    """One line naming the first Anthropic-only setting given (fields in `allow` pass)."""
+    for name in ANTHROPIC_ONLY:
         value = getattr(req, name)
         if name not in allow and value not in (None, False, []):
-            raise UsageError(f"{flag} is Anthropic-only: use an anthropic/ model")
+            message = f"{{{name}}} is Anthropic-only: use an anthropic/ model"
+            raise Refused(name, req.provider, message)
 
 
 def refuse_in_legacy(req: Request) -> None:
     """FIM / `--text` bodies have a prompt string: nothing to carry tools, files or formats."""
     given = [
-        flag
-        for flag, present in (
-            ("--tools", bool(req.tools)),
-            ("--attach", bool(req.attachments())),
-            ("--json-schema/--json-mode", req.response_format is not None),
+        name
+        for name, present in (
+            ("tools", bool(req.tools)),
+            ("attachments", bool(req.attachments())),
+            ("response_format", req.response_format is not None),
         )
         if present
     ]
     if given:
-        mode = "--suffix" if req.suffix is not None else "--text"
-        raise UsageError(f"{given[0]} cannot be used with {mode} (the legacy completions endpoint)")
-
-
-def cache_warnings(req: Request, provider: str) -> list[str]:
-    """For providers that cache prompts by themselves: the cache flags change nothing."""
-    flags = [
-        flag
-        for flag, given in (
-            ("--cache-system", req.cache_system),
-            ("--cache-tools", req.cache_tools),
-            ("--cache-ttl", req.cache_ttl is not None),
+        mode = "suffix" if req.suffix is not None else "text_completion"
+        raise Refused(
+            given[0],
+            req.provider,
+            f"{{{given[0]}}} cannot be used with {{{mode}}} (the legacy completions endpoint)",
         )
-        if given
-    ]
-    if not flags:
+
+
+CACHE_FIELDS = ("cache_system", "cache_tools", "cache_ttl")
+
+
+def cache_fields(req: Request) -> list[str]:
+    """The prompt-cache settings given."""
+    given = (req.cache_system, req.cache_tools, req.cache_ttl is not None)
+    return [name for name, present in zip(CACHE_FIELDS, given, strict=True) if present]
+
+
+def cache_warnings(req: Request, who: str) -> list[Unsupported]:
+    """For providers that cache prompts by themselves: the cache settings change nothing."""
+    fields = cache_fields(req)
+    if not fields:
         return []
-    return [f"{provider} caches prompts automatically: {', '.join(flags)} has no effect"]
+    named = ", ".join(f"{{{name}}}" for name in fields)
+    message = f"{who} caches prompts automatically: {named} has no effect"
+    return [Unsupported(fields[0], req.provider, message)]

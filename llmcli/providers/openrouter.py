@@ -20,10 +20,13 @@ from typing import Any
 
 from llmcli import catalog as _catalog
 from llmcli import tasks as _tasks
-from llmcli.errors import ProviderError, UsageError
+from llmcli.errors import ProviderError
+from llmcli.notes import Refused, Unsupported
 from llmcli.providers import openai_compat as compat
 from llmcli.providers import openai_endpoints as endpoints
 from llmcli.providers import openai_features as features
+from llmcli.providers import profiles
+from llmcli.providers.profiles import ModelProfile
 from llmcli.request import EmbedRequest, ImageRequest, ReasoningPart, Request, Tool
 from llmcli.transport import Connection, HttpCall
 
@@ -31,10 +34,11 @@ NAME = "openrouter"
 
 
 def encode(req: Request, conn: Connection) -> HttpCall:
-    warnings: list[str] = []
+    warnings: list[Unsupported] = []
+    facts = profiles.openrouter(req.model)
     features.refuse_anthropic_only(req, allow=("prefill",))
-    if req.prefill is not None and not _anthropic(req):
-        raise UsageError("--prefill on OpenRouter works only with anthropic/ models")
+    if req.prefill is not None and not facts.prefill:
+        raise Refused("prefill", NAME, "{prefill} on OpenRouter works only with anthropic/ models")
     if compat.uses_legacy_completions(req):
         return compat.http_call(req, conn, compat.completion_body(req), warnings)
     body = compat.chat_body(
@@ -47,18 +51,10 @@ def encode(req: Request, conn: Connection) -> HttpCall:
     if reasoning:
         body["reasoning"] = reasoning
     _replay_reasoning(body, req)
-    _cache(body, req, warnings)
+    _cache(body, req, facts, warnings)
     if req.prefill is not None:
         body["messages"].append({"role": "assistant", "content": req.prefill})
     return compat.http_call(req, conn, body, warnings)
-
-
-def _anthropic(req: Request) -> bool:
-    return req.model.startswith("anthropic/")
-
-
-def _gemini(req: Request) -> bool:
-    return req.model.startswith("google/gemini")
 
 
 def _server_tool(tool: Tool) -> dict[str, Any]:
@@ -69,44 +65,60 @@ def _server_tool(tool: Tool) -> dict[str, Any]:
     return features.refuse_hosted(tool)
 
 
-def _cache(body: dict[str, Any], req: Request, warnings: list[str]) -> None:
-    """`cache_control` breakpoints for Anthropic (system, last tool) and Gemini (system).
-
-    TTL and tool caching are Anthropic's; Gemini takes a bare `{type: ephemeral}`
-    (as pydantic-ai's OpenRouter model sends them). Other models cache automatically.
+def _cache(
+    body: dict[str, Any], req: Request, facts: ModelProfile, warnings: list[Unsupported]
+) -> None:
+    """`cache_control` breakpoints where the model's profile has them: Anthropic (system,
+    last tool, with a TTL) and Gemini (system, a bare `{type: ephemeral}`, as
+    pydantic-ai's OpenRouter model sends them). Other models cache automatically.
     """
     if not (req.cache_system or req.cache_tools or req.cache_ttl):
         return
-    if not (_anthropic(req) or _gemini(req)):
+    if not facts.cache_points:
         warnings.extend(features.cache_warnings(req, f"OpenRouter ({req.model})"))
         return
     control: dict[str, Any] = {"type": "ephemeral"}
-    if req.cache_ttl and _anthropic(req):
+    if req.cache_ttl and facts.cache_ttl:
         control["ttl"] = req.cache_ttl
     elif req.cache_ttl:
-        warnings.append("Gemini takes no cache TTL: --cache-ttl was not sent")
+        warnings.append(_note("cache_ttl", "Gemini takes no cache TTL: {cache_ttl} was not sent"))
     if req.cache_system:
         _cache_system(body, control, warnings)
     if req.cache_tools:
-        functions = [t for t in body.get("tools", []) if t.get("type") == "function"]
-        if not _anthropic(req):
-            warnings.append(
-                "OpenRouter caches tool definitions only for anthropic/ models: "
-                "--cache-tools has no effect"
-            )
-        elif not functions:
-            warnings.append("--cache-tools has no effect: no --tools to cache")
-        else:
-            functions[-1]["cache_control"] = dict(control)
+        _cache_tools(body, control, facts, warnings)
     if req.cache_ttl and not (req.cache_system or req.cache_tools):
-        warnings.append("--cache-ttl has no effect without --cache-system or --cache-tools")
+        message = "{cache_ttl} has no effect without {cache_system} or {cache_tools}"
+        warnings.append(_note("cache_ttl", message))
 
 
-def _cache_system(body: dict[str, Any], control: dict[str, Any], warnings: list[str]) -> None:
+def _note(field: str, message: str) -> Unsupported:
+    return Unsupported(field, NAME, message)
+
+
+def _cache_tools(
+    body: dict[str, Any], control: dict[str, Any], facts: ModelProfile, warnings: list[Unsupported]
+) -> None:
+    functions = [t for t in body.get("tools", []) if t.get("type") == "function"]
+    if "tools" not in facts.cache_points:
+        message = (
+            "OpenRouter caches tool definitions only for anthropic/ models: "
+            "{cache_tools} has no effect"
+        )
+        warnings.append(_note("cache_tools", message))
+    elif not functions:
+        warnings.append(_note("cache_tools", "{cache_tools} has no effect: no {tools} to cache"))
+    else:
+        functions[-1]["cache_control"] = dict(control)
+
+
+def _cache_system(
+    body: dict[str, Any], control: dict[str, Any], warnings: list[Unsupported]
+) -> None:
     """The system message becomes one text part carrying `cache_control`."""
     system = next((m for m in body["messages"] if m["role"] == "system"), None)
     if system is None:
-        warnings.append("--cache-system has no effect: there is no system prompt (-s)")
+        message = "{cache_system} has no effect: there is no system prompt ({system})"
+        warnings.append(_note("cache_system", message))
         return
     system["content"] = [
         {"type": "text", "text": system["content"], "cache_control": dict(control)}
@@ -127,7 +139,7 @@ def _reasoning(req: Request) -> dict[str, Any] | None:
 
 def _replay_reasoning(body: dict[str, Any], req: Request) -> None:
     """Echo `reasoning_details` so signed (Anthropic) reasoning survives the next turn."""
-    for wire, message in compat.assistant_pairs(body, req):
+    for wire, message in features.assistant_pairs(body, req):
         details = [
             _detail(p, i) for i, p in enumerate(message.parts) if isinstance(p, ReasoningPart)
         ]
@@ -216,14 +228,17 @@ def encode_image(req: ImageRequest, conn: Connection) -> HttpCall:
     config: dict[str, Any] = {}
     if req.size is not None:
         if req.size not in IMAGE_ASPECT:
-            raise UsageError(
-                f"--size {req.size}: OpenRouter takes {', '.join(IMAGE_ASPECT)} (or "
-                '--image-config \'{"aspect_ratio": "W:H"}\')'
+            raise Refused(
+                "size",
+                NAME,
+                f"{{size}} {req.size}: OpenRouter takes {', '.join(IMAGE_ASPECT)} (or "
+                '{extra} \'{"aspect_ratio": "W:H"}\')',
             )
         config["aspect_ratio"] = IMAGE_ASPECT[req.size]
     if req.quality is not None:
         if req.quality not in IMAGE_SIZE:
-            raise UsageError(f"--quality {req.quality}: OpenRouter takes {', '.join(IMAGE_SIZE)}")
+            takes = ", ".join(IMAGE_SIZE)
+            raise Refused("quality", NAME, f"{{quality}} {req.quality}: OpenRouter takes {takes}")
         config["image_size"] = IMAGE_SIZE[req.quality]
     config.update(req.extra)
     body: dict[str, Any] = {
