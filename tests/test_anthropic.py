@@ -20,6 +20,8 @@ from llmcli.errors import UsageError
 from llmcli.events import Accumulator, Citation, Result, ToolCallDone, Usage
 from llmcli.framing import SSEParser
 from llmcli.providers import PROVIDERS, anthropic
+from llmcli.providers.anthropic import answers as anthropic_answers
+from llmcli.providers.anthropic import body as anthropic_body
 from llmcli.request import (
     Message,
     ReasoningPart,
@@ -801,7 +803,7 @@ def test_answer_goes_back_as_the_recorded_next_turn(turn1: str, turn2: str) -> N
     """The recorded second request carries the first answer: signature and tool calls unchanged."""
     recorded = load_case("anthropic", turn2).request["messages"][1]
     assistant = Message(role="assistant", parts=as_parts(fold_case(turn1)))
-    assert anthropic.encode_messages([user_message("q"), assistant])[1] == recorded
+    assert anthropic_body.encode_messages([user_message("q"), assistant])[1] == recorded
 
 
 # ---- broken streams ----------------------------------------------------------------------
@@ -991,7 +993,7 @@ def test_encode_without_stream_or_key() -> None:
     ],
 )
 def test_messages_url_appends_path_only_when_missing(base: str, url: str) -> None:
-    assert anthropic.messages_url(base) == url
+    assert anthropic_body.messages_url(base) == url
 
 
 @pytest.mark.parametrize(
@@ -1076,7 +1078,7 @@ def test_encode_messages_multi_turn() -> None:
             ],
         ),
     ]
-    assert anthropic.encode_messages(messages) == [
+    assert anthropic_body.encode_messages(messages) == [
         {"role": "user", "content": "weather?"},
         {
             "role": "assistant",
@@ -1212,5 +1214,5 @@ def test_error_body_with_status_200_is_a_stream_error() -> None:
 
 
 def test_usage_without_input_tokens_is_unknown_not_the_cache_count() -> None:
-    got = anthropic.usage({"cache_read_input_tokens": 5, "output_tokens": 3})
+    got = anthropic_answers.usage({"cache_read_input_tokens": 5, "output_tokens": 3})
     assert got == Usage(input_tokens=None, output_tokens=3, cache_read_tokens=5)

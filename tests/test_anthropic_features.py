@@ -20,6 +20,8 @@ from llmcli.errors import UsageError
 from llmcli.events import Citation, TextDelta, ToolCallDone, ToolCallStart
 from llmcli.framing import SSEParser
 from llmcli.providers import anthropic
+from llmcli.providers.anthropic import body as anthropic_body
+from llmcli.providers.anthropic import tools as anthropic_tools
 from llmcli.request import (
     JSON_TOOL,
     AttachmentPart,
@@ -143,7 +145,7 @@ def events(body: bytes, *, stream: bool) -> list[Any]:
     ],
 )
 def test_structured_output_form_per_model(model: str, form: str) -> None:
-    assert anthropic.structured_output_form(model) == form
+    assert anthropic_tools.structured_output_form(model) == form
 
 
 def schema_request(model: str, text: str = "Tell me about London", **fields: Any) -> Any:
@@ -887,7 +889,7 @@ def test_redacted_thinking_replays_as_recorded() -> None:
 
 def test_streamed_redacted_thinking_goes_back_unchanged() -> None:
     result = fold_case("stream-redacted-thinking")
-    wire = anthropic.encode_messages(
+    wire = anthropic_body.encode_messages(
         [user_message("q"), Message(role="assistant", parts=as_parts(result))]
     )[1]["content"]
     redacted = [b["data"] for b in wire if b["type"] == "redacted_thinking"]

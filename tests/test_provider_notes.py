@@ -187,7 +187,11 @@ _FLAG = re.compile(r"(?:^|[\s(/'\"`])--?[a-z][a-z-]*")
 PACKAGE = Path(__file__).resolve().parent.parent / "llmcli"
 # The registry's key and base-URL messages leave providers/ with that resolution.
 SOURCES = [
-    *(p for p in sorted((PACKAGE / "providers").glob("*.py")) if p.name != "__init__.py"),
+    *(
+        p
+        for p in sorted((PACKAGE / "providers").rglob("*.py"))
+        if p != PACKAGE / "providers" / "__init__.py"
+    ),
     PACKAGE / "catalog" / "__init__.py",
 ]
 

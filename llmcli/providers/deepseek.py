@@ -15,10 +15,9 @@ from typing import Any
 from llmcli import catalog as _catalog
 from llmcli.errors import ProviderError, UsageError
 from llmcli.notes import Unsupported
-from llmcli.providers import openai_compat as compat
-from llmcli.providers import openai_endpoints as endpoints
-from llmcli.providers import openai_features as features
 from llmcli.providers import profiles
+from llmcli.providers.openai_chat import answers, endpoints, features
+from llmcli.providers.openai_chat import body as compat
 from llmcli.request import AttachmentPart, Request, ToolCallPart
 from llmcli.transport import Connection, HttpCall
 
@@ -151,12 +150,12 @@ def _append_system(body: dict[str, Any], text: str) -> None:
 
 
 # Answers are plain OpenAI chat completions (bodies and SSE streams).
-decode = compat.decode
-decode_stream = compat.decode_stream
+decode = answers.decode
+decode_stream = answers.decode_stream
 
 
 def decode_error(status: int, body: bytes) -> ProviderError:
-    return compat.decode_error(NAME, status, body)
+    return answers.decode_error(NAME, status, body)
 
 
 # ---- model list ----------------------------------------------------------------------

@@ -14,8 +14,8 @@ from __future__ import annotations
 from llmcli import tasks as _tasks
 from llmcli.errors import ProviderError
 from llmcli.notes import Unsupported
-from llmcli.providers import openai_compat as compat
-from llmcli.providers import openai_endpoints as endpoints
+from llmcli.providers.openai_chat import answers, endpoints
+from llmcli.providers.openai_chat import body as compat
 from llmcli.request import EmbedRequest, Request
 from llmcli.transport import Connection, HttpCall
 
@@ -43,12 +43,12 @@ def encode(req: Request, conn: Connection) -> HttpCall:
 
 
 # Answers are plain OpenAI chat completions (bodies and SSE streams).
-decode = compat.decode
-decode_stream = compat.decode_stream
+decode = answers.decode
+decode_stream = answers.decode_stream
 
 
 def decode_error(status: int, body: bytes) -> ProviderError:
-    return compat.decode_error(NAME, status, body)
+    return answers.decode_error(NAME, status, body)
 
 
 def encode_embed(req: EmbedRequest, conn: Connection) -> HttpCall:

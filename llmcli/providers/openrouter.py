@@ -22,10 +22,9 @@ from llmcli import catalog as _catalog
 from llmcli import tasks as _tasks
 from llmcli.errors import ProviderError
 from llmcli.notes import Refused, Unsupported
-from llmcli.providers import openai_compat as compat
-from llmcli.providers import openai_endpoints as endpoints
-from llmcli.providers import openai_features as features
 from llmcli.providers import profiles
+from llmcli.providers.openai_chat import answers, endpoints, features
+from llmcli.providers.openai_chat import body as compat
 from llmcli.providers.profiles import ModelProfile
 from llmcli.request import EmbedRequest, ImageRequest, ReasoningPart, Request, Tool
 from llmcli.transport import Connection, HttpCall
@@ -157,13 +156,13 @@ def _detail(part: ReasoningPart, index: int) -> dict[str, Any]:
 
 
 # Answers are plain OpenAI chat completions (bodies and SSE streams).
-decode = compat.decode
-decode_stream = compat.decode_stream
+decode = answers.decode
+decode_stream = answers.decode_stream
 
 
 def decode_error(status: int, body: bytes) -> ProviderError:
     """Upstream failures come as "Provider returned error" with the real one in metadata.raw."""
-    error = compat.decode_error(NAME, status, body)
+    error = answers.decode_error(NAME, status, body)
     try:
         metadata = json.loads(body)["error"].get("metadata") or {}
     except (ValueError, KeyError, TypeError, AttributeError):
@@ -285,7 +284,7 @@ def decode_image(body: bytes) -> _tasks.Images:
     return _tasks.Images(
         images=images,
         model=data.get("model") if isinstance(data.get("model"), str) else None,
-        usage=compat.usage(data["usage"]) if isinstance(data.get("usage"), dict) else Usage(),
+        usage=answers.usage(data["usage"]) if isinstance(data.get("usage"), dict) else Usage(),
         text=text if isinstance(text, str) and text.strip() else None,
     )
 

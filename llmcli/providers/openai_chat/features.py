@@ -1,6 +1,6 @@
 """Request features in the OpenAI chat shape: attachments, tools, tool choice, JSON output,
 replayed reasoning, and the refusals (`Refused`) and notes (`Unsupported`) for what a
-provider cannot take. Used by `openai_compat` and by each OpenAI-shaped provider module
+provider cannot take. Used by `body` and by each OpenAI-shaped provider module
 (and Ollama, whose tools and text attachments look the same)."""
 
 from __future__ import annotations

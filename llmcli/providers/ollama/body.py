@@ -17,10 +17,7 @@ from llmcli.errors import DecodeError, UsageError
 from llmcli.events import Usage
 from llmcli.notes import Refused, Unsupported
 from llmcli.providers._common import int_or_none, load_json, merge, put
-from llmcli.providers.ollama_decode import decode as decode  # the answer side
-from llmcli.providers.ollama_decode import decode_error as decode_error
-from llmcli.providers.ollama_decode import decode_stream as decode_stream
-from llmcli.providers.openai_features import (
+from llmcli.providers.openai_chat.features import (
     attachment_text,
     cache_fields,
     refuse_anthropic_only,

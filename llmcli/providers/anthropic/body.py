@@ -1,8 +1,5 @@
-"""Anthropic Messages API: `POST {base}/v1/messages`.
-
-The request side lives here; answers are decoded in `anthropic_decode` (re-exported
-below, so this module is the whole provider interface).
-"""
+"""Anthropic Messages API requests: the body, headers and URL of `POST {base}/v1/messages`
+(tools, betas and caching in `tools`; answers decoded in `answers`)."""
 
 from __future__ import annotations
 
@@ -15,7 +12,7 @@ from llmcli.providers._common import (
     merge,
     put,
 )
-from llmcli.providers.anthropic_decode import (  # the provider interface, answer side
+from llmcli.providers.anthropic.answers import (  # the provider interface, answer side
     citation_event,
     decode,
     decode_error,
@@ -23,7 +20,7 @@ from llmcli.providers.anthropic_decode import (  # the provider interface, answe
     json_text,
     usage,
 )
-from llmcli.providers.anthropic_tools import (
+from llmcli.providers.anthropic.tools import (
     CODE_EXECUTION_BETA,
     CONTEXT_MANAGEMENT_BETA,
     EXTENDED_CACHE_TTL_BETA,

@@ -1,6 +1,6 @@
 """The OpenAI shape of the endpoints that are not chat: embeddings and model lists.
 
-Shared by openai, openrouter, deepseek and local, like `openai_compat` for chat.
+Shared by openai, openrouter, deepseek and local, like `body` and `answers` for chat.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from llmcli import catalog as _catalog
 from llmcli import tasks as _tasks
 from llmcli.events import Usage
 from llmcli.providers._common import int_or_none, load_json, merge, put
-from llmcli.providers.openai_compat import auth_headers
+from llmcli.providers.openai_chat.body import auth_headers
 from llmcli.request import EmbedRequest
 from llmcli.transport import Connection, HttpCall
 
