@@ -185,13 +185,8 @@ def test_image_encoders_refuse_with_the_field(
 # A flag as a user types it: `--top-k`, `-n 2`, `(-s)`, at a word start.
 _FLAG = re.compile(r"(?:^|[\s(/'\"`])--?[a-z][a-z-]*")
 PACKAGE = Path(__file__).resolve().parent.parent / "llmcli"
-# The registry's key and base-URL messages leave providers/ with that resolution.
 SOURCES = [
-    *(
-        p
-        for p in sorted((PACKAGE / "providers").rglob("*.py"))
-        if p != PACKAGE / "providers" / "__init__.py"
-    ),
+    *sorted((PACKAGE / "providers").rglob("*.py")),
     PACKAGE / "catalog" / "__init__.py",
 ]
 

@@ -60,9 +60,8 @@ def root(
 
 def main() -> None:
     """Entry point: never a traceback unless --debug (or LLMCLI_DEBUG=1)."""
-    from llmcli.cli.spec import flag_for
+    from llmcli.cli.spec import spoken
     from llmcli.errors import LlmcliError
-    from llmcli.notes import Refused
 
     # Start-up allocates tens of thousands of long-lived objects (typer, pydantic, httpx):
     # freezing them keeps the collector from walking them again, at exit above all.
@@ -72,10 +71,8 @@ def main() -> None:
     try:
         # Not standalone: click's own usage errors come here, to be one line like ours.
         code = app(standalone_mode=False)
-    except Refused as err:
-        _fail(err.render(flag_for), err.exit_code)
     except LlmcliError as err:
-        _fail(str(err), err.exit_code)
+        _fail(spoken(err), err.exit_code)
     except _CLICK_ERROR as err:
         _click_failure(err)
     except typer.Abort as err:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmcli.cli.runner import Outcome, make_renderer, send
-from llmcli.cli.spec import Flags
+from llmcli.cli.spec import Flags, spoken
 from llmcli.cli.steps import ToolSteps
 from llmcli.errors import LlmcliError, UsageError
 from llmcli.events import Usage
@@ -116,7 +116,7 @@ class Repl:
         except KeyboardInterrupt:
             self.say("(interrupted)")
         except LlmcliError as err:
-            self.say(f"llmcli: {err}")
+            self.say(f"llmcli: {spoken(err)}")
         finally:
             spinner.stop()
         return None
@@ -136,7 +136,7 @@ class Repl:
         try:
             method(arg)
         except UsageError as err:
-            self.say(f"llmcli: {err}")
+            self.say(f"llmcli: {spoken(err)}")
 
     def cmd_help(self, arg: str) -> None:
         width = max(len(c) for c in COMMANDS)

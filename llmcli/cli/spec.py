@@ -240,6 +240,13 @@ def flag_for(field: str) -> str:
     return FLAG_NAMES.get(field) or "--" + field.replace("_", "-")
 
 
+def spoken(err: Exception) -> str:
+    """An error as the CLI says it: a `Refused` names the settings by their flags."""
+    from llmcli.notes import Refused
+
+    return err.render(flag_for) if isinstance(err, Refused) else str(err)
+
+
 class Flags:
     """The flags of `complete` or `chat` as Typer parsed them, by parameter name; a flag
     not given has its default (so the REPL and tests may give only some)."""

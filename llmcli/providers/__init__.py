@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from llmcli.errors import UsageError
+from llmcli.notes import Refused
 
 _ANTHROPIC_SUFFIX_OFF = (
     "LLMCLI_ANTHROPIC_DISABLE_URL_SUFFIX",
@@ -146,22 +146,27 @@ def known_prefixes() -> str:
 def route(model: str, api_base: str | None = None) -> tuple[ProviderSpec, str]:
     """`"anthropic/claude-x"` → (anthropic spec, `"claude-x"`).
 
-    With `--api-base`, an unknown name is sent as-is to an OpenAI-compatible server.
+    With an `api_base`, an unknown name is sent as-is to an OpenAI-compatible server.
     """
     model = model.strip()
     if not model:
-        raise UsageError("no model given: pass -m PROVIDER/MODEL or set LLMCLI_MODEL")
+        raise Refused(
+            "model", "", "no model given: pass {model} PROVIDER/MODEL or set LLMCLI_MODEL"
+        )
     prefix, slash, rest = model.partition("/")
     if slash and prefix in PROVIDERS:
         if not rest:
-            raise UsageError(f"model name missing after '{prefix}/': try -m {prefix}/MODEL")
+            missing = f"model name missing after '{prefix}/': try {{model}} {prefix}/MODEL"
+            raise Refused("model", prefix, missing)
         return PROVIDERS[prefix], rest
     for start, name in _BARE_PREFIXES:
         if not slash and model.startswith(start):
             return PROVIDERS[name], model
     if api_base:
         return PROVIDERS["openai"], model
-    raise UsageError(
+    raise Refused(
+        "model",
+        "",
         f"unknown provider for model '{model}': use one of the prefixes {known_prefixes()}"
-        " (or --api-base URL for any OpenAI-compatible server)"
+        " (or {api_base} URL for any OpenAI-compatible server)",
     )
