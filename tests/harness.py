@@ -115,6 +115,22 @@ def reset_process_state() -> None:
     # `main()` freezes everything alive (gc.freeze) to spare the collector at exit; in
     # one long process that would pin every run's garbage for good.
     gc.unfreeze()
+    _collect_now_and_then()
+
+
+_runs = 0
+_COLLECT_EVERY = 25
+
+
+def _collect_now_and_then() -> None:
+    """A full collection every few runs. What a process frees at exit (e.g. an
+    unclosed sqlite connection: it sits in a reference cycle with its statement cache,
+    holding three fds) otherwise waits for a full collection, and those are rare in a
+    process as big as pytest's: with a low fd limit (1024) the suite could run out."""
+    global _runs
+    _runs += 1
+    if _runs % _COLLECT_EVERY == 0:
+        gc.collect()
 
 
 # ---- the standard streams ------------------------------------------------------------
