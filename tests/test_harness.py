@@ -75,7 +75,11 @@ def llmcli_version() -> str:
         (("config", "path"), b""),
         (("config", "set", "nosuch", "1"), b""),
         (("complete", "-m", "nosuch/model"), "caf\u00e9\n".encode()),
+        (("--help",), b""),
         (("complete", "--help"), b""),
+        (("logs", "show", "--help"), b""),
+        (("models", "list"), b""),
+        (("keys", "list"), b""),
     ],
 )
 def test_in_process_and_child_process_agree(
@@ -84,6 +88,17 @@ def test_in_process_and_child_process_agree(
     """Same exit code, same bytes on stdout and stderr (program name, help width,
     error lines) for usage errors, help and plain commands."""
     assert llmcli(*args, input=stdin) == llmcli_process(*args, input=stdin)
+
+
+def test_a_streamed_answer_is_the_same_in_both(
+    llmcli: Cli, llmcli_process: Cli, server: ReplayServer
+) -> None:
+    """The whole path (imports of a fresh process included) for one real command."""
+    server.queue(openai_reply("Same words, both ways."))
+    args = ("complete", "-m", "openai/gpt-4o-mini", "--api-base", server.url, "--usage", "hi")
+    here, there = llmcli(*args), llmcli_process(*args)
+    assert here == there
+    assert here.stdout == "Same words, both ways.\n" and "9 input, 3 output" in here.stderr
 
 
 def test_a_run_past_its_timeout_is_stopped_and_the_next_one_works(
