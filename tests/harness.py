@@ -35,7 +35,7 @@ import time
 import traceback
 import types
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -73,7 +73,7 @@ class Run:
 
 
 def _forget_default_note(module: types.ModuleType) -> None:
-    module._default_noted = False  # "no model chosen" is said once per process
+    module._default_noted = False  # type: ignore[attr-defined]  # said once per process
 
 
 def _forget_warnings(module: types.ModuleType) -> None:
@@ -170,7 +170,7 @@ def _open_std(fd: int, setup: StreamSetup, mode: str) -> io.TextIOWrapper:
     unbuffered = setup.write_through and mode == "wb"
     raw: IO[bytes] = open(fd, mode, buffering=0 if unbuffered else -1, closefd=False)  # noqa: SIM115
     return io.TextIOWrapper(
-        raw,  # type: ignore[arg-type]
+        raw,
         encoding=setup.encoding,
         errors=setup.errors,
         line_buffering=setup.line_buffering,
@@ -197,7 +197,7 @@ def _standard_streams(data: bytes, env: dict[str, str]) -> Iterator[tuple[IO[byt
             os.dup2(handle.fileno(), fd)
         streams = [_open_std(fd, setups[fd], "rb" if fd == 0 else "wb") for fd in range(3)]
         sys.stdin, sys.stdout, sys.stderr = streams
-        sys.__stdin__, sys.__stdout__, sys.__stderr__ = streams
+        _set_original_streams(streams)
         yield files[1], files[2]
     finally:
         for stream in streams:
@@ -206,11 +206,17 @@ def _standard_streams(data: bytes, env: dict[str, str]) -> Iterator[tuple[IO[byt
             with contextlib.suppress(Exception):
                 stream.detach()  # nothing may reach the fds once they are ours again
         sys.stdin, sys.stdout, sys.stderr = saved_sys[:3]
-        sys.__stdin__, sys.__stdout__, sys.__stderr__ = saved_sys[3:]
+        _set_original_streams(saved_sys[3:])
         for fd, saved in enumerate(saved_fds):
             os.dup2(saved, fd)
             os.close(saved)
         files[0].close()
+
+
+def _set_original_streams(streams: Sequence[IO[str] | None]) -> None:
+    """sys.__stdout__ and its kin, which some libraries consult for the terminal."""
+    for name, stream in zip(("__stdin__", "__stdout__", "__stderr__"), streams, strict=True):
+        setattr(sys, name, stream)
 
 
 def _read(handle: IO[bytes]) -> bytes:
@@ -270,7 +276,10 @@ def _python_m_llmcli(args: tuple[str, ...]) -> Iterator[None]:
     main.__package__ = "llmcli"
     sys.argv = [str(MAIN), *args]
     sys.modules["__main__"] = main
+    # Per-process settings a command could change (none does today): kept for the next.
     handlers = {sig: signal.getsignal(sig) for sig in _SIGNALS}
+    cwd, umask = os.getcwd(), os.umask(0o022)
+    os.umask(umask)
     try:
         yield
     finally:
@@ -278,6 +287,8 @@ def _python_m_llmcli(args: tuple[str, ...]) -> Iterator[None]:
         sys.modules["__main__"] = saved_main
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
+        os.chdir(cwd)
+        os.umask(umask)
 
 
 class _Watchdog:
