@@ -54,8 +54,6 @@ _STREAM_ENV = (
     "PYTHONUNBUFFERED",
     "PYTHONLEGACYWINDOWSSTDIO",
 )
-# The signals whose handlers a command may change (`local serve` handles SIGTERM).
-_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGHUP)
 
 
 @dataclass
@@ -95,7 +93,11 @@ def _clear_settings(module: types.ModuleType) -> None:
 # reading llmcli's source, that nothing is missing here.
 PROCESS_STATE: dict[str, dict[str, Callable[[types.ModuleType], None] | None]] = {
     "llmcli.cli.runner": {"_default_noted": _forget_default_note, "_warned": _forget_warnings},
-    "llmcli.local.serving": {"_servers": _stop_local_servers, "_registered": None},
+    "llmcli.local.serving": {
+        "_servers": _stop_local_servers,
+        "_registered": None,
+        "atexit.register": None,  # stop_all: done after every run by the `_servers` reset
+    },
     "llmcli.config": {"settings": _clear_settings},
     # The model catalog: parsed from the package's own data file, the same in every
     # process, so kept (parsing it again per run would only cost time).
@@ -279,7 +281,7 @@ def _python_m_llmcli(args: tuple[str, ...]) -> Iterator[None]:
     sys.argv = [str(MAIN), *args]
     sys.modules["__main__"] = main
     # Per-process settings a command could change (none does today): kept for the next.
-    handlers = {sig: signal.getsignal(sig) for sig in _SIGNALS}
+    handlers = _signal_handlers()  # `local serve` handles SIGTERM, for one
     cwd, umask = os.getcwd(), os.umask(0o022)
     os.umask(umask)
     try:
@@ -287,10 +289,17 @@ def _python_m_llmcli(args: tuple[str, ...]) -> Iterator[None]:
     finally:
         sys.argv = saved_argv
         sys.modules["__main__"] = saved_main
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
+        for sig, handler in _signal_handlers().items():
+            if handler is not handlers.get(sig):
+                signal.signal(sig, handlers.get(sig, signal.SIG_DFL))
         os.chdir(cwd)
         os.umask(umask)
+
+
+def _signal_handlers() -> dict[signal.Signals, Any]:
+    """Python-level handlers of every signal that has one (SIGKILL and SIGSTOP have none)."""
+    handlers = {sig: signal.getsignal(sig) for sig in signal.valid_signals()}
+    return {sig: handler for sig, handler in handlers.items() if handler is not None}
 
 
 class _Watchdog:

@@ -157,6 +157,8 @@ def process_state_in(tree: ast.Module) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Global):
             found.update(node.names)
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "atexit.register":
+            found.add("atexit.register")  # what a process does at exit, a run must do after
         if isinstance(node, ast.FunctionDef) and any(map(_is_cache, node.decorator_list)):
             found.add(node.name)
     for node in tree.body:
@@ -203,5 +205,7 @@ def test_the_state_finder_sees_each_kind() -> None:
         "@functools.cache\ndef cached(): ...\n"
         "@lru_cache(maxsize=2)\ndef small(): ...\n"
         "def flip():\n    global flag\n    flag = True\n"
+        "atexit.register(flip)\n"
     )
-    assert process_state_in(ast.parse(source)) == {"_seen", "items", "cached", "small", "flag"}
+    found = process_state_in(ast.parse(source))
+    assert found == {"_seen", "items", "cached", "small", "flag", "atexit.register"}
