@@ -1,19 +1,17 @@
-"""Shared fixtures: a loopback replay server and a way to run llmcli as a user would."""
+"""Shared fixtures: a loopback replay server and ways to run llmcli as a user would."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.harness import Run, run_in_process, run_subprocess
 from tests.servers import ReplayServer
+
+__all__ = ["FAKE_KEYS", "Run"]
 
 # Recognisable fake keys: tests grep output for them to prove they never leak.
 FAKE_KEYS = {
@@ -34,17 +32,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if slow:
         config.hook.pytest_deselected(items=slow)
         items[:] = [item for item in items if not item.get_closest_marker("slow")]
-
-
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.stdout)
 
 
 @pytest.fixture
@@ -72,10 +59,10 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def llmcli(cli_env: dict[str, str]):  # type: ignore[no-untyped-def]
-    """Run `llmcli ARGS...` in a subprocess; stdin is empty unless `input` is given."""
+Cli = Callable[..., Run]
 
+
+def _runner(cli_env: dict[str, str], run_one: Callable[..., Run]) -> Cli:
     def run(
         *args: str,
         input: str | bytes | None = None,
@@ -83,13 +70,20 @@ def llmcli(cli_env: dict[str, str]):  # type: ignore[no-untyped-def]
         timeout: float = 60,
     ) -> Run:
         data = input.encode() if isinstance(input, str) else input
-        proc = subprocess.run(
-            [sys.executable, "-m", "llmcli", *args],
-            input=data if data is not None else b"",
-            capture_output=True,
-            env={**cli_env, **(env or {})},
-            timeout=timeout,
-        )
-        return Run(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+        return run_one(args, data or b"", {**cli_env, **(env or {})}, timeout)
 
     return run
+
+
+@pytest.fixture
+def llmcli(cli_env: dict[str, str]) -> Cli:
+    """Run `llmcli ARGS...` in this process, as `python -m llmcli` would (tests/harness.py);
+    stdin is empty unless `input` is given."""
+    return _runner(cli_env, run_in_process)
+
+
+@pytest.fixture
+def llmcli_process(cli_env: dict[str, str]) -> Cli:
+    """The same in a child process: for what only a process shows (signals, real start-up
+    imports, the interpreter's own exit)."""
+    return _runner(cli_env, run_subprocess)

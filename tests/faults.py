@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.servers import ErrorsToTestOutput
+
 
 @dataclass
 class Fault:
@@ -61,6 +63,10 @@ class Hit:
         return json.loads(self.body)
 
 
+class _TCPServer(ErrorsToTestOutput, socketserver.ThreadingTCPServer):
+    daemon_threads = True
+
+
 class FaultServer:
     """Plays queued faults in order (the last one repeats) and records each request."""
 
@@ -69,8 +75,7 @@ class FaultServer:
         self.hits: list[Hit] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _TCPServer(("127.0.0.1", 0), self._handler())
         # A short poll keeps `stop()` quick (shutdown waits for the serve loop to notice).
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True

@@ -7,8 +7,10 @@ status and content type, so the client's framing sees realistic splits.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,6 +46,28 @@ class Received:
         return json.loads(self.body)
 
 
+class ErrorsToTestOutput:
+    """socketserver prints a failed handler's traceback on `sys.stderr` at once: during
+    an in-process llmcli run that is the run's stderr (and fd 2 is the run's file), which
+    a server of the test must not write to. The tracebacks are kept and printed when the
+    server stops, for pytest to show with a failure, as it did when llmcli was a child
+    process. (A client that hangs up early, e.g. after the last event, is one of them.)"""
+
+    errors: list[str]
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        self.errors = [*getattr(self, "errors", []), traceback.format_exc()]
+
+    def server_close(self) -> None:
+        super().server_close()  # type: ignore[misc]
+        for error in getattr(self, "errors", []):
+            sys.stderr.write(f"error serving a request:\n{error}")
+
+
+class _HTTPServer(ErrorsToTestOutput, ThreadingHTTPServer):
+    daemon_threads = True
+
+
 class ReplayServer:
     """Serves queued replies in order (the last one repeats) and records each request."""
 
@@ -51,9 +75,12 @@ class ReplayServer:
         self.replies: list[Reply] = []
         self.requests: list[Received] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = _HTTPServer(("127.0.0.1", 0), self._handler())
+        # A short poll keeps `stop()` quick: shutdown waits for the serve loop to notice,
+        # up to a whole poll (0.5 s by default, paid by every test with a server).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def url(self) -> str:

@@ -74,6 +74,12 @@ def llama(smollm2: LocalModel) -> Iterator[LocalServer]:
 
 
 @pytest.fixture
+def llmcli(llmcli_process):  # type: ignore[no-untyped-def]
+    """End to end means a real llmcli process here, not the in-process harness."""
+    return llmcli_process
+
+
+@pytest.fixture
 def models_env(smollm2: LocalModel) -> dict[str, str]:
     """For llmcli subprocesses: the models directory holding the real model."""
     return {"LLMCLI_MODELS_DIR": str(smollm2.path.parent)}
