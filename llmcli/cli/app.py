@@ -31,13 +31,14 @@ _GROUPS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_app(real: frozenset[str] | None = None) -> typer.Typer:
-    """The root app; `real` names the subcommands built in full (None: all of them).
+def build_app(only: str | None = None, *, stand_ins: bool = False) -> typer.Typer:
+    """The root app with every subcommand, or `only` that one.
 
     Typer turns every registered command into click parameters before it parses anything
-    (`complete` alone has some 60 options), which was most of a run's start-up. The
-    others become stand-ins that carry only their help line, so `llmcli --help` and
-    click's "no such command" read exactly as with the full app.
+    (`complete` alone has some 60 options), which was most of a run's start-up. With
+    `stand_ins`, the subcommands are listed by stand-ins that carry only their help
+    line, so `llmcli --help` and click's "no such command" read exactly as with the full
+    app, at a fraction of the cost.
     """
     root_app = typer.Typer(
         name="llmcli",
@@ -48,15 +49,13 @@ def build_app(real: frozenset[str] | None = None) -> typer.Typer:
     )
     root_app.callback()(root)
     for name, (module, attribute, options) in _COMMANDS.items():
-        command = getattr(importlib.import_module(module), attribute)
-        if real is not None and name not in real:
-            command = _stand_in(command)
-        root_app.command(name, **options)(command)
+        if only in (None, name):
+            command = getattr(importlib.import_module(module), attribute)
+            root_app.command(name, **options)(_stand_in(command) if stand_ins else command)
     for name, (module, attribute) in _GROUPS.items():
-        group: typer.Typer = getattr(importlib.import_module(module), attribute)
-        if real is not None and name not in real:
-            group = _stand_in_group(group)
-        root_app.add_typer(group, name=name)
+        if only in (None, name):
+            group: typer.Typer = getattr(importlib.import_module(module), attribute)
+            root_app.add_typer(_stand_in_group(group) if stand_ins else group, name=name)
     return root_app
 
 
@@ -90,7 +89,7 @@ def __getattr__(name: str) -> Any:
 
 
 def _app_for(args: list[str]) -> typer.Typer:
-    """The app `main` runs: only the subcommand named in `args` is built in full.
+    """The app `main` runs: only the subcommand named in `args`, else stand-ins for all.
 
     The root takes no option with a value, so the first word not starting with `-` is
     the subcommand. Shell completion (click's `_LLMCLI_COMPLETE` protocol) reads the
@@ -99,7 +98,9 @@ def _app_for(args: list[str]) -> typer.Typer:
     if any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ):
         return _full_app()
     name = next((a for a in args if not a.startswith("-")), None)
-    return build_app(frozenset({name} if name else ()))
+    if name in _COMMANDS or name in _GROUPS:
+        return build_app(name)
+    return build_app(stand_ins=True)  # the root's help, or click's "no such command"
 
 
 def _version(value: bool) -> None:
