@@ -104,8 +104,9 @@ def child_env(src: Path | None, tmp: Path, home: str = "home") -> dict[str, str]
     """The caller's environment without llmcli settings, plus a dummy key.
 
     LLMCLI_HOME points into `tmp`, so the history database the runs write is a
-    throwaway one. The warm-up round writes llmcli's bytecode cache. With `src`, that directory comes first on PYTHONPATH, so its
-    `llmcli` package is the one measured (a snapshot, or a patched copy for A/B).
+    throwaway one. The warm-up round writes llmcli's bytecode cache. With `src`, that
+    directory comes first on PYTHONPATH, so its `llmcli` package is the one measured
+    (a snapshot, or a patched copy for A/B).
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LLMCLI_", "OPENAI_"))}
     # Users' runs load llmcli from cached bytecode; with this set, every run would compile
@@ -177,6 +178,11 @@ def build_cases(base: str, llmcli: str, before: dict[str, str] | None = None) ->
         *cli(LARGE, [*stream, *chunks(20000)], expect_words(20000)),
         *cli(LARGE + NO_LOG, [*stream, "--no-log", *chunks(20000)], expect_words(20000)),
         floor(LARGE, [*stream, *chunks(20000)], expect_words(20000)),
+        floor(
+            f"{LARGE} (httpx defaults: CA bundle loaded)",
+            [*stream, "--httpx-defaults", *chunks(20000)],
+            expect_words(20000),
+        ),
         Case("scale: python -c pass", [py, "-c", "pass"], expect_nothing),
         Case("scale: python -c 'import httpx'", [py, "-c", "import httpx"], expect_nothing),
         Case(

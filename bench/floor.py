@@ -44,6 +44,9 @@ def complete(
     headers: Annotated[
         list[str] | None, typer.Option("--header", "-H", help="Extra 'Name: value' header.")
     ] = None,
+    httpx_defaults: Annotated[
+        bool, typer.Option("--httpx-defaults", help="Load the CA bundle even for http://.")
+    ] = False,
 ) -> None:
     """Send one prompt and print the answer."""
     import httpx
@@ -71,8 +74,9 @@ def complete(
         sent[name.strip()] = value.strip()
     url = api_base.rstrip("/") + "/chat/completions"
     payload = body.model_dump(exclude_none=True)
-    # As llmcli does: a plain-http call (loopback) skips loading the CA bundle.
-    secure = url.startswith("https://")
+    # As llmcli does: a plain-http call (loopback) skips loading the CA bundle, unless
+    # --httpx-defaults asks for a client as httpx makes it by default.
+    secure = httpx_defaults or url.startswith("https://")
     with httpx.Client(timeout=600.0, verify=secure, follow_redirects=secure) as client:
         if not stream:
             answer = client.post(url, headers=sent, json=payload)
