@@ -1,8 +1,10 @@
-"""Whole-process benchmark of `llmcli` against a loopback mock OpenAI-compatible server.
+"""Whole-process benchmark of `llmcli` against a loopback mock OpenAI-compatible server,
+set against the stack floor (bench/floor.py: typer + pydantic + httpx doing the same call).
 
-Run: `.venv/bin/python bench/bench.py [--quick] [--runs N] [--json PATH] [--src DIR]`.
-Each case is a fresh process, timed wall-clock from spawn to exit; max RSS comes
-from `/usr/bin/time -f %M`, else from `RUSAGE_CHILDREN` in a small Python wrapper.
+Run: `.venv/bin/python bench/bench.py [--quick] [--runs N] [--json PATH] [--src DIR]
+[--baseline DIR]`. Each case is a fresh process, timed wall-clock from spawn to exit, with
+its CPU time (user + sys); max RSS comes from `/usr/bin/time -f %M`, else from
+`RUSAGE_CHILDREN` in a small Python wrapper. The cases run interleaved, one round at a time.
 """
 
 from __future__ import annotations
@@ -11,326 +13,35 @@ import argparse
 import json
 import os
 import platform
-import re
-import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from measuring import (
+    TIME,
+    BenchError,
+    Case,
+    Check,
+    CpuShare,
+    expect_help,
+    expect_nothing,
+    expect_text,
+    expect_words,
+    measure_all,
+)
+from mock_server import CHUNK_HEADER, MODEL, ONE_SHOT_TEXT, MockServer
+
 ROOT = Path(__file__).resolve().parent.parent
-MODEL = "bench"
-ONE_SHOT_TEXT = "Hello from the bench server."
-WORD = "word "
-CHUNK_HEADER = "x-bench-chunks"
-DEFAULT_CHUNKS = 20
+FLOOR = Path(__file__).resolve().parent / "floor.py"
 
-# ---- mock server ---------------------------------------------------------------------
+# ---- for scale: httpx alone, a bare socket -------------------------------------------
 
-
-def _sse(obj: dict[str, Any]) -> bytes:
-    """One SSE event wrapped as one HTTP/1.1 chunk."""
-    data = b"data: " + json.dumps(obj, separators=(",", ":")).encode() + b"\n\n"
-    return b"%x\r\n%s\r\n" % (len(data), data)
-
-
-def _chunk_obj(choices: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    base = {
-        "id": "chatcmpl-bench",
-        "object": "chat.completion.chunk",
-        "created": 1_700_000_000,
-        "model": MODEL,
-        "system_fingerprint": None,
-        "choices": choices,
-    }
-    return {**base, **extra}
-
-
-def _usage(completion_tokens: int) -> dict[str, int]:
-    return {
-        "prompt_tokens": 3,
-        "completion_tokens": completion_tokens,
-        "total_tokens": 3 + completion_tokens,
-    }
-
-
-_DELTA = _sse(
-    _chunk_obj([{"index": 0, "delta": {"content": WORD}, "logprobs": None, "finish_reason": None}])
-)
-_FIRST = _sse(
-    _chunk_obj(
-        [
-            {
-                "index": 0,
-                "delta": {"role": "assistant", "content": ""},
-                "logprobs": None,
-                "finish_reason": None,
-            }
-        ]
-    )
-)
-_FINISH = _sse(_chunk_obj([{"index": 0, "delta": {}, "logprobs": None, "finish_reason": "stop"}]))
-_DONE = b"%x\r\n%s\r\n" % (len(b"data: [DONE]\n\n"), b"data: [DONE]\n\n")
-
-
-def _completion_body() -> bytes:
-    return json.dumps(
-        {
-            "id": "chatcmpl-bench",
-            "object": "chat.completion",
-            "created": 1_700_000_000,
-            "model": MODEL,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": ONE_SHOT_TEXT},
-                    "logprobs": None,
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": _usage(len(ONE_SHOT_TEXT.split())),
-        }
-    ).encode()
-
-
-def _chunk_count(headers: Any, body: dict[str, Any]) -> int:
-    """N from the `x-bench-chunks` header, else the first number in the prompt."""
-    raw = headers.get(CHUNK_HEADER)
-    if raw:
-        return int(raw)
-    for message in body.get("messages") or []:
-        found = re.search(r"\d+", str(message.get("content") or ""))
-        if found:
-            return int(found.group())
-    return DEFAULT_CHUNKS
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """POST /v1/chat/completions: JSON, or SSE with one HTTP chunk per event."""
-
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # one TCP send per chunk, as uvicorn and friends do
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        if self.path.rstrip("/") != "/v1/chat/completions":
-            self._plain(404, b'{"error":{"message":"not found","type":"not_found"}}')
-            return
-        body = json.loads(raw or b"{}")
-        if not body.get("stream"):
-            self._plain(200, _completion_body())
-            return
-        n = _chunk_count(self.headers, body)
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream")
-        self.send_header("cache-control", "no-cache")
-        self.send_header("transfer-encoding", "chunked")
-        self.end_headers()
-        write = self.wfile.write  # unbuffered (wbufsize=0): each write is its own send
-        write(_FIRST)
-        for _ in range(n):
-            write(_DELTA)
-            self.wfile.flush()
-        write(_FINISH)
-        write(_sse(_chunk_obj([], usage=_usage(n))))
-        write(_DONE)
-        write(b"0\r\n\r\n")
-        self.wfile.flush()
-
-    def _plain(self, status: int, payload: bytes) -> None:
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-        self.wfile.flush()
-
-
-class MockServer:
-    """A threaded loopback server; `base` is the `--api-base` to pass (ends in /v1)."""
-
-    def __init__(self) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
-
-    def __enter__(self) -> MockServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-# ---- measuring -----------------------------------------------------------------------
-
-
-@dataclass
-class Sample:
-    """One process run: wall-clock ms, CPU ms (user + system) and max RSS in KiB."""
-
-    ms: float
-    cpu_ms: float
-    rss_kib: int
-
-
-@dataclass
-class Case:
-    """One measured command and its samples."""
-
-    name: str
-    argv: list[str]
-    samples: list[Sample] = field(default_factory=list)
-
-    @property
-    def median_ms(self) -> float:
-        return statistics.median(s.ms for s in self.samples)
-
-    @property
-    def min_ms(self) -> float:
-        return min(s.ms for s in self.samples)
-
-    @property
-    def cpu_ms(self) -> float:
-        """Median CPU time: steadier than wall-clock on a busy machine."""
-        return statistics.median(s.cpu_ms for s in self.samples)
-
-    @property
-    def peak_mib(self) -> float:
-        return max(s.rss_kib for s in self.samples) / 1024
-
-    @property
-    def median_mib(self) -> float:
-        return statistics.median(s.rss_kib for s in self.samples) / 1024
-
-
-class BenchError(Exception):
-    """A case produced the wrong output or failed: the figures would be meaningless."""
-
-
-TIME = "/usr/bin/time"
-
-# Without GNU time: a fresh, small Python parent runs the command and reports its
-# rusage. (This process's own wait4 figure would count the pages it had at fork.)
-WRAPPER = """
-import os, resource, subprocess, sys, time
-out, argv = sys.argv[1], sys.argv[2:]
-start = time.perf_counter()
-code = subprocess.call(argv)
-ms = (time.perf_counter() - start) * 1000
-ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-with open(out, "w") as f:
-    f.write(f"{ms} {(ru.ru_utime + ru.ru_stime) * 1000} {ru.ru_maxrss}")
-sys.exit(code)
-"""
-
-
-def run_once(argv: Sequence[str], env: dict[str, str], tmp: Path) -> tuple[Sample, str, str]:
-    """Spawn `argv` with stdout to a file; return its sample, stdout text and stderr."""
-    out_path, stats_path = tmp / "stdout.txt", tmp / "stats.txt"
-    use_time = os.access(TIME, os.X_OK)
-    if use_time:
-        full = [TIME, "-f", "%M", "-o", str(stats_path), *argv]
-    else:
-        full = [sys.executable, "-c", WRAPPER, str(stats_path), *argv]
-    with out_path.open("wb") as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            full, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env, cwd=tmp
-        )
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = (time.perf_counter() - start) * 1000
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        stderr = err.read().decode(errors="replace")
-    stdout = out_path.read_text(errors="replace")
-    if proc.returncode != 0:
-        raise BenchError(f"{' '.join(argv)} exited {proc.returncode}\nstderr: {stderr[-2000:]}")
-    if use_time:
-        # wait4 counts the CPU of the children `time` waited for; %M is the command's own.
-        cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000
-        sample = Sample(elapsed, cpu_ms, int(stats_path.read_text().split()[-1]))
-    else:
-        ms, cpu, rss = stats_path.read_text().split()
-        sample = Sample(float(ms), float(cpu), int(rss))
-    return sample, stdout, stderr
-
-
-Check = Callable[[str], None]
-
-
-def measure(case: Case, runs: int, env: dict[str, str], check: Check, tmp: Path) -> Case:
-    """One untimed warm-up (bytecode, page cache), then `runs` timed runs, each checked."""
-    for i in range(runs + 1):
-        sample, stdout, _ = run_once(case.argv, env, tmp)
-        check(stdout)
-        if i:
-            case.samples.append(sample)
-    print(
-        f"  {case.name:<42} median {case.median_ms:7.1f} ms  min {case.min_ms:7.1f} ms"
-        f"  cpu {case.cpu_ms:7.1f} ms  peak {case.peak_mib:5.1f} MiB",
-        file=sys.stderr,
-        flush=True,
-    )
-    return case
-
-
-def expect_words(n: int) -> Check:
-    """The output must be exactly `n` times `word` (whitespace-separated)."""
-
-    def check(text: str) -> None:
-        words = text.split()
-        if len(words) != n or any(w != WORD.strip() for w in words):
-            bad = next((w for w in words if w != WORD.strip()), None)
-            raise BenchError(
-                f"expected {n} words, got {len(words)} (first unexpected: {bad!r}); "
-                f"head {text[:80]!r} tail {text[-80:]!r}"
-            )
-
-    return check
-
-
-def expect_text(wanted: str) -> Check:
-    """The output must be `wanted` (trailing newline aside)."""
-
-    def check(text: str) -> None:
-        if text.strip() != wanted:
-            raise BenchError(f"expected {wanted!r}, got {text[:200]!r}")
-
-    return check
-
-
-def expect_help(text: str) -> None:
-    """The root help must list the `complete` command."""
-    if "complete" not in text:
-        raise BenchError(f"--help output does not mention 'complete': {text[:200]!r}")
-
-
-def expect_nothing(_: str) -> None:
-    """Floors that print nothing have nothing to check."""
-
-
-# ---- floor: raw httpx ----------------------------------------------------------------
-
-FLOOR_ONE_SHOT = """
+RAW_ONE_SHOT = """
 import json, sys, httpx
 base, = sys.argv[1:]
 r = httpx.post(base + "/chat/completions", headers={"authorization": "Bearer dummy"},
@@ -339,7 +50,7 @@ r.raise_for_status()
 sys.stdout.write(r.json()["choices"][0]["message"]["content"] + "\\n")
 """
 
-FLOOR_STREAM = """
+RAW_STREAM = """
 import json, sys, httpx
 base, n = sys.argv[1:]
 out = sys.stdout
@@ -359,7 +70,7 @@ with httpx.stream("POST", base + "/chat/completions", headers=headers, json=body
 out.write("\\n")
 """
 
-FLOOR_SOCKET = """
+RAW_SOCKET = """
 import json, socket, sys
 port, n = sys.argv[1:]
 body = json.dumps({"model": "bench", "stream": True, "messages": []}).encode()
@@ -375,14 +86,7 @@ while not tail.endswith(b"\\r\\n0\\r\\n\\r\\n"):
 """
 
 
-# ---- the run -------------------------------------------------------------------------
-
-TARGETS = {
-    "llmcli --help": 150.0,
-    "one-shot (--no-stream)": 200.0,
-    "stream 20,000 chunks": 600.0,
-}
-PEAK_TARGET_MIB = 40.0
+# ---- the cases -----------------------------------------------------------------------
 
 
 def llmcli_path() -> str:
@@ -396,17 +100,21 @@ def llmcli_path() -> str:
     return found
 
 
-def child_env(src: Path | None, tmp: Path) -> dict[str, str]:
+def child_env(src: Path | None, tmp: Path, home: str = "home") -> dict[str, str]:
     """The caller's environment without llmcli settings, plus a dummy key.
 
     LLMCLI_HOME points into `tmp`, so the history database the runs write is a
-    throwaway one. With `src`, that directory comes first on PYTHONPATH, so its
-    `llmcli` package is the one measured (a snapshot, or a patched copy for A/B).
+    throwaway one. The warm-up round writes llmcli's bytecode cache. With `src`, that
+    directory comes first on PYTHONPATH, so its `llmcli` package is the one measured
+    (a snapshot, or a patched copy for A/B).
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LLMCLI_", "OPENAI_"))}
+    # Users' runs load llmcli from cached bytecode; with this set, every run would compile
+    # llmcli from source while typer, pydantic and httpx load their installed .pyc files.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["OPENAI_API_KEY"] = "dummy"
     env["NO_COLOR"] = "1"
-    env["LLMCLI_HOME"] = str(tmp / "home")
+    env["LLMCLI_HOME"] = str(tmp / home)
     if src is not None:
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(src.resolve()), env.get("PYTHONPATH", "")) if p
@@ -439,46 +147,71 @@ def git_head() -> str | None:
     return done.stdout.strip()
 
 
-def build_cases(base: str, llmcli: str) -> list[tuple[Case, Check]]:
-    """Every case with the check its output must pass."""
+def build_cases(base: str, llmcli: str, before: dict[str, str] | None = None) -> list[Case]:
+    """Every case: llmcli (and its baseline copy), the stack floor, and the scale floors."""
     py = sys.executable
     port = base.split(":")[-1].split("/")[0]
+    target = ["-m", f"openai/{MODEL}", "--api-base", base]
 
-    def stream(n: int) -> list[str]:
-        return [
-            llmcli, "complete", "-m", f"openai/{MODEL}", "--api-base", base,
-            "-H", f"{CHUNK_HEADER}: {n}", "hi",
-        ]  # fmt: skip
+    def chunks(n: int) -> list[str]:
+        return ["-H", f"{CHUNK_HEADER}: {n}", "hi"]
 
-    one_shot = [
-        llmcli, "complete", "--no-stream", "-m", f"openai/{MODEL}", "--api-base", base, "hi",
-    ]  # fmt: skip
+    def cli(name: str, argv: list[str], check: Check) -> list[Case]:
+        cases = [Case(f"llmcli {name}", [llmcli, *argv], check)]
+        if before is not None and name in BASELINE_CASES:
+            cases.append(Case(f"before: llmcli {name}", [llmcli, *argv], check, env=before))
+        return cases
+
+    def floor(name: str, argv: list[str], check: Check) -> Case:
+        return Case(f"{FLOOR_LABEL} {name}", [py, str(FLOOR), *argv], check)
+
+    one_shot = ["complete", "--no-stream", *target, "hi"]
+    stream = ["complete", *target]
     return [
-        (Case("llmcli --help", [llmcli, "--help"]), expect_help),
-        (Case("one-shot (--no-stream)", one_shot), expect_text(ONE_SHOT_TEXT)),
-        (Case("stream 2,000 chunks", stream(2000)), expect_words(2000)),
-        (Case("stream 20,000 chunks", stream(20000)), expect_words(20000)),
-        (Case("floor: python -c pass", [py, "-c", "pass"]), expect_nothing),
-        (Case("floor: python -c 'import httpx'", [py, "-c", "import httpx"]), expect_nothing),
-        (
-            Case("floor: httpx one-shot", [py, "-c", FLOOR_ONE_SHOT, base]),
-            expect_text(ONE_SHOT_TEXT),
-        ),
-        (
-            Case("floor: httpx stream 2,000 chunks", [py, "-c", FLOOR_STREAM, base, "2000"]),
-            expect_words(2000),
-        ),
-        (
-            Case("floor: httpx stream 20,000 chunks", [py, "-c", FLOOR_STREAM, base, "20000"]),
+        *cli(HELP, ["--help"], expect_help),
+        floor(HELP, ["--help"], expect_help),
+        *cli(ONE_SHOT, one_shot, expect_text(ONE_SHOT_TEXT)),
+        *cli(ONE_SHOT + NO_LOG, [*one_shot[:-1], "--no-log", "hi"], expect_text(ONE_SHOT_TEXT)),
+        floor(ONE_SHOT, one_shot, expect_text(ONE_SHOT_TEXT)),
+        *cli(SMALL, [*stream, *chunks(2000)], expect_words(2000)),
+        floor(SMALL, [*stream, *chunks(2000)], expect_words(2000)),
+        *cli(LARGE, [*stream, *chunks(20000)], expect_words(20000)),
+        *cli(LARGE + NO_LOG, [*stream, "--no-log", *chunks(20000)], expect_words(20000)),
+        floor(LARGE, [*stream, *chunks(20000)], expect_words(20000)),
+        floor(
+            f"{LARGE} (httpx defaults: CA bundle loaded)",
+            [*stream, "--httpx-defaults", *chunks(20000)],
             expect_words(20000),
         ),
-        (
-            Case(
-                "floor: raw socket 20,000 chunks (server)", [py, "-c", FLOOR_SOCKET, port, "20000"]
-            ),
+        Case("scale: python -c pass", [py, "-c", "pass"], expect_nothing),
+        Case("scale: python -c 'import httpx'", [py, "-c", "import httpx"], expect_nothing),
+        Case(
+            "scale: raw httpx one-shot", [py, "-c", RAW_ONE_SHOT, base], expect_text(ONE_SHOT_TEXT)
+        ),
+        Case(
+            f"scale: raw httpx {LARGE}", [py, "-c", RAW_STREAM, base, "20000"], expect_words(20000)
+        ),
+        Case(
+            f"scale: raw socket {LARGE} (the server's pace)",
+            [py, "-c", RAW_SOCKET, port, "20000"],
             expect_nothing,
         ),
     ]
+
+
+# ---- the report ----------------------------------------------------------------------
+
+HELP, ONE_SHOT, SMALL, LARGE = "--help", "one-shot", "stream 2,000", "stream 20,000"
+NO_LOG = " --no-log"
+FLOOR_LABEL = "stack floor"
+BASELINE_CASES = (HELP, ONE_SHOT, LARGE)
+
+# llmcli over the stack floor, on median CPU time (and peak RSS): the issue's targets.
+RATIO_TARGETS = {HELP: 1.15, ONE_SHOT: 1.15, LARGE: 1.15}
+MEMORY_TARGET = 1.10
+# Absolute targets on the median wall time, and on the 20,000-chunk run's peak RSS.
+TARGETS = {f"llmcli {HELP}": 150.0, f"llmcli {ONE_SHOT}": 200.0, f"llmcli {LARGE}": 600.0}
+PEAK_TARGET_MIB = 40.0
 
 
 def _status(value: float, target: float | None) -> str:
@@ -487,102 +220,80 @@ def _status(value: float, target: float | None) -> str:
     return "ok" if value <= target else "**MISSED**"
 
 
-LARGE, SMALL = "stream 20,000 chunks", "stream 2,000 chunks"
-FLOOR_LARGE, FLOOR_SMALL = "floor: httpx stream 20,000 chunks", "floor: httpx stream 2,000 chunks"
-PAIRS = (("llmcli", SMALL, LARGE), ("floor", FLOOR_SMALL, FLOOR_LARGE))
+def _ratio_rows(cases: dict[str, Case], who: str) -> list[str]:
+    """`who` (`llmcli` or `before: llmcli`) over the stack floor, one row per comparison."""
+    rows = []
+    for name, floor_name in (
+        (HELP, HELP), (ONE_SHOT, ONE_SHOT), (ONE_SHOT + NO_LOG, ONE_SHOT),
+        (LARGE, LARGE), (LARGE + NO_LOG, LARGE),
+    ):  # fmt: skip
+        ours, floor = cases.get(f"{who} {name}"), cases.get(f"{FLOOR_LABEL} {floor_name}")
+        if ours is None or floor is None:
+            continue
+        cpu = ours.cpu_ms / floor.cpu_ms
+        target = RATIO_TARGETS.get(name)
+        rows.append(
+            f"| {who} {name} | {ours.cpu_ms:.1f} | {floor.cpu_ms:.1f} | **{cpu:.2f}x** "
+            f"| {ours.median_ms / floor.median_ms:.2f}x | {ours.min_ms / floor.min_ms:.2f}x "
+            f"| {f'<= {target:.2f}x' if target else ''} | {_status(cpu, target)} |"
+        )
+    ours, floor = cases.get(f"{who} {LARGE}"), cases.get(f"{FLOOR_LABEL} {LARGE}")
+    if ours is not None and floor is not None:
+        ratio = ours.median_mib / floor.median_mib
+        rows.append(
+            f"| {who} peak RSS, {LARGE} (MiB, median of runs) | {ours.median_mib:.1f} "
+            f"| {floor.median_mib:.1f} | **{ratio:.2f}x** | | | <= {MEMORY_TARGET:.2f}x "
+            f"| {_status(ratio, MEMORY_TARGET)} |"
+        )
+    return rows
+
+
+def ratio_table(cases: dict[str, Case]) -> str:
+    """llmcli (and the baseline) against the stack floor: the ratios the issue targets."""
+    rows = [
+        "| llmcli vs stack floor | llmcli cpu ms | floor cpu ms | cpu ratio | median wall "
+        "ratio | min wall ratio | target | status |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    body = _ratio_rows(cases, "before: llmcli") + _ratio_rows(cases, "llmcli")
+    return "\n".join(rows + body) if body else ""
 
 
 def _scaling(cases: dict[str, Case]) -> dict[str, tuple[float, float]]:
-    """Per pair: 20k/2k median ratio and marginal µs per chunk."""
+    """Per program: 20k/2k median ratio and marginal µs per chunk."""
     out: dict[str, tuple[float, float]] = {}
-    for label, small_name, large_name in PAIRS:
-        if small_name in cases and large_name in cases:
-            small, large = cases[small_name], cases[large_name]
+    for label in ("llmcli", FLOOR_LABEL):
+        small, large = cases.get(f"{label} {SMALL}"), cases.get(f"{label} {LARGE}")
+        if small is not None and large is not None:
             ratio = large.median_ms / small.median_ms
             out[label] = (ratio, (large.median_ms - small.median_ms) / 18_000 * 1000)
     return out
 
 
 def table(cases: dict[str, Case]) -> str:
-    """The Markdown report: timings, peak memory, and the 20k/2k ratios."""
+    """Every case's own figures, the absolute targets, and the 20k/2k ratios."""
     rows = [
-        "| case | median ms | min ms | cpu ms | target | status |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
+        "| case | median ms | min ms | cpu ms | min cpu ms | peak RSS MiB (median) | target "
+        "| status |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for name, case in cases.items():
         target = TARGETS.get(name)
         shown = f"<= {target:.0f} ms" if target is not None else ""
+        status = _status(case.median_ms, target)
+        if name == f"llmcli {LARGE}":
+            shown += f", <= {PEAK_TARGET_MIB:.0f} MiB"
+            status += f" / {_status(case.median_mib, PEAK_TARGET_MIB)}"
         rows.append(
-            f"| {name} | {case.median_ms:.1f} | {case.min_ms:.1f} | {case.cpu_ms:.1f} | {shown} "
-            f"| {_status(case.median_ms, target)} |"
+            f"| {name} | {case.median_ms:.1f} | {case.min_ms:.1f} | {case.cpu_ms:.1f} "
+            f"| {case.min_cpu_ms:.1f} | {case.median_mib:.1f} | {shown} | {status} |"
         )
-    if LARGE in cases:
-        big = cases[LARGE]
-        rows.append(
-            f"| peak RSS MiB, stream 20,000 chunks (max / median of runs) | {big.peak_mib:.1f} "
-            f"| {big.median_mib:.1f} | | <= {PEAK_TARGET_MIB:.0f} MiB "
-            f"| {_status(big.peak_mib, PEAK_TARGET_MIB)} |"
-        )
-    if FLOOR_LARGE in cases:
-        floor = cases[FLOOR_LARGE]
-        rows.append(
-            f"| floor peak RSS MiB, httpx 20,000 chunks (max / median) | {floor.peak_mib:.1f} "
-            f"| {floor.median_mib:.1f} | | | |"
-        )
-    lines = ["\n".join(rows)]
+    lines = ["\n".join(rows), ""]
     for label, (ratio, per_chunk) in _scaling(cases).items():
-        if len(lines) == 1:
-            lines.append("")
         lines.append(
             f"- {label}: 20k/2k time ratio {ratio:.2f}; marginal cost {per_chunk:.1f} µs per chunk"
         )
-    return "\n".join(lines)
-
-
-class CpuShare:
-    """How much of the machine's CPU time went to other processes while measuring.
-
-    Busy time from /proc/stat (Linux) minus what this process and its children used.
-    """
-
-    def __init__(self) -> None:
-        self.start = (time.monotonic(), self._busy_s(), self._ours_s())
-
-    @staticmethod
-    def _busy_s() -> float | None:
-        try:
-            fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-        except (OSError, ValueError):
-            return None
-        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-        return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-    @staticmethod
-    def _ours_s() -> float:
-        total = 0.0
-        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
-            usage = resource.getrusage(who)
-            total += usage.ru_utime + usage.ru_stime
-        return total
-
-    def others(self) -> float | None:
-        """Other processes' share of all CPUs since start (0.0 to 1.0), if known."""
-        t0, busy0, ours0 = self.start
-        busy1 = self._busy_s()
-        if busy0 is None or busy1 is None:
-            return None
-        elapsed = (time.monotonic() - t0) * (os.cpu_count() or 1)
-        return max(busy1 - busy0 - (self._ours_s() - ours0), 0.0) / elapsed if elapsed else None
-
-    def warning(self) -> str | None:
-        """A note when others used more than 10% of the CPUs: wall-clock runs high then."""
-        share = self.others()
-        if share is None or share <= 0.10:
-            return None
-        return (
-            f"Warning: other processes used {share:.0%} of the CPUs while measuring; "
-            "wall-clock figures run high: compare the cpu ms column, or re-run when quiet."
-        )
+    return "\n".join(lines).rstrip()
 
 
 def figures(cases: dict[str, Case], runs: int, share: CpuShare | None = None) -> dict[str, Any]:
@@ -595,6 +306,7 @@ def figures(cases: dict[str, Case], runs: int, share: CpuShare | None = None) ->
         "rss_source": "/usr/bin/time -f %M" if os.access(TIME, os.X_OK) else "RUSAGE_CHILDREN",
         "targets_ms": TARGETS,
         "peak_target_mib": PEAK_TARGET_MIB,
+        "ratio_targets": {**RATIO_TARGETS, "peak RSS": MEMORY_TARGET},
         "cases": {},
     }
     if share is not None:
@@ -616,14 +328,20 @@ def figures(cases: dict[str, Case], runs: int, share: CpuShare | None = None) ->
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse options, start the server, measure every case, print the table."""
+    """Parse options, start the server, measure every case interleaved, print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="5 runs per case instead of 11")
-    parser.add_argument("--runs", type=int, help="timed runs per case (at least 5)")
+    parser.add_argument("--quick", action="store_true", help="5 rounds instead of 11")
+    parser.add_argument("--runs", type=int, help="timed rounds (at least 5)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write figures here")
     parser.add_argument("--only", metavar="TEXT", help="measure only cases containing TEXT")
     parser.add_argument(
         "--src", type=Path, metavar="DIR", help="measure the llmcli package under DIR"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="also measure the llmcli package under DIR (a 'before' copy), in the same rounds",
     )
     args = parser.parse_args(argv)
     runs = max(args.runs or (5 if args.quick else 11), 5)
@@ -632,16 +350,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     with MockServer() as server, tempfile.TemporaryDirectory(prefix="llmcli-bench-") as tmp:
         env = child_env(args.src, Path(tmp))
         source = measured_source(env, Path(tmp))
-        print(
-            f"mock server at {server.base}; {runs} runs per case; llmcli from {source}",
-            file=sys.stderr,
-        )
-        cases: dict[str, Case] = {}
-        for case, check in build_cases(server.base, llmcli_path()):
-            if args.only and args.only not in case.name:
-                continue
-            cases[case.name] = measure(case, runs, env, check, Path(tmp))
-    print(table(cases))
+        before = None
+        if args.baseline is not None:
+            before = child_env(args.baseline, Path(tmp), home="home-before")
+            print(f"baseline llmcli from {measured_source(before, Path(tmp))}", file=sys.stderr)
+        print(f"mock server at {server.base}; {runs} rounds; llmcli from {source}", file=sys.stderr)
+        cases = {
+            case.name: case
+            for case in build_cases(server.base, llmcli_path(), before)
+            if not args.only or args.only in case.name
+        }
+        measure_all(list(cases.values()), runs, env, Path(tmp))
+    print(ratio_table(cases) + "\n\n" + table(cases))
     busy = share.warning()
     if busy:
         print(f"\n{busy}", file=sys.stderr)

@@ -29,29 +29,45 @@ class _LineSplitter:
     """Turns byte chunks into complete text lines; holds partial lines and UTF-8 sequences."""
 
     def __init__(self) -> None:
-        # utf-8-sig drops one leading byte order mark, as the SSE parsing rules ask
-        # (a BOM would also make the first NDJSON line invalid JSON).
-        self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self._held = b""  # the start of a UTF-8 sequence that the next chunk completes
+        # One leading byte order mark is dropped, as the SSE parsing rules ask (a BOM
+        # would also make the first NDJSON line invalid JSON): undecided until text comes.
+        self._bom_possible = True
         self._pending: list[str] = []
         self._held_cr = False
 
-    def feed(self, chunk: bytes, final: bool = False) -> list[str]:
+    def _decode(self, chunk: bytes, final: bool) -> str:
+        # One C call per chunk (the incremental codec objects add Python-level work to
+        # every chunk of a 20,000-chunk stream).
+        data = self._held + chunk if self._held else chunk
         try:
-            text = self._decoder.decode(chunk, final)
+            text, used = codecs.utf_8_decode(data, "strict", final)
         except UnicodeDecodeError as err:
             raise DecodeError(f"the answer is not valid UTF-8 ({err.reason})") from None
+        self._held = data[used:]
+        if self._bom_possible and text:
+            self._bom_possible = False
+            if text[0] == "\ufeff":
+                text = text[1:]
+        return text
+
+    def feed(self, chunk: bytes, final: bool = False) -> list[str]:
+        text = self._decode(chunk, final)
         if self._held_cr:
             text = "\r" + text
             self._held_cr = False
-        if "\n" not in text and "\r" not in text:
-            if text:
-                self._pending.append(text)
-            return self._flush() if final else []
-        if text.endswith("\r") and not final:
-            # The next chunk may start with "\n": decide once it arrives.
-            self._held_cr = True
-            text = text[:-1]
-        lines = _LINE_END.split(text)
+        if "\r" not in text:
+            if "\n" not in text:
+                if text:
+                    self._pending.append(text)
+                return self._flush() if final else []
+            lines = text.split("\n")
+        else:
+            if text.endswith("\r") and not final:
+                # The next chunk may start with "\n": decide once it arrives.
+                self._held_cr = True
+                text = text[:-1]
+            lines = _LINE_END.split(text)
         if self._pending:
             lines[0] = "".join(self._pending) + lines[0]
             self._pending = []
@@ -79,7 +95,16 @@ class SSEParser:
     def feed(self, chunk: bytes) -> list[Frame]:
         frames: list[Frame] = []
         for line in self._lines.feed(chunk):
-            self._line(line, frames)
+            # Data lines and the blank lines ending events are nearly every line of a
+            # stream: they are handled here, without a call each.
+            if line[:6] == "data: ":
+                self._data.append(line[6:])
+            elif not line and self._data:
+                frames.append(Frame(self._event, "\n".join(self._data)))
+                self._event = None
+                self._data = []
+            else:
+                self._line(line, frames)
         return frames
 
     def close(self) -> list[Frame]:

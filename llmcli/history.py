@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmcli import store
 from llmcli.errors import UsageError
 from llmcli.events import Result, citation_json
 from llmcli.request import Message, Part, ReasoningPart, TextPart, ToolCallPart
+
+if TYPE_CHECKING:
+    import sqlite3  # loaded by store.connect, when the database is first used
 
 
 def assistant_message(result: Result) -> Message:

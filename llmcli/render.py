@@ -52,7 +52,8 @@ class TextRenderer:
 
     def event(self, event: Event) -> None:
         if isinstance(event, TextDelta):
-            self._end_reasoning()
+            if self._in_reasoning:
+                self._end_reasoning()
             self.write_text(event.text)
         elif isinstance(event, ReasoningDelta) and self.show_reasoning and event.text:
             if not self._in_reasoning:

@@ -10,15 +10,19 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmcli.errors import UsageError
+
+if TYPE_CHECKING:
+    # Loaded by `connect`: sqlite's libraries cost a run about 1 MiB, and a run that logs
+    # nothing (--no-log, --json with logging off) never needs them.
+    import sqlite3
 
 
 def default_path() -> Path:
@@ -86,6 +90,8 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1]
 
 
 def connect(path: Path | None = None) -> sqlite3.Connection:
+    import sqlite3
+
     path = path or default_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

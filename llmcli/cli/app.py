@@ -5,40 +5,102 @@ Exit codes: 0 success, 1 provider/network/answer error, 2 bad usage, 130 interru
 
 from __future__ import annotations
 
+import functools
 import gc
+import importlib
 import os
 import sys
 from typing import Any
 
 import typer
 
-from llmcli.cli.chat import chat
-from llmcli.cli.complete import complete
-from llmcli.cli.config import config_app
-from llmcli.cli.embed import embed
-from llmcli.cli.image import image
-from llmcli.cli.keys import keys_app
-from llmcli.cli.local import local_app
-from llmcli.cli.logs import logs_app
-from llmcli.cli.models import models_app
-from llmcli.cli.spec import RETIRED
+# The subcommands, in the order `llmcli --help` lists them: name → (module, attribute,
+# options of `app.command`). Commands are functions; groups are Typer apps.
+_COMMANDS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "complete": ("llmcli.cli.complete", "complete", {"no_args_is_help": False}),
+    "chat": ("llmcli.cli.chat", "chat", {}),
+    "embed": ("llmcli.cli.embed", "embed", {}),
+    "image": ("llmcli.cli.image", "image", {}),
+}
+_GROUPS: dict[str, tuple[str, str]] = {
+    "logs": ("llmcli.cli.logs", "logs_app"),
+    "keys": ("llmcli.cli.keys", "keys_app"),
+    "config": ("llmcli.cli.config", "config_app"),
+    "models": ("llmcli.cli.models", "models_app"),
+    "local": ("llmcli.cli.local", "local_app"),
+}
 
-app = typer.Typer(
-    name="llmcli",
-    help="Chat with and script against many LLM providers from one command line.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-app.command(no_args_is_help=False)(complete)
-app.command()(chat)
-app.command()(embed)
-app.command()(image)
-app.add_typer(logs_app, name="logs")
-app.add_typer(keys_app, name="keys")
-app.add_typer(config_app, name="config")
-app.add_typer(models_app, name="models")
-app.add_typer(local_app, name="local")
+
+def build_app(only: str | None = None, *, stand_ins: bool = False) -> typer.Typer:
+    """The root app with every subcommand, or `only` that one.
+
+    Typer turns every registered command into click parameters before it parses anything
+    (`complete` alone has some 60 options), which was most of a run's start-up. With
+    `stand_ins`, the subcommands are listed by stand-ins that carry only their help
+    line, so `llmcli --help` and click's "no such command" read exactly as with the full
+    app, at a fraction of the cost.
+    """
+    root_app = typer.Typer(
+        name="llmcli",
+        help="Chat with and script against many LLM providers from one command line.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    root_app.callback()(root)
+    for name, (module, attribute, options) in _COMMANDS.items():
+        if only in (None, name):
+            command = getattr(importlib.import_module(module), attribute)
+            root_app.command(name, **options)(_stand_in(command) if stand_ins else command)
+    for name, (module, attribute) in _GROUPS.items():
+        if only in (None, name):
+            group: typer.Typer = getattr(importlib.import_module(module), attribute)
+            root_app.add_typer(_stand_in_group(group) if stand_ins else group, name=name)
+    return root_app
+
+
+def _stand_in(command: Any) -> Any:
+    """A command without parameters, listed with `command`'s help; it never runs."""
+
+    def stand_in() -> None:
+        raise AssertionError(f"{command.__name__} was not built")  # pragma: no cover
+
+    stand_in.__doc__ = command.__doc__
+    return stand_in
+
+
+def _stand_in_group(group: typer.Typer) -> typer.Typer:
+    """A group without subcommands, listed with `group`'s help."""
+    stand_in = typer.Typer()
+    stand_in.info = group.info
+    return stand_in
+
+
+@functools.cache
+def _full_app() -> typer.Typer:
+    return build_app()
+
+
+def __getattr__(name: str) -> Any:
+    # `app` (the full app: docs, completions, tests) is built on first use only.
+    if name == "app":
+        return _full_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _app_for(args: list[str]) -> typer.Typer:
+    """The app `main` runs: only the subcommand named in `args`, else stand-ins for all.
+
+    The root takes no option with a value, so the first word not starting with `-` is
+    the subcommand. Shell completion (click's `_LLMCLI_COMPLETE` protocol) reads the
+    whole tree, so it gets the full app.
+    """
+    if any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ):
+        return _full_app()
+    name = next((a for a in args if not a.startswith("-")), None)
+    if name in _COMMANDS or name in _GROUPS:
+        return build_app(name)
+    return build_app(stand_ins=True)  # the root's help, or click's "no such command"
 
 
 def _version(value: bool) -> None:
@@ -49,7 +111,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
@@ -60,7 +121,6 @@ def root(
 
 def main() -> None:
     """Entry point: never a traceback unless --debug (or LLMCLI_DEBUG=1)."""
-    from llmcli.cli.spec import spoken
     from llmcli.errors import LlmcliError
 
     # Start-up allocates tens of thousands of long-lived objects (typer, pydantic, httpx):
@@ -70,8 +130,12 @@ def main() -> None:
     debug = "--debug" in sys.argv[1:] or bool(os.environ.get("LLMCLI_DEBUG"))
     try:
         # Not standalone: click's own usage errors come here, to be one line like ours.
-        code = app(standalone_mode=False)
+        code = _app_for(sys.argv[1:])(standalone_mode=False)
     except LlmcliError as err:
+        # Imported here: the flag tables pull in typer options for every flag, which
+        # `llmcli --help` and most runs never need.
+        from llmcli.cli.spec import spoken
+
         _fail(spoken(err), err.exit_code)
     except _CLICK_ERROR as err:
         _click_failure(err)
@@ -115,6 +179,8 @@ def _click_failure(err: Any) -> None:
     while ctx is not None and ctx.parent is not None:
         names.append(ctx.info_name)
         ctx = ctx.parent
+    from llmcli.cli.spec import RETIRED
+
     instead = RETIRED.get((" ".join(reversed(names)), str(getattr(err, "option_name", ""))))
     if instead:
         text = f"{text}: use {instead}"

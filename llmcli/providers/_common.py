@@ -133,6 +133,8 @@ def well_typed(event: Event) -> Event:
     A lone surrogate (JSON's `"\\ud83d"`: half an emoji) becomes U+FFFD: it could be
     neither printed nor stored.
     """
+    if type(event) is TextDelta and type(event.text) is str and event.text.isascii():
+        return event  # nearly every event of a stream, and well typed: no more to check
     for name, kinds, optional in _FIELDS.get(type(event), ()):
         value = getattr(event, name)
         if value is None and optional:

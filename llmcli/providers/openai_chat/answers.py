@@ -38,6 +38,8 @@ from llmcli.transport import RETRY_STATUSES
 
 # Statuses we keep; anything else passes through unchanged (OpenAI-compatible values).
 _FINISH = {"function_call": "tool_calls"}
+# A delta with only these keys holds no reasoning, tool call, image or citation.
+_PLAIN_DELTA = frozenset({"role", "content"})
 _NOT_RETRYABLE_CODES = frozenset({"insufficient_quota", "billing_hard_limit_reached"})
 
 INCOMPLETE = "the stream ended before the answer was complete"
@@ -92,13 +94,16 @@ def decode_stream(frames: Iterable[Frame]) -> Iterator[Event]:
             return
         for choice in chunk.get("choices") or []:
             delta = choice.get("delta") or {}
-            yield from _reasoning(delta)
+            plain = delta.keys() <= _PLAIN_DELTA  # nearly every chunk: text and nothing else
+            if not plain:
+                yield from _reasoning(delta)
             text = delta.get("content") if delta else choice.get("text")
             if text:
                 yield TextDelta(text)
-            for fragment in delta.get("tool_calls") or []:
-                yield from _tool_fragment(calls, fragment)
-            yield from _extras(delta)
+            if not plain:
+                for fragment in delta.get("tool_calls") or []:
+                    yield from _tool_fragment(calls, fragment)
+                yield from _extras(delta)
             finish = _finish(choice.get("finish_reason")) or finish
         if chunk.get("usage"):
             last_usage = usage(chunk["usage"])
