@@ -52,8 +52,9 @@ def config_path() -> Path:
 
 
 class _Strict(BaseModel):
-    # strict: `log = "yes"` is an error, not quietly True.
-    model_config = ConfigDict(extra="forbid", strict=True)
+    # strict: `log = "yes"` is an error, not quietly True. The validator is built on first
+    # use: a run with no config file never needs it (about 1 MiB of a one-shot run).
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
 
 class ProviderSettings(_Strict):
@@ -136,6 +137,8 @@ def parse_toml(text: str, path: Path) -> dict[str, Any]:
 
 
 def validate(data: Mapping[str, Any], path: Path) -> Config:
+    if not data:  # no file, or an empty one: the defaults, which need no checking
+        return Config.model_construct()
     try:
         config = Config.model_validate(data)
     except ValidationError as err:

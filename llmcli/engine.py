@@ -29,7 +29,6 @@ from llmcli.transport import (
     Connection,
     HttpCall,
     Policy,
-    iter_frames,
     open_call,
 )
 
@@ -120,7 +119,7 @@ def _events(provider: ChatProvider, call: HttpCall, answer: Answer) -> Iterator[
     if call.framing == "json":
         events: Iterator[Event] = provider.decode(answer.read())
     else:
-        events = provider.decode_stream(iter_frames(answer, call.framing))
+        events = provider.decode_stream(answer.frames(call.framing))
     return events
 
 

@@ -36,9 +36,9 @@ class _LineSplitter:
         self._pending: list[str] = []
         self._held_cr = False
 
-    def _decode(self, chunk: bytes, final: bool) -> str:
-        # One C call per chunk (the incremental codec objects add Python-level work to
-        # every chunk of a 20,000-chunk stream).
+    def feed(self, chunk: bytes, final: bool = False) -> list[str]:
+        # Decoded with one C call per chunk, here rather than in a helper: the incremental
+        # codec objects, or one more call, add work to every chunk of a 20,000-chunk stream.
         data = self._held + chunk if self._held else chunk
         try:
             text, used = codecs.utf_8_decode(data, "strict", final)
@@ -49,10 +49,6 @@ class _LineSplitter:
             self._bom_possible = False
             if text[0] == "\ufeff":
                 text = text[1:]
-        return text
-
-    def feed(self, chunk: bytes, final: bool = False) -> list[str]:
-        text = self._decode(chunk, final)
         if self._held_cr:
             text = "\r" + text
             self._held_cr = False

@@ -96,6 +96,20 @@ class Answer:
     def read(self) -> bytes:
         return b"".join(self.chunks())
 
+    def frames(self, framing: Framing) -> Iterator[Frame]:
+        """Frames as their bytes arrive; a connection lost mid-answer becomes TransportError.
+
+        Reads the body itself rather than through `chunks`: one generator step fewer for
+        each of the thousands of chunks of a long stream.
+        """
+        parser = parser_for(framing)
+        if self._first:
+            yield from parser.feed(self._first)
+        with _reading(self.url):
+            for chunk in self._rest:
+                yield from parser.feed(chunk)
+        yield from parser.close()
+
 
 @dataclass
 class _Retry:
@@ -213,14 +227,6 @@ def _reading(url: str) -> Iterator[None]:
         raise TransportError(f"connection lost reading {url} ({_reason(err)})") from None
     except httpx.DecodingError as err:
         raise DecodeError(f"the answer could not be decompressed ({_reason(err)})") from None
-
-
-def iter_frames(answer: Answer, framing: Framing) -> Iterator[Frame]:
-    """Frames as their bytes arrive; a connection lost mid-answer becomes TransportError."""
-    parser = parser_for(framing)
-    for chunk in answer.chunks():
-        yield from parser.feed(chunk)
-    yield from parser.close()
 
 
 def backoff_delay(attempt: int, headers: httpx.Headers | None = None) -> float:

@@ -92,3 +92,35 @@ def test_logs_and_complete_share_the_history_database_flag() -> None:
             command = command.get_command(ctx, name)  # type: ignore[attr-defined]
         db = next(p for p in command.params if p.name == "db")
         assert db.opts == ["--db"] and db.help == spec.DB.help
+
+
+def test_absent_options_are_not_coerced_and_given_ones_are(monkeypatch) -> None:
+    """typer builds a pydantic TypeAdapter per coerced parameter: only what was given (or
+    has a non-None default) may cost one, and a given value is still coerced."""
+    import typer.core
+
+    from llmcli.cli import runner
+    from llmcli.cli.app import build_app
+
+    built: list[object] = []
+    real = typer.core.build_runtime_param
+
+    def counting(descriptor: object) -> object:
+        built.append(descriptor)
+        return real(descriptor)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(typer.core, "build_runtime_param", counting)
+    seen: dict[str, object] = {}
+
+    def stop(flags: object, messages: object) -> None:
+        seen.update(temperature=flags.temperature, top_k=flags.top_k, tools=flags.tools)  # type: ignore[attr-defined]
+        raise SystemExit(0)
+
+    monkeypatch.setattr(runner, "run", stop)
+    monkeypatch.setattr("sys.stdin", None)  # no piped prompt
+    app = build_app("complete")
+    with pytest.raises(SystemExit):
+        app(["complete", "--temperature", "0.5", "-m", "openai/x", "hi"], standalone_mode=False)
+    assert seen == {"temperature": 0.5, "top_k": None, "tools": []}
+    declared = len(spec.COMPLETE)
+    assert 0 < len(built) < declared // 4, (len(built), declared)

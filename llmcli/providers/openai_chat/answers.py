@@ -83,7 +83,10 @@ def decode_stream(frames: Iterable[Frame]) -> Iterator[Event]:
         if frame.data == "[DONE]":
             done = True
             break
-        chunk = load_json(frame.data, "stream chunk")
+        try:
+            chunk = json.loads(frame.data)  # the hot path: load_json only words a failure
+        except ValueError:
+            chunk = load_json(frame.data, "stream chunk")
         if not isinstance(chunk, dict):
             continue
         model = chunk.get("model") or model
@@ -104,7 +107,9 @@ def decode_stream(frames: Iterable[Frame]) -> Iterator[Event]:
                 for fragment in delta.get("tool_calls") or []:
                     yield from _tool_fragment(calls, fragment)
                 yield from _extras(delta)
-            finish = _finish(choice.get("finish_reason")) or finish
+            reason = choice.get("finish_reason")
+            if reason is not None:
+                finish = _finish(reason) or finish
         if chunk.get("usage"):
             last_usage = usage(chunk["usage"])
     for call_id, name, parts in calls.values():
