@@ -80,17 +80,18 @@ def execute(
     except DecodeError as err:
         raise DecodeError(f"{req.provider}: {err}") from None
     result = acc.finish()
-    result.request = _redacted(call, policy.secrets)
+    result.request = _redacted(call, policy)
     return result
 
 
-def _redacted(call: HttpCall, secrets: tuple[str, ...]) -> dict[str, Any]:
+def _redacted(call: HttpCall, policy: Policy) -> dict[str, Any]:
     """The wire request as the history database keeps it: no key anywhere."""
+    secrets = policy.secrets
     body = json.loads(redact_text(json.dumps(call.json), secrets)) if call.json else None
     return {
         "method": call.method,
         "url": redact_text(call.url, secrets),
-        "headers": redact_headers(call.headers, secrets),
+        "headers": redact_headers(call.headers, secrets, policy.private_headers),
         "body": body,
     }
 

@@ -111,9 +111,13 @@ def check_key(key: str) -> str:
             "no key given: type it at the prompt, or pipe it in, "
             "e.g. printenv OPENAI_API_KEY | llmcli keys set openai"
         )
-    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in key):
+    from llmcli.headers import value_problem
+
+    # It becomes an HTTP header value: no line breaks, no spaces, plain ASCII only.
+    problem = value_problem(key, spaces=False)
+    if problem:
         # The key itself is never echoed.
-        raise UsageError("the key contains spaces, tabs or line breaks: give one key on one line")
+        raise UsageError(f"the key contains {problem}: give one key on one line, as issued")
     return key
 
 

@@ -18,4 +18,6 @@ class Policy:
     retries: int = 2
     debug: Callable[[str], None] | None = None
     secrets: tuple[str, ...] = ()
+    # Header names (lower case) whose values are never shown: the -H headers.
+    private_headers: frozenset[str] = frozenset()
     sleep: Callable[[float], None] = time.sleep

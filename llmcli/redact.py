@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
-SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "proxy-authorization"})
+# A header whose name holds one of these is a credential (authorization, x-api-key,
+# x-goog-api-key, x-auth-token, cookie, set-cookie, x-client-secret, ...).
+SECRET_WORDS = ("key", "token", "secret", "auth", "cookie")
 REDACTED = "<redacted>"
 _QUERY_KEY = re.compile(r"([?&](?:key|api_key|api-key)=)[^&#\s]+", re.IGNORECASE)
 
 
-def redact_headers(headers: Mapping[str, str], secrets: Iterable[str] = ()) -> dict[str, str]:
+def redact_headers(
+    headers: Mapping[str, str], secrets: Iterable[str] = (), private: Collection[str] = ()
+) -> dict[str, str]:
+    """Every credential header's value replaced, and every header named in `private`
+    (lower case: the ones the user gave with -H, whose meaning llmcli cannot know)."""
+    secrets = tuple(secrets)
     return {
-        name: REDACTED if name.lower() in SECRET_HEADERS else redact_text(value, secrets)
+        name: REDACTED if is_secret_header(name, private) else redact_text(value, secrets)
         for name, value in headers.items()
     }
+
+
+def is_secret_header(name: str, private: Collection[str] = ()) -> bool:
+    lower = name.lower()
+    return lower in private or any(word in lower for word in SECRET_WORDS)
 
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:

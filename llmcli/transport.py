@@ -281,7 +281,7 @@ def _log_request(call: HttpCall, body: bytes | None, policy: Policy) -> None:
     if not policy.debug:
         return
     policy.debug(f"> {call.method} {redact_text(call.url, policy.secrets)}")
-    for name, value in redact_headers(call.headers, policy.secrets).items():
+    for name, value in redact_headers(call.headers, policy.secrets, policy.private_headers).items():
         policy.debug(f"> {name}: {value}")
     if body is not None:
         policy.debug(redact_text(body.decode(), policy.secrets))

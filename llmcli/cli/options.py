@@ -32,11 +32,21 @@ def parse_options(items: list[str] | None) -> dict[str, Any]:
 
 
 def parse_headers(items: list[str] | None) -> dict[str, str]:
+    """`-H 'Name: value'` → headers, one per name in any case (the last given wins).
+
+    The value is never echoed, even when refused: it may be a credential."""
+    from llmcli.headers import is_header_name, merged, value_problem
+
     headers: dict[str, str] = {}
     for item in items or []:
         name, sep, value = item.partition(":")
-        if not sep or not name.strip() or " " in name.strip():
-            # The value is not echoed: it may be a credential.
+        name = name.strip()
+        if not sep or not is_header_name(name):
             raise UsageError("invalid -H/--header: use -H 'Name: value'")
-        headers[name.strip()] = value.strip()
+        problem = value_problem(value.strip())
+        if problem:
+            raise UsageError(
+                f"-H {name}: the value contains {problem}: give one line of plain ASCII"
+            )
+        headers = merged(headers, {name: value.strip()})
     return headers

@@ -79,8 +79,25 @@ def target_for_model(
     """
     from llmcli import providers
 
-    spec, model_id = providers.route(resolve_model(model), api_base)
-    return _target(spec, model_id, api_key, api_base, headers, retries, timeout, debug, secrets)
+    name = resolve_model(model)
+    spec, model_id = providers.route(name, api_base)
+    own = not api_base or _names_provider(name)
+    return _target(
+        spec, model_id, api_key, api_base, headers, retries, timeout, debug, secrets, own
+    )
+
+
+def _names_provider(model: str) -> bool:
+    """True when the model names its provider (`openai/…`, or a bare `gpt-…` that llmcli
+    sends to OpenAI anyway); False for a name only `--api-base` gives a home."""
+    from llmcli import providers
+    from llmcli.notes import Refused
+
+    try:
+        providers.route(model)
+    except Refused:
+        return False
+    return True
 
 
 def target_for_provider(
@@ -111,6 +128,7 @@ def _target(
     timeout: float,
     debug: bool,
     secrets: tuple[str | None, ...] = (),
+    own_provider: bool = True,
 ) -> Target:
     from llmcli.cli.options import parse_headers
     from llmcli.config import settings
@@ -118,12 +136,14 @@ def _target(
     from llmcli.providers.base import load
 
     provider_config = settings().providers.get(spec.name)
+    given = parse_headers(headers)
     conn = resolve_connection(
         spec,
         api_key=api_key,
         api_base=api_base,
         config_base=provider_config.api_base if provider_config else None,
-        headers=parse_headers(headers),
+        headers=given,
+        own_provider=own_provider,
     )
     # Only `local/` has no default base: `serve_local` starts a server for a named model.
     if not conn.base_url and not (spec.name == "local" and model_id):
@@ -134,6 +154,8 @@ def _target(
         retries=retries,
         debug=debug_printer if debug else None,
         secrets=tuple(s for s in (conn.api_key, *secrets) if s),
+        # A -H value may be a credential llmcli does not know by name: never shown.
+        private_headers=frozenset(name.lower() for name in given),
     )
     return Target(spec, load(spec), model_id, conn, policy)
 

@@ -34,6 +34,8 @@ class ProviderSpec:
     env_headers: tuple[tuple[str, str], ...] = field(default=())
     # Set to 1: the base URL is the whole endpoint, no path appended.
     exact_url_envs: tuple[str, ...] = ()
+    # The base may be `host[:port]` with no scheme, as Ollama's OLLAMA_HOST is.
+    host_only_base: bool = False
     needs_key: bool = True
     connect_hint: str = ""  # said when the server cannot be reached
     # Attachments given as URLs are downloaded first: the API takes only inline data.
@@ -69,6 +71,7 @@ _OLLAMA = ProviderSpec(
     default_base="http://localhost:11434",
     needs_key=False,
     connect_hint="is the Ollama server running? (start it with `ollama serve`)",
+    host_only_base=True,
     inline_attachments=True,
     embeds=True,
     lists_models=True,

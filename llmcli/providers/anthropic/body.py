@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from llmcli.errors import UsageError
+from llmcli.headers import merged
 from llmcli.notes import Refused, Unsupported
 from llmcli.providers import profiles
 from llmcli.providers._common import (
@@ -134,8 +135,8 @@ def encode_headers(conn: Connection, betas: list[str]) -> dict[str, str]:
     for name, value in conn.headers.items():
         if name.lower() == "anthropic-beta":
             given.append(value)
-        else:
-            headers[name] = value
+        else:  # replaces ours of the same name, in any case
+            headers = merged(headers, {name: value})
     names = [b.strip() for value in (*betas, *given) for b in value.split(",")]
     unique = list(dict.fromkeys(b for b in names if b))
     if unique:

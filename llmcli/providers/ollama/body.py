@@ -15,6 +15,7 @@ from llmcli import catalog as _catalog
 from llmcli import tasks as _tasks
 from llmcli.errors import DecodeError, UsageError
 from llmcli.events import Usage
+from llmcli.headers import merged
 from llmcli.notes import Refused, Unsupported
 from llmcli.providers._common import int_or_none, load_json, merge, put
 from llmcli.providers.openai_chat.features import (
@@ -114,8 +115,7 @@ def encode(req: Request, conn: Connection) -> HttpCall:
     if options:
         body["options"] = options
     merge(body, req.options)
-    headers = {"content-type": "application/json"}
-    headers.update(conn.headers)
+    headers = _json_headers(conn)
     return HttpCall(
         method="POST",
         url=host_url(conn.base_url) + ("/api/chat" if chat else "/api/generate"),
@@ -255,9 +255,8 @@ def _message(message: Message) -> list[dict[str, Any]]:
 
 
 def _json_headers(conn: Connection) -> dict[str, str]:
-    headers = {"content-type": "application/json"}
-    headers.update(conn.headers)
-    return headers
+    # A header given with -H replaces ours of the same name, in any case.
+    return merged({"content-type": "application/json"}, conn.headers)
 
 
 def encode_embed(req: EmbedRequest, conn: Connection) -> HttpCall:
@@ -289,7 +288,7 @@ def decode_embed(body: bytes) -> _tasks.Embeddings:
 
 def encode_models(conn: Connection) -> HttpCall:
     """`GET /api/tags`: the models pulled on this server (https://docs.ollama.com/api/tags)."""
-    headers = {k: v for k, v in _json_headers(conn).items() if k != "content-type"}
+    headers = {k: v for k, v in _json_headers(conn).items() if k.lower() != "content-type"}
     return HttpCall(
         method="GET",
         url=host_url(conn.base_url) + "/api/tags",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from llmcli.headers import merged
 from llmcli.notes import Unsupported
 from llmcli.providers._common import (
     merge,
@@ -34,10 +35,9 @@ from llmcli.transport import Connection, HttpCall
 
 
 def auth_headers(conn: Connection) -> dict[str, str]:
-    # The key is in `conn.headers` already, in the header the registry names.
-    headers = {"content-type": "application/json"}
-    headers.update(conn.headers)
-    return headers
+    # The key is in `conn.headers` already, in the header the registry names; a header
+    # given with -H replaces ours of the same name, in any case.
+    return merged({"content-type": "application/json"}, conn.headers)
 
 
 def uses_legacy_completions(req: Request) -> bool:

@@ -87,7 +87,7 @@ def embedding_vector(raw: Any) -> list[float]:
 
 def models_call(conn: Connection) -> HttpCall:
     """`GET {base}/models` (OpenAI API reference, "List models")."""
-    headers = {k: v for k, v in auth_headers(conn).items() if k != "content-type"}
+    headers = {k: v for k, v in auth_headers(conn).items() if k.lower() != "content-type"}
     return HttpCall(
         method="GET", url=conn.base_url + "/models", headers=headers, json=None, framing="json"
     )
