@@ -40,6 +40,8 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    # Every header line as received, repeats kept (`headers` keeps one per name).
+    header_lines: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def json(self) -> Any:
@@ -127,6 +129,7 @@ class ReplayServer:
                         self.path,
                         {k.lower(): v for k, v in self.headers.items()},
                         body,
+                        list(self.headers.items()),
                     )
                 )
                 reply = server._next()
