@@ -122,7 +122,7 @@ def check_base(base: str, source: str, *, host_only: bool = False) -> None:
         raise UsageError(f"{source} is not a URL: give http://HOST[:PORT][/PATH] or https://…")
     elif scheme.lower() not in ("http", "https"):
         raise UsageError(
-            f"{source}: unsupported scheme '{scheme[:20]}': give an http:// or https:// URL"
+            f"{source} has an unsupported scheme '{scheme[:20]}': give an http:// or https:// URL"
         )
     try:
         host = urlsplit(base).hostname
