@@ -1,9 +1,11 @@
 """Where and as whom to call a provider: the key and base URL, resolved at the edge.
 
 Base: `--api-base` > environment > config file (`config_base`) > the registry's default.
-Key: `--api-key` > environment > keys file. The key goes into the headers the registry
-entry names, so encoders never decide how a key is sent. Providers stay pure: this module
-reads the environment and the keys file for them.
+Key: `--api-key` > environment > keys file; a model that names no provider (sent to
+`--api-base` as-is) gets only `--api-key`. The key goes into the headers the registry
+entry names, so encoders never decide how a key is sent. Keys, base URLs and -H values
+are checked here, before anything is sent; errors name the source, never the value.
+Providers stay pure: this module reads the environment and the keys file for them.
 """
 
 from __future__ import annotations
@@ -120,9 +122,11 @@ def check_base(base: str, source: str, *, host_only: bool = False) -> None:
         return  # Ollama's own rules resolve it (`providers.ollama.body.host_url`)
     if not sep:
         raise UsageError(f"{source} is not a URL: give http://HOST[:PORT][/PATH] or https://…")
-    elif scheme.lower() not in ("http", "https"):
+    if scheme.lower() not in ("http", "https"):
+        # Named only when it looks like a scheme: anything else may be a pasted secret.
+        named = f" '{scheme}'" if scheme.isalpha() and len(scheme) <= 10 else ""
         raise UsageError(
-            f"{source} has an unsupported scheme '{scheme[:20]}': give an http:// or https:// URL"
+            f"{source} has an unsupported scheme{named}: give an http:// or https:// URL"
         )
     try:
         host = urlsplit(base).hostname
