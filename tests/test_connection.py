@@ -252,7 +252,7 @@ def test_cli_redacts_given_headers_in_debug_and_history(
 @pytest.mark.parametrize(
     ("base", "expected"),
     [
-        ("not a url", "--api-base contains a space"),
+        ("not a url", "--api-base is not a URL (it contains a space)"),
         ("localhost:8080", "--api-base is not a URL"),
         ("ftp://host/v1", "--api-base has an unsupported scheme 'ftp'"),
         ("http://", "--api-base has no host"),
