@@ -116,7 +116,9 @@ def check_base(base: str, source: str, *, host_only: bool = False) -> None:
     a password or a `?key=`."""
     problem = value_problem(base, spaces=False)
     if problem:
-        raise UsageError(f"{source} is not a URL (it contains {problem}): give http://HOST or https://HOST")
+        raise UsageError(
+            f"{source} is not a URL (it contains {problem}): give http://HOST or https://HOST"
+        )
     scheme, sep, _ = base.partition("://")
     if not sep and host_only:
         return  # Ollama's own rules resolve it (`providers.ollama.body.host_url`)
