@@ -31,17 +31,25 @@ def assistant_message(result: Result) -> Message:
 
 
 class History:
-    """Opens the database only when something is read or written."""
+    """Opens the database when `open` is called or something is read or written;
+    `write=False` (a replay under --no-log) opens it read-only."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, *, write: bool = True) -> None:
         self.path = path or store.default_path()
+        self.write = write
         self._db: sqlite3.Connection | None = None
 
     @property
     def db(self) -> sqlite3.Connection:
         if self._db is None:
-            self._db = store.connect(self.path)
+            self._db = store.connect(self.path) if self.write else store.connect_readonly(self.path)
         return self._db
+
+    def open(self) -> History:
+        """Open and check the database now: a damaged or unwritable file stops the run
+        before a request is paid for, not after its answer."""
+        _ = self.db
+        return self
 
     def resolve(self, cid: str | None, latest: bool) -> str | None:
         """`--cid ID` or `--continue` (the latest conversation) → an id, or None for new."""
