@@ -54,9 +54,13 @@ def connect(path: Path | None = None) -> sqlite3.Connection:
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
         migrate(db)
+        store_files.check_complete(db, path)
     except sqlite3.Error as err:
         db.close()
         raise store_files.failure(path, err) from None
+    except UsageError:
+        db.close()
+        raise
     return db
 
 

@@ -78,14 +78,28 @@ def open_readonly(path: Path) -> sqlite3.Connection:
         try:
             db.execute("PRAGMA busy_timeout = 30000")
             db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            check_complete(db, path)
             return db
-        except sqlite3.Error as err:
+        except (sqlite3.Error, UsageError) as err:
             db.close()
+            if isinstance(err, UsageError):
+                raise
             if is_damage(err):
                 raise damaged(path, str(err)) from None
             last = err
     assert last is not None
     raise failure(path, last)
+
+
+def check_complete(db: sqlite3.Connection, path: Path) -> None:
+    """A cheap check that catches a truncated file (a full `PRAGMA quick_check` reads every
+    page: that is `llmcli logs doctor`'s job, not every run's)."""
+    page_size = db.execute("PRAGMA page_size").fetchone()[0]
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    wal = path.with_name(path.name + "-wal")
+    room = path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+    if pages * page_size > room:
+        raise damaged(path, f"truncated: {room} bytes of {pages * page_size}")
 
 
 def failure(path: Path, err: sqlite3.Error) -> UsageError:

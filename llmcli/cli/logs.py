@@ -92,10 +92,7 @@ def conversation_json(conn: sqlite3.Connection, cid: str) -> dict[str, Any]:
         "created_at": head["created_at"],
         "messages": [{"role": r, "parts": p} for r, p in store.messages(conn, cid)],
         "responses": [
-            {
-                k: json.loads(v) if k in ("citations", "request") and v else v
-                for k, v in r.items()
-            }
+            {k: json.loads(v) if k in ("citations", "request") and v else v for k, v in r.items()}
             for r in store.responses(conn, cid)
         ],
     }
@@ -190,6 +187,16 @@ def search_cmd(
     for hit in hits:
         snippet = " ".join(hit["text"].split())[:100]
         typer.echo(f"{hit['conversation_id']}\t{hit['role']}\t{snippet}")
+
+
+@logs_app.command("doctor")
+def doctor_cmd(db: Db = None) -> None:
+    """Check the history file; when damaged, keep its readable rows in a fresh file (the
+    damaged one is set aside as logs.db.damaged-DATE)."""
+    from llmcli import store
+    from llmcli.store_doctor import doctor
+
+    typer.echo(doctor(db or store.default_path()))
 
 
 @logs_app.command("rm")
