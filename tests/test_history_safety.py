@@ -201,6 +201,7 @@ def test_reading_commands_work_on_a_read_only_filesystem(llmcli, server, tmp_pat
     directory = tmp_path / "ro"
     db = directory / "logs.db"
     assert ask(llmcli, server, db, "Tell me about pelicans", text="Pelicans fly.").code == 0
+    _settle(db)  # no -wal or -shm file: sqlite cannot create them on a read-only filesystem
     listed = _on_read_only_fs(directory, ["logs", "list", "--db", str(db)], cli_env)
     assert listed.returncode == 0, listed.stderr
     (line,) = listed.stdout.splitlines()
