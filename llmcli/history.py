@@ -6,8 +6,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmcli import store
-from llmcli.errors import UsageError
+from llmcli import store, store_files
+from llmcli.errors import LlmcliError, UsageError
 from llmcli.events import Result, citation_json
 from llmcli.request import Message, Part, ReasoningPart, TextPart, ToolCallPart
 
@@ -98,8 +98,21 @@ class History:
         rows: list[tuple[str, list[dict[str, Any]]]] = [
             (m.role, m.model_dump(exclude_none=True)["parts"]) for m in [*new, answer]
         ]
-        store.add_exchange(self.db, cid, rows, record)
+        self._add(cid, rows, record)
         return cid
+
+    def _add(
+        self, cid: str, rows: list[tuple[str, list[dict[str, Any]]]], record: store.ResponseRecord
+    ) -> None:
+        """Damage the open-time check could not see (it reads no data pages): one line
+        naming the file and the way out, not a traceback after a paid answer."""
+        import sqlite3
+
+        try:
+            store.add_exchange(self.db, cid, rows, record)
+        except sqlite3.DatabaseError as err:
+            problem = store_files.failure(self.path, err)
+            raise LlmcliError(f"the answer was not stored: {problem}") from None
 
     def close(self) -> None:
         if self._db is not None:

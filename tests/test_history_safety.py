@@ -125,7 +125,12 @@ def test_doctor_keeps_the_readable_rows_and_sets_the_damaged_file_aside(llmcli, 
     _settle(db)
     with db.open("r+b") as f:
         f.seek(db.stat().st_size - 8 * 4096)
-        f.write(os.urandom(8 * 4096))
+        f.write(bytes(range(256)) * 128)  # 8 pages of garbage, the same every run
+    # Damage past the pages the open-time check reads: one line after the answer, no traceback.
+    late = ask(llmcli, server, db, "one more")
+    assert late.code == 1 and late.stdout == "Hello there.\n", late.stderr
+    assert late.stderr.startswith(f"llmcli: the answer was not stored: the history database {db}")
+    assert late.stderr.count("\n") == 1 and "logs doctor" in late.stderr
     repaired = llmcli("logs", "doctor", "--db", str(db))
     assert repaired.code == 0, repaired.stderr
     (aside,) = _set_aside(db)
