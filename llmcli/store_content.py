@@ -3,7 +3,8 @@
 A 50 MB prompt would otherwise be kept three times (the message, the full-text index's
 copy and the stored request body). Every string of at least LARGE characters, in a
 message's parts or the stored request, becomes {"$llmcli_content": sha256} and the text
-goes to `contents` once; reading puts it back.
+goes to `contents` once (a data URL keeps its head in "$llmcli_prefix", so an attachment's
+base64 data and the request's data URL share one row); reading puts it back.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ if TYPE_CHECKING:
 # Below this a copy costs less than the hash, the lookup and the reference.
 LARGE = 16 * 1024
 REF = "$llmcli_content"
+PREFIX = "$llmcli_prefix"
 
 
 def shrink(db: sqlite3.Connection, value: Any) -> Any:
     """`value` with each large string stored in `contents` and replaced by its reference."""
     if isinstance(value, str):
-        return {REF: put(db, value)} if len(value) >= LARGE else value
+        return _reference(db, value) if len(value) >= LARGE else value
     if isinstance(value, list):
         return [shrink(db, item) for item in value]
     if isinstance(value, dict):
@@ -36,10 +38,24 @@ def expand(db: sqlite3.Connection, value: Any) -> Any:
     if isinstance(value, list):
         return [expand(db, item) for item in value]
     if isinstance(value, dict):
-        if len(value) == 1 and REF in value:
-            return get(db, value[REF])
+        if _is_reference(value):
+            return value.get(PREFIX, "") + get(db, value[REF])
         return {key: expand(db, item) for key, item in value.items()}
     return value
+
+
+def _reference(db: sqlite3.Connection, text: str) -> dict[str, str]:
+    # A data URL in a request body ("data:image/png;base64,…") carries the attachment's
+    # base64 data as stored in the message: keep the head, refer to the same stored data.
+    if text.startswith("data:"):
+        head, comma, data = text.partition(",")
+        if comma and len(data) >= LARGE:
+            return {REF: put(db, data), PREFIX: head + comma}
+    return {REF: put(db, text)}
+
+
+def _is_reference(value: dict[str, Any]) -> bool:
+    return REF in value and set(value) <= {REF, PREFIX}
 
 
 def has_refs(raw_json: str) -> bool:
@@ -77,7 +93,7 @@ def _collect(value: Any, into: set[str]) -> None:
         for item in value:
             _collect(item, into)
     elif isinstance(value, dict):
-        if len(value) == 1 and REF in value:
+        if _is_reference(value):
             into.add(str(value[REF]))
         else:
             for item in value.values():

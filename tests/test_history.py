@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 import subprocess
@@ -306,3 +307,24 @@ def test_an_old_database_migrates_its_large_texts(tmp_path: Path):
     assert store.messages(conn, "c1")[0][1][0]["text"] == big
     assert json.loads(store.responses(conn, "c1")[0]["request"]) == json.loads(request)
     assert [hit["conversation_id"] for hit in store.search(conn, "pelican")] == ["c1"]
+
+
+def test_an_attachment_and_its_data_url_are_stored_once(llmcli, server, db, tmp_path):
+    """The message keeps the base64 data, the OpenAI request a data URL of the same data:
+    one row in `contents`, and both read back whole."""
+    image = tmp_path / "big.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 400)
+    data = base64.b64encode(image.read_bytes()).decode()
+    assert ask(llmcli, server, db, "warm-up").code == 0
+    before = _size(db)
+    run = ask(llmcli, server, db, "-a", str(image), "what is it?")
+    assert run.code == 0, run.stderr
+    assert _size(db) - before < 1.5 * len(data)
+    assert rows(db, "SELECT COUNT(*) FROM contents") == [(1,)]
+    (cid,) = rows(db, "SELECT id FROM conversations ORDER BY created_at DESC LIMIT 1")[0]
+    shown = json.loads(llmcli("logs", "show", cid, "--json", "--db", str(db)).stdout)
+    attachment = shown["messages"][0]["parts"][0]
+    assert attachment["data"] == data
+    sent = shown["responses"][0]["request"]["body"]["messages"][0]["content"]
+    assert sent == server.requests[-1].json["messages"][0]["content"]
+    assert f"data:image/png;base64,{data}" in json.dumps(sent)
