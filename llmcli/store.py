@@ -71,14 +71,14 @@ def connect_readonly(path: Path | None = None) -> sqlite3.Connection:
         return connect(path)  # a first `logs list` finds an empty history, as before
     if path.is_dir():
         store_files.prepare(path)  # raises the directory's message
-    store_files.warn_if_shared(path)
     db = store_files.open_readonly(path)
     behind = db.execute("PRAGMA user_version").fetchone()[0] < len(MIGRATIONS)
     # An old schema on a read-only file is read as it is (it has no stored-once references).
     if behind and store_files.writable(path):
         db.close()
-        connect(path).close()  # migrate once, then read
-        db = store_files.open_readonly(path)
+        connect(path).close()  # migrate once (its checks warn about a shared file), then read
+        return store_files.open_readonly(path)
+    store_files.warn_if_shared(path)
     return db
 
 

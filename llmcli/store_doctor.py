@@ -66,10 +66,11 @@ def _salvage(damaged: Path, fresh: sqlite3.Connection) -> dict[str, int]:
     import sqlite3
 
     kept = dict.fromkeys(TABLES, 0)
+    old = sqlite3.connect(f"{damaged.absolute().as_uri()}?mode=ro", uri=True)
     try:
-        old = sqlite3.connect(f"{damaged.absolute().as_uri()}?mode=ro", uri=True)
         old.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
     except sqlite3.Error:
+        old.close()
         return kept  # not a database at all: nothing is readable
     with transaction(fresh):
         for table in TABLES:

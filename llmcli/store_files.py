@@ -39,8 +39,13 @@ def prepare(path: Path) -> None:
         raise UsageError(
             f"cannot create the history database {path}: {err.strerror}: {WAYS_OUT}"
         ) from None
-    if not writable(path):
+    if not os.access(path, os.W_OK):
         raise UsageError(f"the history database {path} is read-only: {WAYS_OUT}")
+    if not os.access(path.parent, os.W_OK):
+        raise UsageError(
+            f"the directory of the history database {path} is read-only (sqlite keeps its"
+            f" journal beside the file): {WAYS_OUT}"
+        )
     warn_if_shared(path)
 
 
