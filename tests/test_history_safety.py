@@ -286,7 +286,7 @@ def test_sigkill_during_concurrent_writes_loses_nothing_committed(cli_env, db):
         )
 
     victim = writer("v", 100_000)  # writes until killed
-    others = [writer(chr(ord("a") + i), 15) for i in range(7)]
+    others = [writer(chr(ord("a") + i), 25) for i in range(7)]
     committed: list[str] = []
     deadline = time.monotonic() + 30
     while len(committed) < 5 and time.monotonic() < deadline:
@@ -298,7 +298,7 @@ def test_sigkill_during_concurrent_writes_loses_nothing_committed(cli_env, db):
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
         committed += out.split()
-    assert len(committed) >= 5 + 7 * 15
+    assert len(committed) >= 5 + 7 * 25
     stored = {cid for (cid,) in rows(db, "SELECT conversation_id FROM responses")}
     assert set(committed) <= stored
     assert rows(db, "PRAGMA integrity_check") == [("ok",)]
