@@ -7,7 +7,7 @@
 __llmcli_subcommands() {
     case "$1" in
         "") echo 'complete chat embed image logs keys config models local' ;;
-        'logs') echo 'path list show export search rm cost' ;;
+        'logs') echo 'path list show export search doctor rm cost' ;;
         'keys') echo 'set list rm path' ;;
         'config') echo 'path show edit set unset' ;;
         'models') echo 'pull list show default alias aliases' ;;
@@ -29,6 +29,7 @@ __llmcli_options() {
         'logs show') echo '--json --db -h --help' ;;
         'logs export') echo '--format --db -h --help' ;;
         'logs search') echo '-n --number --json --db -h --help' ;;
+        'logs doctor') echo '--db -h --help' ;;
         'logs rm') echo '--db -h --help' ;;
         'logs cost') echo '--days --model --json --db -h --help' ;;
         'keys') echo '-h --help' ;;
@@ -66,6 +67,7 @@ __llmcli_value_options() {
         'logs show') echo '--db' ;;
         'logs export') echo '--format --db' ;;
         'logs search') echo '-n --number --db' ;;
+        'logs doctor') echo '--db' ;;
         'logs rm') echo '--db' ;;
         'logs cost') echo '--days --model --db' ;;
         'models pull') echo '--sha256' ;;
@@ -104,7 +106,7 @@ __llmcli_option_value() {
     case "$1 $2" in
         'complete -m' | 'complete --model' | 'chat -m' | 'chat --model' | 'embed -m' | 'embed --model' | 'image -m' | 'image --model' | 'logs list --model' | 'logs cost --model') __llmcli_words "$(__llmcli_models)" ;;
         'complete --reasoning-effort' | 'chat --reasoning-effort') __llmcli_words 'none low medium high' ;;
-        'complete --json-schema' | 'complete --tools' | 'complete -a' | 'complete --attach' | 'complete --db' | 'complete --save-images' | 'chat --json-schema' | 'chat --tools' | 'chat -a' | 'chat --attach' | 'chat --db' | 'chat --save-images' | 'embed -f' | 'embed --file' | 'image --output' | 'image --output-dir' | 'logs path --db' | 'logs list --db' | 'logs show --db' | 'logs export --db' | 'logs search --db' | 'logs rm --db' | 'logs cost --db') __llmcli_files ;;
+        'complete --json-schema' | 'complete --tools' | 'complete -a' | 'complete --attach' | 'complete --db' | 'complete --save-images' | 'chat --json-schema' | 'chat --tools' | 'chat -a' | 'chat --attach' | 'chat --db' | 'chat --save-images' | 'embed -f' | 'embed --file' | 'image --output' | 'image --output-dir' | 'logs path --db' | 'logs list --db' | 'logs show --db' | 'logs export --db' | 'logs search --db' | 'logs doctor --db' | 'logs rm --db' | 'logs cost --db') __llmcli_files ;;
         'complete --tool-choice' | 'chat --tool-choice') __llmcli_words 'auto none required' ;;
         'complete --attach-type' | 'chat --attach-type') __llmcli_words 'image/png image/jpeg image/gif image/webp application/pdf text/plain' ;;
         'complete --cache-ttl' | 'chat --cache-ttl') __llmcli_words '5m 1h' ;;

@@ -6,7 +6,7 @@ function __llmcli_subcommands --description 'The subcommands of a command path'
         case ''
             printf '%s\n' 'complete' 'chat' 'embed' 'image' 'logs' 'keys' 'config' 'models' 'local'
         case 'logs'
-            printf '%s\n' 'path' 'list' 'show' 'export' 'search' 'rm' 'cost'
+            printf '%s\n' 'path' 'list' 'show' 'export' 'search' 'doctor' 'rm' 'cost'
         case 'keys'
             printf '%s\n' 'set' 'list' 'rm' 'path'
         case 'config'
@@ -38,6 +38,8 @@ function __llmcli_value_options --description 'The options of a command path tha
             printf '%s\n' '--format' '--db'
         case 'logs search'
             printf '%s\n' '-n' '--number' '--db'
+        case 'logs doctor'
+            printf '%s\n' '--db'
         case 'logs rm'
             printf '%s\n' '--db'
         case 'logs cost'
@@ -254,6 +256,7 @@ complete -c llmcli -n '__llmcli_at logs' -a 'list' -d 'Recent conversations, new
 complete -c llmcli -n '__llmcli_at logs' -a 'show' -d 'One conversation: markdown on a terminal, plain markdown when piped, or --json'
 complete -c llmcli -n '__llmcli_at logs' -a 'export' -d 'Write one conversation as markdown or JSON to stdout'
 complete -c llmcli -n '__llmcli_at logs' -a 'search' -d 'Find messages containing TEXT'
+complete -c llmcli -n '__llmcli_at logs' -a 'doctor' -d 'Check the history file'
 complete -c llmcli -n '__llmcli_at logs' -a 'rm' -d 'Delete one conversation and everything in it'
 complete -c llmcli -n '__llmcli_at logs' -a 'cost' -d 'Spending by day and model (USD), from the stored answers'
 complete -c llmcli -n '__llmcli_at logs' -s h -l help -d 'Show this message and exit'
@@ -284,6 +287,10 @@ complete -c llmcli -n '__llmcli_at logs search' -s n -l number -x
 complete -c llmcli -n '__llmcli_at logs search' -l json -d 'Print JSON'
 complete -c llmcli -n '__llmcli_at logs search' -l db -r -F -d 'History database (default: in the user data dir, or $LLMCLI_HOME/logs.db)'
 complete -c llmcli -n '__llmcli_at logs search' -s h -l help -d 'Show this message and exit'
+
+# llmcli logs doctor
+complete -c llmcli -n '__llmcli_at logs doctor' -l db -r -F -d 'History database (default: in the user data dir, or $LLMCLI_HOME/logs.db)'
+complete -c llmcli -n '__llmcli_at logs doctor' -s h -l help -d 'Show this message and exit'
 
 # llmcli logs rm
 complete -c llmcli -n '__llmcli_at logs rm' -l db -r -F -d 'History database (default: in the user data dir, or $LLMCLI_HOME/logs.db)'

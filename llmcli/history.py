@@ -6,8 +6,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmcli import store
-from llmcli.errors import UsageError
+from llmcli import store, store_files
+from llmcli.errors import LlmcliError, UsageError
 from llmcli.events import Result, citation_json
 from llmcli.request import Message, Part, ReasoningPart, TextPart, ToolCallPart
 
@@ -31,17 +31,25 @@ def assistant_message(result: Result) -> Message:
 
 
 class History:
-    """Opens the database only when something is read or written."""
+    """Opens the database when `open` is called or something is read or written;
+    `write=False` (a replay under --no-log) opens it read-only."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, *, write: bool = True) -> None:
         self.path = path or store.default_path()
+        self.write = write
         self._db: sqlite3.Connection | None = None
 
     @property
     def db(self) -> sqlite3.Connection:
         if self._db is None:
-            self._db = store.connect(self.path)
+            self._db = store.connect(self.path) if self.write else store.connect_readonly(self.path)
         return self._db
+
+    def open(self) -> History:
+        """Open and check the database now: a damaged or unwritable file stops the run
+        before a request is paid for, not after its answer."""
+        _ = self.db
+        return self
 
     def resolve(self, cid: str | None, latest: bool) -> str | None:
         """`--cid ID` or `--continue` (the latest conversation) → an id, or None for new."""
@@ -90,8 +98,21 @@ class History:
         rows: list[tuple[str, list[dict[str, Any]]]] = [
             (m.role, m.model_dump(exclude_none=True)["parts"]) for m in [*new, answer]
         ]
-        store.add_exchange(self.db, cid, rows, record)
+        self._add(cid, rows, record)
         return cid
+
+    def _add(
+        self, cid: str, rows: list[tuple[str, list[dict[str, Any]]]], record: store.ResponseRecord
+    ) -> None:
+        """Damage the open-time check could not see (it reads no data pages): one line
+        naming the file and the way out, not a traceback after a paid answer."""
+        import sqlite3
+
+        try:
+            store.add_exchange(self.db, cid, rows, record)
+        except sqlite3.DatabaseError as err:
+            problem = store_files.failure(self.path, err)
+            raise LlmcliError(f"the answer was not stored: {problem}") from None
 
     def close(self) -> None:
         if self._db is not None:

@@ -2,7 +2,8 @@
 
 Tables: `conversations`, `messages` (content parts as JSON, one row per message),
 `responses` (per answer: provider, model, usage, cost, timings, finish reason and
-the redacted request) and `message_fts` (FTS5 over message text for `logs search`).
+the redacted request), `contents` (large texts, stored once by hash: see
+store_content.py) and `message_fts` (contentless FTS5 over message text for `logs search`).
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llmcli import store_content, store_files
 from llmcli.errors import UsageError
+from llmcli.store_schema import MIGRATIONS, dumps, index, migrate, searchable, transaction
 
 if TYPE_CHECKING:
     # Loaded by `connect`: sqlite's libraries cost a run about 1 MiB, and a run that logs
@@ -34,102 +35,51 @@ def default_path() -> Path:
     return platformdirs.user_data_path("llmcli") / "logs.db"
 
 
-def _m1(db: sqlite3.Connection) -> None:
-    _script(
-        db,
-        """
-        CREATE TABLE conversations (
-            id TEXT PRIMARY KEY,
-            title TEXT NOT NULL,
-            model TEXT NOT NULL,
-            created_at REAL NOT NULL
-        );
-        CREATE TABLE messages (
-            id INTEGER PRIMARY KEY,
-            conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-            role TEXT NOT NULL,
-            parts TEXT NOT NULL,
-            created_at REAL NOT NULL
-        );
-        CREATE INDEX messages_conversation ON messages(conversation_id, id);
-        CREATE TABLE responses (
-            id INTEGER PRIMARY KEY,
-            conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
-            provider TEXT NOT NULL,
-            model TEXT NOT NULL,
-            input_tokens INTEGER,
-            output_tokens INTEGER,
-            reasoning_tokens INTEGER,
-            cache_read_tokens INTEGER,
-            cache_write_tokens INTEGER,
-            cost REAL,
-            latency_ms INTEGER,
-            ttft_ms INTEGER,
-            finish_reason TEXT,
-            error TEXT,
-            citations TEXT NOT NULL DEFAULT '[]',
-            request TEXT,
-            created_at REAL NOT NULL
-        );
-        CREATE INDEX responses_conversation ON responses(conversation_id);
-        CREATE VIRTUAL TABLE message_fts USING fts5(text);
-        """,
-    )
-
-
-def _script(db: sqlite3.Connection, sql: str) -> None:
-    # Not executescript(): it commits first, which would break the migration's transaction.
-    for statement in sql.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-# Numbered migrations: index + 1 is the schema version stored in PRAGMA user_version.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1]
-
-
 def connect(path: Path | None = None) -> sqlite3.Connection:
+    """Open for writing (creating the file 0600) and migrate. A damaged, read-only or
+    unusable file raises one line naming it and the way out, before any request."""
     import sqlite3
 
     path = path or default_path()
+    store_files.prepare(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(path, timeout=30, isolation_level=None)
-    except (OSError, sqlite3.Error) as err:
-        raise UsageError(f"cannot open the history database {path}: {err}") from None
-    db.row_factory = sqlite3.Row
-    db.execute("PRAGMA busy_timeout = 30000")
-    db.execute("PRAGMA journal_mode = WAL")
-    # In WAL mode NORMAL never corrupts the database; it only skips an fsync per commit.
-    db.execute("PRAGMA synchronous = NORMAL")
-    db.execute("PRAGMA foreign_keys = ON")
-    migrate(db)
+    except sqlite3.Error as err:
+        raise store_files.failure(path, err) from None
+    try:
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA busy_timeout = 30000")
+        db.execute("PRAGMA journal_mode = WAL")
+        # In WAL mode NORMAL never corrupts the database; it only skips an fsync per commit.
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        migrate(db)
+        store_files.check_complete(db, path)
+    except sqlite3.Error as err:
+        db.close()
+        raise store_files.failure(path, err) from None
+    except UsageError:
+        db.close()
+        raise
     return db
 
 
-def migrate(db: sqlite3.Connection) -> None:
-    """Apply the migrations this database has not seen, each in its own transaction."""
-    while True:
-        with transaction(db):
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version >= len(MIGRATIONS):
-                return
-            MIGRATIONS[version](db)
-            db.execute(f"PRAGMA user_version = {version + 1}")
-
-
-@contextmanager
-def transaction(db: sqlite3.Connection) -> Iterator[None]:
-    # IMMEDIATE takes the write lock up front, so concurrent writers queue on
-    # busy_timeout instead of failing on a lock upgrade.
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
+def connect_readonly(path: Path | None = None) -> sqlite3.Connection:
+    """For commands that only read: works on a read-only file or filesystem."""
+    path = path or default_path()
+    if not path.exists():
+        return connect(path)  # a first `logs list` finds an empty history, as before
+    if path.is_dir():
+        store_files.prepare(path)  # raises the directory's message
+    db = store_files.open_readonly(path)
+    behind = db.execute("PRAGMA user_version").fetchone()[0] < len(MIGRATIONS)
+    # An old schema on a read-only file is read as it is (it has no stored-once references).
+    if behind and store_files.writable(path):
+        db.close()
+        connect(path).close()  # migrate once (its checks warn about a shared file), then read
+        return store_files.open_readonly(path)
+    store_files.warn_if_shared(path)
+    return db
 
 
 def new_id() -> str:
@@ -179,14 +129,10 @@ def add_exchange(
             cursor = db.execute(
                 "INSERT INTO messages (conversation_id, role, parts, created_at)"
                 " VALUES (?, ?, ?, ?)",
-                (cid, role, json.dumps(parts, ensure_ascii=False), now),
+                (cid, role, dumps(store_content.shrink(db, parts)), now),
             )
             message_id = cursor.lastrowid or 0
-            text = _searchable(parts)
-            if text:
-                db.execute(
-                    "INSERT INTO message_fts (rowid, text) VALUES (?, ?)", (message_id, text)
-                )
+            index(db, message_id, parts)
         usage = response.usage
         db.execute(
             "INSERT INTO responses (conversation_id, message_id, provider, model, input_tokens,"
@@ -209,14 +155,15 @@ def add_exchange(
                 response.finish_reason,
                 response.error,
                 json.dumps(response.citations, ensure_ascii=False),
-                json.dumps(response.request, ensure_ascii=False) if response.request else None,
+                dumps(store_content.shrink(db, response.request)) if response.request else None,
                 now,
             ),
         )
 
 
-def _searchable(parts: list[dict[str, Any]]) -> str:
-    return "\n".join(p.get("text", "") for p in parts if p.get("type") == "text")
+def _parts(db: sqlite3.Connection, raw: str) -> list[dict[str, Any]]:
+    parts = json.loads(raw)
+    return store_content.expand(db, parts) if store_content.has_refs(raw) else parts  # type: ignore[no-any-return]
 
 
 def latest_conversation(db: sqlite3.Connection) -> str | None:
@@ -236,12 +183,18 @@ def messages(db: sqlite3.Connection, cid: str) -> list[tuple[str, list[dict[str,
     rows = db.execute(
         "SELECT role, parts FROM messages WHERE conversation_id = ? ORDER BY id", (cid,)
     )
-    return [(row["role"], json.loads(row["parts"])) for row in rows]
+    return [(row["role"], _parts(db, row["parts"])) for row in list(rows)]
 
 
-def responses(db: sqlite3.Connection, cid: str) -> list[sqlite3.Row]:
+def responses(db: sqlite3.Connection, cid: str) -> list[dict[str, Any]]:
+    """Each answer's row; `request` is the stored request as JSON text, references expanded."""
     rows = db.execute("SELECT * FROM responses WHERE conversation_id = ? ORDER BY id", (cid,))
-    return list(rows)
+    out = [dict(row) for row in rows]
+    for row in out:
+        raw = row["request"]
+        if raw and store_content.has_refs(raw):
+            row["request"] = dumps(store_content.expand(db, json.loads(raw)))
+    return out
 
 
 def list_conversations(
@@ -260,8 +213,9 @@ def list_conversations(
     return list(db.execute(query, args))
 
 
-def search(db: sqlite3.Connection, text: str, limit: int = 20) -> list[sqlite3.Row]:
-    """Full-text search; the query is quoted so user text is never FTS syntax."""
+def search(db: sqlite3.Connection, text: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Full-text search (the query is quoted so user text is never FTS syntax): each hit's
+    conversation_id, title, role and text."""
     phrase = '"' + text.replace('"', '""') + '"'
     rows = db.execute(
         "SELECT m.conversation_id, m.role, m.parts, c.title FROM message_fts f"
@@ -269,7 +223,15 @@ def search(db: sqlite3.Connection, text: str, limit: int = 20) -> list[sqlite3.R
         " WHERE message_fts MATCH ? ORDER BY m.id DESC LIMIT ?",
         (phrase, limit),
     )
-    return list(rows)
+    return [
+        {
+            "conversation_id": r["conversation_id"],
+            "title": r["title"],
+            "role": r["role"],
+            "text": " ".join(p["text"] for p in _parts(db, r["parts"]) if p.get("type") == "text"),
+        }
+        for r in list(rows)
+    ]
 
 
 def delete(db: sqlite3.Connection, cid: str) -> None:
@@ -277,6 +239,7 @@ def delete(db: sqlite3.Connection, cid: str) -> None:
     with transaction(db):
         _forget_text(db, cid, 0)
         db.execute("DELETE FROM conversations WHERE id = ?", (cid,))
+        store_content.forget_unused(db)
 
 
 def drop_last_exchange(db: sqlite3.Connection, cid: str) -> bool:
@@ -287,20 +250,28 @@ def drop_last_exchange(db: sqlite3.Connection, cid: str) -> bool:
             " ORDER BY id DESC",
             (cid,),
         )
-        prompt = next((r["id"] for r in rows if _searchable(json.loads(r["parts"]))), None)
+        prompt = next((r["id"] for r in list(rows) if searchable(_parts(db, r["parts"]))), None)
         if prompt is None:
             return False
         _forget_text(db, cid, prompt)
         db.execute("DELETE FROM messages WHERE conversation_id = ? AND id >= ?", (cid, prompt))
+        store_content.forget_unused(db)
         return True
 
 
 def _forget_text(db: sqlite3.Connection, cid: str, from_id: int) -> None:
-    db.execute(
-        "DELETE FROM message_fts WHERE rowid IN"
-        " (SELECT id FROM messages WHERE conversation_id = ? AND id >= ?)",
-        (cid, from_id),
+    # A contentless FTS5 table forgets a row when given the text it indexed
+    # (https://www.sqlite.org/fts5.html#the_delete_command).
+    rows = db.execute(
+        "SELECT id, parts FROM messages WHERE conversation_id = ? AND id >= ?", (cid, from_id)
     )
+    for row in list(rows):
+        text = searchable(_parts(db, row["parts"]))
+        if text:
+            db.execute(
+                "INSERT INTO message_fts (message_fts, rowid, text) VALUES ('delete', ?, ?)",
+                (row["id"], text),
+            )
 
 
 def cost_by_day(

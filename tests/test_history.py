@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 import subprocess
@@ -26,10 +27,25 @@ def db(tmp_path: Path) -> Path:
     return tmp_path / "logs.db"
 
 
-def ask(llmcli, server: ReplayServer, db: Path, *args: str, text: str = "Hello there."):
+def ask(
+    llmcli,
+    server: ReplayServer,
+    db: Path,
+    *args: str,
+    text: str = "Hello there.",
+    input: str | None = None,
+):
     server.replies[:] = [openai_reply(text)]
     return llmcli(
-        "complete", "-m", "openai/gpt-4o-mini", "--api-base", server.url, "--db", str(db), *args
+        "complete",
+        "-m",
+        "openai/gpt-4o-mini",
+        "--api-base",
+        server.url,
+        "--db",
+        str(db),
+        *args,
+        input=input,
     )
 
 
@@ -228,3 +244,87 @@ def test_eight_concurrent_processes_lose_no_rows(server: ReplayServer, cli_env, 
     titles = sorted(t for (t,) in rows(db, "SELECT title FROM conversations"))
     assert titles == [f"question {i}" for i in range(8)]
     assert rows(db, "PRAGMA integrity_check") == [("ok",)]
+
+
+def _size(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return db.stat().st_size
+
+
+def test_a_large_prompt_is_stored_once(llmcli, server, db):
+    """Not three times (message, search index, stored request): the text is kept once by
+    hash and everything that reads it still gets it whole."""
+    assert ask(llmcli, server, db, "a small first question").code == 0
+    before = _size(db)
+    prompt = "\n".join(
+        f"line {i}: the quick brown fox jumps over the lazy dog" for i in range(60_000)
+    )
+    run = ask(llmcli, server, db, input=prompt)
+    assert run.code == 0, run.stderr
+    grown = _size(db) - before
+    assert grown < 1.5 * len(prompt), f"grew {grown / len(prompt):.2f}x the prompt"
+    (cid,) = rows(db, "SELECT id FROM conversations ORDER BY created_at DESC LIMIT 1")[0]
+    shown = json.loads(llmcli("logs", "show", cid, "--json", "--db", str(db)).stdout)
+    assert shown["messages"][0]["parts"][0]["text"] == prompt
+    assert shown["responses"][0]["request"]["body"]["messages"][0]["content"] == prompt
+    found = llmcli("logs", "search", "59999", "--json", "--db", str(db))
+    (hit,) = json.loads(found.stdout)
+    assert hit["conversation_id"] == cid and hit["text"] == prompt
+    server.queue(openai_reply())
+    assert ask(llmcli, server, db, "-c", "and then?").code == 0
+    assert server.requests[-1].json["messages"][0]["content"] == prompt
+    assert rows(db, "SELECT COUNT(*) FROM contents") == [(1,)]
+    assert llmcli("logs", "rm", cid, "--db", str(db)).code == 0
+    assert rows(db, "SELECT COUNT(*) FROM contents") == [(0,)]  # nothing left of the prompt
+    assert llmcli("logs", "search", "59999", "--db", str(db)).stdout == ""
+
+
+def test_an_old_database_migrates_its_large_texts(tmp_path: Path):
+    """A version-1 file: large parts and requests move to `contents`, search still works."""
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path, isolation_level=None)
+    store.MIGRATIONS[0](old)
+    old.execute("PRAGMA user_version = 1")
+    big = "pelican " * 10_000
+    old.execute("INSERT INTO conversations VALUES ('c1', 't', 'openai/x', 1.0)")
+    old.execute(
+        "INSERT INTO messages VALUES (1, 'c1', 'user', ?, 1.0)",
+        (json.dumps([{"type": "text", "text": big}]),),
+    )
+    old.execute("INSERT INTO message_fts (rowid, text) VALUES (1, ?)", (big,))
+    request = json.dumps({"body": {"messages": [{"role": "user", "content": big}]}})
+    old.execute(
+        "INSERT INTO responses (conversation_id, message_id, provider, model, request,"
+        " created_at) VALUES ('c1', 1, 'openai', 'x', ?, 1.0)",
+        (request,),
+    )
+    old.close()
+    conn = store.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS)
+    assert conn.execute("SELECT COUNT(*) FROM contents").fetchone()[0] == 1
+    assert len(conn.execute("SELECT parts FROM messages").fetchone()[0]) < 200
+    assert store.messages(conn, "c1")[0][1][0]["text"] == big
+    assert json.loads(store.responses(conn, "c1")[0]["request"]) == json.loads(request)
+    assert [hit["conversation_id"] for hit in store.search(conn, "pelican")] == ["c1"]
+
+
+def test_an_attachment_and_its_data_url_are_stored_once(llmcli, server, db, tmp_path):
+    """The message keeps the base64 data, the OpenAI request a data URL of the same data:
+    one row in `contents`, and both read back whole."""
+    image = tmp_path / "big.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 400)
+    data = base64.b64encode(image.read_bytes()).decode()
+    assert ask(llmcli, server, db, "warm-up").code == 0
+    before = _size(db)
+    run = ask(llmcli, server, db, "-a", str(image), "what is it?")
+    assert run.code == 0, run.stderr
+    assert _size(db) - before < 1.5 * len(data)
+    assert rows(db, "SELECT COUNT(*) FROM contents") == [(1,)]
+    (cid,) = rows(db, "SELECT id FROM conversations ORDER BY created_at DESC LIMIT 1")[0]
+    shown = json.loads(llmcli("logs", "show", cid, "--json", "--db", str(db)).stdout)
+    attachment = shown["messages"][0]["parts"][0]
+    assert attachment["data"] == data
+    sent = shown["responses"][0]["request"]["body"]["messages"][0]["content"]
+    assert sent == server.requests[-1].json["messages"][0]["content"]
+    assert f"data:image/png;base64,{data}" in json.dumps(sent)

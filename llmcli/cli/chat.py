@@ -24,7 +24,7 @@ def chat(prompt: str | None = None, **given: Any) -> None:
 
     flags = spec.Flags(**given)
     flags.log = flags.log and settings().log
-    session = Session(flags=flags, history=History(flags.db) if flags.log else None)
+    session = Session(flags=flags, history=History(flags.db).open() if flags.log else None)
     if session.history and (flags.cid or flags.continue_latest):
         session.cid = session.history.resolve(flags.cid, flags.continue_latest)
         if session.cid:
@@ -39,4 +39,3 @@ def chat(prompt: str | None = None, **given: Any) -> None:
         repl.loop(prompt_session(platformdirs.user_state_path("llmcli")))
     finally:
         release_local_servers()
-

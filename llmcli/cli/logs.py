@@ -22,9 +22,10 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _db(path: Path | None) -> sqlite3.Connection:
+    """Read-only: listing, showing and searching work on a read-only file or filesystem."""
     from llmcli import store
 
-    return store.connect(path)
+    return store.connect_readonly(path)
 
 
 def _when(ts: float) -> str:
@@ -91,10 +92,7 @@ def conversation_json(conn: sqlite3.Connection, cid: str) -> dict[str, Any]:
         "created_at": head["created_at"],
         "messages": [{"role": r, "parts": p} for r, p in store.messages(conn, cid)],
         "responses": [
-            {
-                k: json.loads(v) if k in ("citations", "request") and v else v
-                for k, v in dict(r).items()
-            }
+            {k: json.loads(v) if k in ("citations", "request") and v else v for k, v in r.items()}
             for r in store.responses(conn, cid)
         ],
     }
@@ -182,18 +180,7 @@ def search_cmd(
     """Find messages containing TEXT; prints conversation id, role and the matching text."""
     from llmcli import store
 
-    rows = store.search(_db(db), text, number)
-    hits = [
-        {
-            "conversation_id": r["conversation_id"],
-            "title": r["title"],
-            "role": r["role"],
-            "text": " ".join(
-                p.get("text", "") for p in json.loads(r["parts"]) if p.get("type") == "text"
-            ),
-        }
-        for r in rows
-    ]
+    hits = store.search(_db(db), text, number)
     if json_out:
         typer.echo(json.dumps(hits, ensure_ascii=False))
         return
@@ -202,12 +189,22 @@ def search_cmd(
         typer.echo(f"{hit['conversation_id']}\t{hit['role']}\t{snippet}")
 
 
+@logs_app.command("doctor")
+def doctor_cmd(db: Db = None) -> None:
+    """Check the history file; when damaged, keep its readable rows in a fresh file (the
+    damaged one is set aside as logs.db.damaged-DATE)."""
+    from llmcli import store
+    from llmcli.store_doctor import doctor
+
+    typer.echo(doctor(db or store.default_path()))
+
+
 @logs_app.command("rm")
 def rm_cmd(cid: Id, db: Db = None) -> None:
     """Delete one conversation and everything in it."""
     from llmcli import store
 
-    store.delete(_db(db), cid)
+    store.delete(store.connect(db), cid)
     typer.echo(f"deleted {cid}", err=True)
 
 

@@ -192,7 +192,8 @@ def run(flags: Flags, messages: list[Message]) -> Result:
     """
     gc.freeze()  # everything imported by now lives until exit: keep it out of collections
     flags.log = flags.log and _config().log
-    history = History(flags.db) if (flags.log or flags.cid or flags.continue_latest) else None
+    reads = flags.log or flags.cid or flags.continue_latest
+    history = History(flags.db, write=flags.log).open() if reads else None
     cid = history.resolve(flags.cid, flags.continue_latest) if history else None
     conversation: list[Message] = []
     if history and cid:

@@ -1,0 +1,137 @@
+"""The history's schema: numbered migrations (PRAGMA user_version), transactions, and
+what goes into the full-text index."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from llmcli import store_content
+
+if TYPE_CHECKING:
+    import sqlite3
+
+
+def _m1(db: sqlite3.Connection) -> None:
+    _script(
+        db,
+        """
+        CREATE TABLE conversations (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            model TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            role TEXT NOT NULL,
+            parts TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX messages_conversation ON messages(conversation_id, id);
+        CREATE TABLE responses (
+            id INTEGER PRIMARY KEY,
+            conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            reasoning_tokens INTEGER,
+            cache_read_tokens INTEGER,
+            cache_write_tokens INTEGER,
+            cost REAL,
+            latency_ms INTEGER,
+            ttft_ms INTEGER,
+            finish_reason TEXT,
+            error TEXT,
+            citations TEXT NOT NULL DEFAULT '[]',
+            request TEXT,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX responses_conversation ON responses(conversation_id);
+        CREATE VIRTUAL TABLE message_fts USING fts5(text);
+        """,
+    )
+
+
+def _script(db: sqlite3.Connection, sql: str) -> None:
+    # Not executescript(): it commits first, which would break the migration's transaction.
+    for statement in sql.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _m2(db: sqlite3.Connection) -> None:
+    """Large texts stored once; the full-text index keeps no copy of the text."""
+    _script(
+        db,
+        """
+        CREATE TABLE contents (
+            id INTEGER PRIMARY KEY,
+            hash TEXT NOT NULL UNIQUE,
+            data TEXT NOT NULL
+        );
+        DROP TABLE message_fts;
+        CREATE VIRTUAL TABLE message_fts USING fts5(text, content='');
+        """,
+    )
+    for row in list(db.execute("SELECT id, parts FROM messages")):
+        parts = json.loads(row["parts"])
+        index(db, row["id"], parts)
+        if len(row["parts"]) >= store_content.LARGE:
+            db.execute(
+                "UPDATE messages SET parts = ? WHERE id = ?",
+                (dumps(store_content.shrink(db, parts)), row["id"]),
+            )
+    large = "SELECT id, request FROM responses WHERE length(request) >= ?"
+    for row in list(db.execute(large, (store_content.LARGE,))):
+        request = store_content.shrink(db, json.loads(row["request"]))
+        db.execute("UPDATE responses SET request = ? WHERE id = ?", (dumps(request), row["id"]))
+
+
+# Numbered migrations: index + 1 is the schema version stored in PRAGMA user_version.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1, _m2]
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Apply the migrations this database has not seen, each in its own transaction."""
+    while True:
+        with transaction(db):
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version >= len(MIGRATIONS):
+                return
+            MIGRATIONS[version](db)
+            db.execute(f"PRAGMA user_version = {version + 1}")
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[None]:
+    # IMMEDIATE takes the write lock up front, so concurrent writers queue on
+    # busy_timeout instead of failing on a lock upgrade.
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def index(db: sqlite3.Connection, message_id: int, parts: list[dict[str, Any]]) -> None:
+    text = searchable(parts)
+    if text:
+        db.execute("INSERT INTO message_fts (rowid, text) VALUES (?, ?)", (message_id, text))
+
+
+def searchable(parts: list[dict[str, Any]]) -> str:
+    return "\n".join(
+        p["text"] for p in parts if p.get("type") == "text" and isinstance(p.get("text"), str)
+    )
