@@ -6,6 +6,12 @@ printed once and never redrawn; only the unfinished last block is live, and
 rich's `Live` redraws it at most `refresh_per_second` times from its own thread.
 Completed blocks are printed in batches at that same rate: one markdown parse and
 one print per batch, instead of one per block (both cost far more than a chunk).
+
+Each print is trimmed of rich's own leading and trailing blank lines (rich starts a list,
+a quote or a table with one when it is the first thing rendered, ends a rule with one,
+and gives a table empty top and bottom rows), runs of blank lines become one, and
+printed blocks are separated by exactly one blank line: so the same answer looks the
+same however its chunks happened to be batched, in `complete` and in `chat`.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
     from rich.live import Live
     from rich.markdown import Markdown
+    from rich.segment import Segment
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
@@ -104,10 +111,16 @@ class MarkdownStream:
         return not line.strip()
 
     def _print(self, block: str) -> None:
+        from rich.segment import Segment, Segments
+
+        lines = _spaced(self.console.render_lines(self.markdown(block), pad=False))
+        if not lines:
+            return
         # With Live running, console.print goes above the live region.
         if self._printed:
-            self.console.print()  # the blank line that separated the blocks
-        self.console.print(self.markdown(block))
+            self.console.print()  # the one blank line between blocks
+        shown = [piece for line in lines for piece in (*line, Segment.line())]
+        self.console.print(Segments(shown))
         self._printed = True
 
     def _start_live(self) -> None:
@@ -137,3 +150,22 @@ class MarkdownStream:
             self._live = None
         if rest.strip():
             self._print(rest)
+
+
+
+def _spaced(lines: list[list[Segment]]) -> list[list[Segment]]:
+    """`lines` without blank lines at either end and with one blank line where rich put
+    several (a table's empty top and bottom rows next to the blank after a paragraph)."""
+    kept: list[list[Segment]] = []
+    for line in lines:
+        if not _blank(line) or (kept and not _blank(kept[-1])):
+            kept.append(line)
+    while kept and _blank(kept[-1]):
+        kept.pop()
+    return kept
+
+
+def _blank(line: list[Segment]) -> bool:
+    """A line with nothing on it: no text and no background (a code block's padding
+    line has a background and is kept)."""
+    return all(not s.text.strip() and not (s.style and s.style.bgcolor) for s in line)
