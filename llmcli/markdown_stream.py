@@ -152,7 +152,6 @@ class MarkdownStream:
             self._print(rest)
 
 
-
 def _spaced(lines: list[list[Segment]]) -> list[list[Segment]]:
     """`lines` without blank lines at either end and with one blank line where rich put
     several (a table's empty top and bottom rows next to the blank after a paragraph)."""

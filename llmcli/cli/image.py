@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -110,7 +111,9 @@ def image(
         typer.echo(json.dumps(out, ensure_ascii=False))
         return
     if result.text:
-        typer.echo(result.text.strip(), err=True)
+        from llmcli.controls import for_stream
+
+        typer.echo(for_stream(result.text.strip(), sys.stderr), err=True)
     for path in paths:
         typer.echo(str(path))
 
