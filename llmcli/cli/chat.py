@@ -39,3 +39,4 @@ def chat(prompt: str | None = None, **given: Any) -> None:
         repl.loop(prompt_session(platformdirs.user_state_path("llmcli")))
     finally:
         release_local_servers()
+
