@@ -168,9 +168,7 @@ def inside(directory: Path, path: Path) -> Path:
     return path
 
 
-def write_all(
-    files: list[tuple[Path, bytes]], *, force: bool = False, mkdir: bool = True
-) -> None:
+def write_all(files: list[tuple[Path, bytes]], *, force: bool = False, mkdir: bool = True) -> None:
     """Write every file, or none when one exists already (exit 1 naming it); missing
     directories are created only with `mkdir`."""
     if not force:
