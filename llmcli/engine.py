@@ -64,6 +64,8 @@ def execute(
             try:
                 for event in _events(provider, call, answer):
                     if isinstance(event, StreamError):
+                        if policy.debug:  # whole: the error line is cut to one line
+                            policy.debug("< " + redact_text(event.message, policy.secrets))
                         event.message = redact_text(
                             error_line(req.provider, event.status, event.error_type, event.message),
                             policy.secrets,

@@ -137,3 +137,23 @@ def test_a_terminal_sees_no_control_sequence_from_an_answer_or_an_error(server, 
     assert "llmcli: openai 400: bad ␛]0;owned␇ ␛]52;c;aGk=␇ end" in error_line
     for text in outputs:
         assert not [raw for raw in RAW if raw in text.replace("\r\n", "\n")]
+
+
+def test_an_error_inside_the_stream_is_cut_too(llmcli, server):
+    """An error event after text began: the partial answer stays, the error line is one
+    line of at most 500 characters of the server's words, --debug has them all."""
+    message = "stream broke\n" + "z" * 2000 + " END"
+    frames = [
+        {"choices": [{"index": 0, "delta": {"content": "partial"}}]},
+        {"error": {"message": message, "type": "server_error"}},
+    ]
+    body = "".join(f"data: {json.dumps(f)}\n\n" for f in frames).encode()
+    for debug in ((), ("--debug",)):
+        server.queue(Reply(body=body, content_type="text/event-stream"))
+        args = ("complete", "-m", "openai/gpt-4o-mini", "--api-base", server.url, "hi", *debug)
+        run = llmcli(*args)
+        assert run.code == 1 and run.stdout == "partial\n"
+        line = run.stderr.strip().splitlines()[-1]
+        assert line.startswith("llmcli: openai server_error: stream broke zzz")
+        assert len(line) <= len("llmcli: openai server_error: ") + MESSAGE_LIMIT
+        assert ("END" in run.stderr) == bool(debug)
