@@ -1,7 +1,8 @@
 """Streaming markdown for a terminal with a flat per-chunk cost.
 
 Re-rendering the whole answer on every chunk is quadratic. Instead, completed
-blocks (ended by a blank line outside a code fence, or by a closing fence) are
+blocks (ended by a blank line outside a code fence, unless a list goes on after it, or
+by a closing fence) are
 printed once and never redrawn; only the unfinished last block is live, and
 rich's `Live` redraws it at most `refresh_per_second` times from its own thread.
 Completed blocks are printed in batches at that same rate: one markdown parse and
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from rich.segment import Segment
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 
 
 class _Tail:
@@ -51,6 +53,10 @@ class MarkdownStream:
         self._done: list[str] = []  # complete lines of the current block
         self._partial: list[str] = []  # pieces of the line being written
         self._in_fence: str | None = None
+        # A blank line ends a block only once the next line shows that the block does not
+        # go on: a list whose items are apart ("- a", "", "- b") is one list, not two.
+        self._after_blank = False
+        self._in_list = False  # the current block's last lines belong to a list
         self._lock = threading.Lock()
         self._live: Live | None = None
         self._printed = False
@@ -82,10 +88,7 @@ class MarkdownStream:
                 self._partial.append(piece)
                 line = "".join(self._partial)
                 self._partial = []
-                self._done.append(line + "\n")
-                if self._ends_block(line):
-                    self._ready.append("".join(self._done))
-                    self._done = []
+                self._block_line(line)
             if rest:
                 self._partial.append(rest)
             now = time.monotonic()
@@ -93,6 +96,25 @@ class MarkdownStream:
                 batch, self._ready, self._last_print = "".join(self._ready), [], now
         if batch.strip():
             self._print(batch)
+
+    def _block_line(self, line: str) -> None:
+        """Add one complete line to the current block, moving finished blocks to _ready."""
+        if line.strip() and self._after_blank:
+            self._after_blank = False
+            goes_on = self._in_list and (_LIST_ITEM.match(line) or line[:1] in " \t")
+            if not goes_on:
+                self._ready.append("".join(self._done))
+                self._done = []
+                self._in_list = False
+        self._done.append(line + "\n")
+        if self._ends_block(line):
+            if line.strip():  # a closing fence: nothing can continue that block
+                self._ready.append("".join(self._done))
+                self._done, self._in_list = [], False
+            else:
+                self._after_blank = True
+        elif line.strip() and self._in_fence is None:
+            self._in_list = self._in_list or bool(_LIST_ITEM.match(line))
 
     def _ends_block(self, line: str) -> bool:
         fence = _FENCE.match(line)

@@ -1,6 +1,7 @@
 """The terminal rendering of an answer does not depend on how its chunks were batched
 (issue 11, row 18): one blank line between blocks, whether the blocks were printed one
-by one as they completed or all at once at the end."""
+by one as they completed or all at once at the end; a list whose items are apart is
+one list either way."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from llmcli.markdown_stream import MarkdownStream
 ANSWER = (
     "# Title\n\nHere is a list:\n\n- one\n- two\n\nA paragraph, then a list without a gap:\n"
     "- three\n- four\n\n> a quote\n\n---\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
-    "1. first\n2. second\n\nEnd.\n"
+    "1. first\n2. second\n\nItems apart:\n\n- five\n\n- six\n\n  more on six\n\n"
+    "End.\n"
 )
 EXPECTED = """\
 Title
@@ -39,6 +41,12 @@ A paragraph, then a list without a gap:
 
  1 first
  2 second
+
+Items apart:
+
+ • five
+ • six
+   more on six
 
 End.
 """
