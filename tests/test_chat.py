@@ -3,6 +3,7 @@ REPL driven through a real pseudo-terminal against the loopback replay server.""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import sqlite3
@@ -254,7 +255,7 @@ def test_undo_drops_a_whole_tool_exchange():
 
 BLOCKS = ["Here is a list:\n\n", "- one\n- two\n\n", "And after it.\n\n", "1. first\n2. second\n\n"]
 BLOCKS.append("End.\n\n")  # complete: printed as a block, not drawn live
-_CONTROLS = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
+_SEQUENCE = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z])|\x1b\][^\x07]*\x07|\r|\n|[^\x1b\r\n]+")
 
 
 def block_by_block() -> Reply:
@@ -270,9 +271,31 @@ def block_by_block() -> Reply:
     return Reply(body=body.encode(), content_type="text/event-stream", chunk=size, delay=0.3)
 
 
+def screen(raw: str) -> list[str]:
+    """What a terminal shows after `raw`, for the moves rich's live region makes: text
+    overwrites, CR, LF, cursor up (CSI A) and erase line (CSI K); styles are dropped."""
+    lines, row, col = [""], 0, 0
+    for match in _SEQUENCE.finditer(raw):
+        text, (args, final) = match.group(), match.groups()
+        if final == "A":
+            row = max(row - int(args or 1), 0)
+        elif final == "K":
+            lines[row] = ""
+        elif text == "\r":
+            col = 0
+        elif text == "\n":
+            row += 1
+            lines += [""] * (row + 1 - len(lines))
+        elif not text.startswith("\x1b"):
+            line = lines[row].ljust(col)
+            lines[row] = line[:col] + text + line[col + len(text) :]
+            col += len(text)
+    return [line.rstrip() for line in lines]
+
+
 def answer_on_screen(raw: str) -> list[str]:
-    """The lines from the answer's first to its last, styles and cursor moves removed."""
-    lines = [line.rstrip() for line in _CONTROLS.sub("", raw).split("\n")]
+    """The lines from the answer's first to its last as the terminal shows them."""
+    lines = screen(raw)
     first = next(i for i, line in enumerate(lines) if line.startswith("Here is a list:"))
     last = next(i for i, line in enumerate(lines) if line.startswith("End."))
     return lines[first : last + 1]
@@ -300,10 +323,10 @@ def test_complete_and_chat_render_the_same_markdown_the_same(
         **{**spawn, "env": {**env, "PROMPT_TOOLKIT_NO_CPR": "1"}},
     )
     chat.expect(PROMPT)
+    chat.logfile_read = shown = io.StringIO()
     chat.sendline("hi")
     chat.expect("End.")
-    shown = "hi" + chat.before + "End."
-    chat.expect(PROMPT)
+    chat.expect(PROMPT)  # after the answer
     chat.sendeof()
     chat.expect(pexpect.EOF)
     chat.close()
@@ -311,4 +334,4 @@ def test_complete_and_chat_render_the_same_markdown_the_same(
     expected = ["Here is a list:", "", " • one", " • two", "", "And after it.", "", " 1 first"]
     expected += [" 2 second", "", "End."]
     assert answer_on_screen(one_shot.before) == expected
-    assert answer_on_screen(shown) == expected
+    assert answer_on_screen(shown.getvalue()) == expected
