@@ -64,6 +64,8 @@ def execute(
             try:
                 for event in _events(provider, call, answer):
                     if isinstance(event, StreamError):
+                        if policy.debug:  # whole: the error line is cut to one line
+                            policy.debug("< " + redact_text(event.message, policy.secrets))
                         event.message = redact_text(
                             error_line(req.provider, event.status, event.error_type, event.message),
                             policy.secrets,
@@ -96,8 +98,16 @@ def _redacted(call: HttpCall, policy: Policy) -> dict[str, Any]:
     }
 
 
-def _http_error(provider: ErrorDecoder, answer: Answer, secrets: tuple[str, ...]) -> ProviderError:
-    err: ProviderError = provider.decode_error(answer.status_code, answer.read())
+def _http_error(
+    provider: ErrorDecoder,
+    answer: Answer,
+    secrets: tuple[str, ...],
+    debug: Callable[[str], None] | None = None,
+) -> ProviderError:
+    body = answer.read()
+    if debug:  # the error line is cut to one line (errors.MESSAGE_LIMIT): the whole body
+        debug("< " + redact_text(body.decode(errors="replace"), secrets))
+    err: ProviderError = provider.decode_error(answer.status_code, body)
     # Some servers echo the key they refused ("Incorrect API key provided: sk-...").
     message = redact_text(err.provider_message, secrets)
     quota = err.status in RETRY_STATUSES and not err.retryable
@@ -148,7 +158,7 @@ def _answer(provider: ErrorDecoder, call: HttpCall, policy: Policy, hint: str) -
     try:
         with open_call(call, policy, retryable) as answer:
             if answer.status_code >= 400:
-                raise _http_error(provider, answer, policy.secrets)
+                raise _http_error(provider, answer, policy.secrets, policy.debug)
             yield answer
     except ConnectFailed as err:
         raise ConnectFailed(f"{err}: {hint}" if hint else str(err)) from None

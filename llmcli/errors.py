@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import sys
 
+from llmcli.controls import for_stream
+
+# What a server says in an error is shown on one line of at most this many characters
+# (an HTML page or a stack trace can be megabytes); --debug shows the whole body.
+MESSAGE_LIMIT = 500
+
 
 class LlmcliError(Exception):
     """Base error: `str(err)` is the one line shown after `llmcli: `."""
@@ -64,12 +70,21 @@ class ConnectFailed(TransportError):
 
 
 def error_line(provider: str, status: int | None, error_type: str | None, message: str) -> str:
-    """`anthropic 404 not_found_error: model: x` — the one shape every provider error takes."""
+    """`anthropic 404 not_found_error: model: x` — the one shape every provider error takes:
+    one line, the server's words cut to `MESSAGE_LIMIT` characters."""
+    error_type = error_type if error_type is None else one_line(error_type, 100)
     head = " ".join(p for p in (provider, str(status) if status else None, error_type) if p)
-    message = " ".join(message.split())  # one line, whatever the provider sent
+    message = one_line(message, MESSAGE_LIMIT)
     return f"{head}: {message}" if message else head
+
+
+def one_line(text: str, limit: int) -> str:
+    """`text` on one line (any run of whitespace, line breaks included, is one space),
+    cut to `limit` characters with `…` when longer."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def warn(message: str) -> None:
     """A warning: one line on stderr; the command goes on."""
-    sys.stderr.write(f"llmcli: warning: {message}\n")
+    sys.stderr.write(for_stream(f"llmcli: warning: {message}\n", sys.stderr))

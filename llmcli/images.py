@@ -1,6 +1,9 @@
 """Saving generated images: the type from the bytes, safe names, never overwriting.
 
 - `sniff`: PNG, JPEG, GIF or WebP from the magic bytes (anything else is not saved).
+- `destination`: `--output` and `--output-dir` checked before anything is paid for: an
+  existing directory given to `--output` is written into; the directory the images go in
+  must exist (or `--mkdir` creates it when writing); `--output -` means stdout.
 - `plan`: where each image goes: `-o NAME` (several: `NAME-1.png`, `NAME-2.png`, ...), or
   a slug of the prompt plus a timestamp in the chosen directory; with the extension the
   bytes call for; never outside the chosen directory.
@@ -71,6 +74,40 @@ def timestamp(now: datetime | None = None) -> str:
     return (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
 
 
+STDOUT = Path("-")
+
+
+def destination(
+    output: Path | None, output_dir: Path | None, *, mkdir: bool = False
+) -> tuple[Path | None, Path | None]:
+    """(`output`, `output_dir`) for `plan`, checked before the request: an `output` that
+    is an existing directory becomes the directory (default names inside it); the
+    directory the files go in must exist, unless `mkdir` (then `write_all` creates it)."""
+    base = output_dir / output if output is not None and output_dir is not None else output
+    if base is not None and base.is_dir():
+        if output_dir is not None and base.resolve() != output_dir.resolve():
+            inside(output_dir, base)  # `--output-dir D --output ../elsewhere/` is refused
+        return None, base
+    if output is not None and output_dir is not None:
+        inside(output_dir, base or output_dir)
+    directory = base.parent if base is not None else output_dir
+    if directory is not None:
+        _usable_directory(directory, mkdir)
+    return output, output_dir
+
+
+def _usable_directory(directory: Path, mkdir: bool) -> None:
+    """Refuse a missing directory (a typo must not create a tree) unless `mkdir`, and a
+    path on the way that is a file."""
+    for step in (directory, *directory.parents):
+        if step.is_dir():
+            return
+        if os.path.lexists(step):
+            raise UsageError(f"{step} is not a directory: cannot write images in {directory}")
+        if not mkdir:
+            raise UsageError(f"{directory} does not exist: create it, or pass --mkdir")
+
+
 def plan(
     kinds: list[Kind],
     *,
@@ -131,15 +168,17 @@ def inside(directory: Path, path: Path) -> Path:
     return path
 
 
-def write_all(files: list[tuple[Path, bytes]], *, force: bool = False) -> None:
-    """Write every file, or none when one exists already (exit 1 naming it)."""
+def write_all(files: list[tuple[Path, bytes]], *, force: bool = False, mkdir: bool = True) -> None:
+    """Write every file, or none when one exists already (exit 1 naming it); missing
+    directories are created only with `mkdir`."""
     if not force:
         for path, _ in files:
             if os.path.lexists(path):
                 raise LlmcliError(f"{path} exists: pass --force to overwrite it (nothing written)")
     for path, data in files:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if mkdir:
+                path.parent.mkdir(parents=True, exist_ok=True)
             if force:
                 _replace(path, data)
             else:

@@ -1,11 +1,18 @@
 """Streaming markdown for a terminal with a flat per-chunk cost.
 
 Re-rendering the whole answer on every chunk is quadratic. Instead, completed
-blocks (ended by a blank line outside a code fence, or by a closing fence) are
+blocks (ended by a blank line outside a code fence, unless a list goes on after it, or
+by a closing fence) are
 printed once and never redrawn; only the unfinished last block is live, and
 rich's `Live` redraws it at most `refresh_per_second` times from its own thread.
 Completed blocks are printed in batches at that same rate: one markdown parse and
 one print per batch, instead of one per block (both cost far more than a chunk).
+
+Each print is trimmed of rich's own leading and trailing blank lines (rich starts a list,
+a quote or a table with one when it is the first thing rendered, ends a rule with one,
+and gives a table empty top and bottom rows), runs of blank lines become one, and
+printed blocks are separated by exactly one blank line: so the same answer looks the
+same however its chunks happened to be batched, in `complete` and in `chat`.
 """
 
 from __future__ import annotations
@@ -19,8 +26,10 @@ if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
     from rich.live import Live
     from rich.markdown import Markdown
+    from rich.segment import Segment
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 
 
 class _Tail:
@@ -44,6 +53,10 @@ class MarkdownStream:
         self._done: list[str] = []  # complete lines of the current block
         self._partial: list[str] = []  # pieces of the line being written
         self._in_fence: str | None = None
+        # A blank line ends a block only once the next line shows that the block does not
+        # go on: a list whose items are apart ("- a", "", "- b") is one list, not two.
+        self._after_blank = False
+        self._in_list = False  # the current block's last lines belong to a list
         self._lock = threading.Lock()
         self._live: Live | None = None
         self._printed = False
@@ -75,10 +88,7 @@ class MarkdownStream:
                 self._partial.append(piece)
                 line = "".join(self._partial)
                 self._partial = []
-                self._done.append(line + "\n")
-                if self._ends_block(line):
-                    self._ready.append("".join(self._done))
-                    self._done = []
+                self._block_line(line)
             if rest:
                 self._partial.append(rest)
             now = time.monotonic()
@@ -86,6 +96,25 @@ class MarkdownStream:
                 batch, self._ready, self._last_print = "".join(self._ready), [], now
         if batch.strip():
             self._print(batch)
+
+    def _block_line(self, line: str) -> None:
+        """Add one complete line to the current block, moving finished blocks to _ready."""
+        if line.strip() and self._after_blank:
+            self._after_blank = False
+            goes_on = self._in_list and (_LIST_ITEM.match(line) or line[:1] in " \t")
+            if not goes_on:
+                self._ready.append("".join(self._done))
+                self._done = []
+                self._in_list = False
+        self._done.append(line + "\n")
+        if self._ends_block(line):
+            if line.strip():  # a closing fence: nothing can continue that block
+                self._ready.append("".join(self._done))
+                self._done, self._in_list = [], False
+            else:
+                self._after_blank = True
+        elif line.strip() and self._in_fence is None:
+            self._in_list = self._in_list or bool(_LIST_ITEM.match(line))
 
     def _ends_block(self, line: str) -> bool:
         fence = _FENCE.match(line)
@@ -104,10 +133,16 @@ class MarkdownStream:
         return not line.strip()
 
     def _print(self, block: str) -> None:
+        from rich.segment import Segment, Segments
+
+        lines = _spaced(self.console.render_lines(self.markdown(block), pad=False))
+        if not lines:
+            return
         # With Live running, console.print goes above the live region.
         if self._printed:
-            self.console.print()  # the blank line that separated the blocks
-        self.console.print(self.markdown(block))
+            self.console.print()  # the one blank line between blocks
+        shown = [piece for line in lines for piece in (*line, Segment.line())]
+        self.console.print(Segments(shown))
         self._printed = True
 
     def _start_live(self) -> None:
@@ -137,3 +172,21 @@ class MarkdownStream:
             self._live = None
         if rest.strip():
             self._print(rest)
+
+
+def _spaced(lines: list[list[Segment]]) -> list[list[Segment]]:
+    """`lines` without blank lines at either end and with one blank line where rich put
+    several (a table's empty top and bottom rows next to the blank after a paragraph)."""
+    kept: list[list[Segment]] = []
+    for line in lines:
+        if not _blank(line) or (kept and not _blank(kept[-1])):
+            kept.append(line)
+    while kept and _blank(kept[-1]):
+        kept.pop()
+    return kept
+
+
+def _blank(line: list[Segment]) -> bool:
+    """A line with nothing on it: no text and no background (a code block's padding
+    line has a background and is kept)."""
+    return all(not s.text.strip() and not (s.style and s.style.bgcolor) for s in line)

@@ -1,7 +1,9 @@
 """Show events as they arrive: plain text for pipes, styled for a terminal, or one JSON object.
 
 Renderers only see events and the final `Result`; rich is imported only when a
-terminal needs it.
+terminal needs it. On a terminal, text from the model (answer, reasoning, tool names,
+sources) shows its control characters instead of obeying them (llmcli/controls.py);
+pipes and `--json` get the exact text, at no extra cost per chunk.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import sys
 from typing import Any, Protocol, TextIO
 
+from llmcli.controls import VisibleWriter, visible
 from llmcli.events import Event, ReasoningDelta, Result, TextDelta, Usage
 
 DIM = "\x1b[2m"
@@ -47,6 +50,13 @@ class TextRenderer:
         self.show_reasoning = show_reasoning
         self.styled = colour_allowed(self.out, colour)
         self._dim_err = colour_allowed(self.err, colour)
+        # Our own escapes (styles, rich) go to the raw streams; the model's text goes
+        # through self.out/self.err, which on a terminal make control characters visible.
+        self._raw_out, self._raw_err = self.out, self.err
+        if self.out.isatty():
+            self.out = VisibleWriter(self.out)
+        if self.err.isatty():
+            self.err = VisibleWriter(self.err)
         self._in_reasoning = False
         self._last_char = "\n"
 
@@ -59,7 +69,7 @@ class TextRenderer:
             if not self._in_reasoning:
                 self._in_reasoning = True
                 if self._dim_err:
-                    self.err.write(DIM)
+                    self._raw_err.write(DIM)
             self.err.write(event.text)
             self.err.flush()
 
@@ -71,7 +81,7 @@ class TextRenderer:
     def _end_reasoning(self) -> None:
         if self._in_reasoning:
             self._in_reasoning = False
-            self.err.write((RESET if self._dim_err else "") + "\n\n")
+            self._raw_err.write((RESET if self._dim_err else "") + "\n\n")
             self.err.flush()
 
     def finish(self, result: Result) -> None:
@@ -97,14 +107,17 @@ class TextRenderer:
                 self.err.write(f"tool call: {call.name} {json.dumps(call.arguments)}\n")
             return
         from rich.console import Console
+        from rich.markup import escape
         from rich.panel import Panel
         from rich.syntax import Syntax
 
-        console = Console(file=self.out)
+        console = Console(file=self._raw_out)
         for call in calls:
+            # json.dumps escapes control characters in the arguments; the name is shown.
             body = Syntax(json.dumps(call.arguments, indent=2), "json", background_color="default")
             label = "server tool" if call.server else "tool call"
-            console.print(Panel(body, title=f"{label}: [bold]{call.name}[/]", expand=False))
+            name = escape(visible(call.name))
+            console.print(Panel(body, title=f"{label}: [bold]{name}[/]", expand=False))
 
     def _sources(self, result: Result) -> None:
         stream = self.out if self.styled else self.err
@@ -124,10 +137,12 @@ class TerminalRenderer(TextRenderer):
 
         from llmcli.markdown_stream import MarkdownStream
 
-        self.markdown = MarkdownStream(Console(file=self.out))
+        self.markdown = MarkdownStream(Console(file=self._raw_out))
 
     def write_text(self, text: str) -> None:
-        self.markdown.feed(text)
+        # Rendered text is never the exact text: made visible even with color = "always"
+        # on a pipe.
+        self.markdown.feed(visible(text))
 
     def end_text(self, result: Result) -> None:
         self.markdown.close()

@@ -3,6 +3,7 @@ REPL driven through a real pseudo-terminal against the loopback replay server.""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import sqlite3
@@ -248,3 +249,89 @@ def test_undo_drops_a_whole_tool_exchange():
     repl.handle("/undo")
     assert repl.s.messages == first
     assert said[-1] == "dropped the last exchange"
+
+
+# ---- the same markdown, the same screen ------------------------------------------------
+
+BLOCKS = ["Here is a list:\n\n", "- one\n- two\n\n", "And after it.\n\n", "1. first\n2. second\n\n"]
+BLOCKS.append("End.\n\n")  # complete: printed as a block, not drawn live
+_SEQUENCE = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z])|\x1b\][^\x07]*\x07|\r|\n|[^\x1b\r\n]+")
+
+
+def block_by_block() -> Reply:
+    """The answer as one SSE event per markdown block, each event one write 0.3 s apart
+    (padded to the same length with an SSE comment): each block completes on its own."""
+    events = [
+        f"data: {json.dumps({'choices': [{'index': 0, 'delta': {'content': b}}]})}\n"
+        for b in BLOCKS
+    ]
+    events.append(sse_answer([]).decode())
+    size = max(len(e.encode()) for e in events) + 4
+    body = "".join(e + ":" + " " * (size - len(e.encode()) - 3) + "\n\n" for e in events)
+    return Reply(body=body.encode(), content_type="text/event-stream", chunk=size, delay=0.3)
+
+
+def screen(raw: str) -> list[str]:
+    """What a terminal shows after `raw`, for the moves rich's live region makes: text
+    overwrites, CR, LF, cursor up (CSI A) and erase line (CSI K); styles are dropped."""
+    lines, row, col = [""], 0, 0
+    for match in _SEQUENCE.finditer(raw):
+        text, (args, final) = match.group(), match.groups()
+        if final == "A":
+            row = max(row - int(args or 1), 0)
+        elif final == "K":
+            lines[row] = ""
+        elif text == "\r":
+            col = 0
+        elif text == "\n":
+            row += 1
+            lines += [""] * (row + 1 - len(lines))
+        elif not text.startswith("\x1b"):
+            line = lines[row].ljust(col)
+            lines[row] = line[:col] + text + line[col + len(text) :]
+            col += len(text)
+    return [line.rstrip() for line in lines]
+
+
+def answer_on_screen(raw: str) -> list[str]:
+    """The lines from the answer's first to its last as the terminal shows them."""
+    lines = screen(raw)
+    first = next(i for i, line in enumerate(lines) if line.startswith("Here is a list:"))
+    last = next(i for i, line in enumerate(lines) if line.startswith("End."))
+    return lines[first : last + 1]
+
+
+def test_complete_and_chat_render_the_same_markdown_the_same(
+    server: ReplayServer, cli_env: dict[str, str]
+):
+    """One blank line between blocks, in `complete` and in `chat` alike, even when each
+    block was printed on its own (it used to be two between a paragraph and a list)."""
+    pexpect = pytest.importorskip("pexpect")
+    env = {k: v for k, v in cli_env.items() if k != "NO_COLOR"} | {"TERM": "xterm"}
+    server.queue(block_by_block(), block_by_block())
+    base = ["-m", "llmcli", "-m", "openai/gpt-4o-mini", "--api-base", server.url, "--no-log"]
+    spawn = {"env": env, "encoding": "utf-8", "timeout": 20, "dimensions": (40, 80)}
+
+    one_shot = pexpect.spawn(sys.executable, [*base[:2], "complete", *base[2:], "hi"], **spawn)
+    one_shot.expect(pexpect.EOF)
+    one_shot.close()
+    assert one_shot.exitstatus == 0, one_shot.before
+
+    chat = pexpect.spawn(
+        sys.executable,
+        [*base[:2], "chat", *base[2:]],
+        **{**spawn, "env": {**env, "PROMPT_TOOLKIT_NO_CPR": "1"}},
+    )
+    chat.expect(PROMPT)
+    chat.logfile_read = shown = io.StringIO()
+    chat.sendline("hi")
+    chat.expect("End.")
+    chat.expect(PROMPT)  # after the answer
+    chat.sendeof()
+    chat.expect(pexpect.EOF)
+    chat.close()
+
+    expected = ["Here is a list:", "", " • one", " • two", "", "And after it.", "", " 1 first"]
+    expected += [" 2 second", "", "End."]
+    assert answer_on_screen(one_shot.before) == expected
+    assert answer_on_screen(shown.getvalue()) == expected

@@ -9,6 +9,8 @@ import base64
 import json
 import os
 import struct
+import subprocess
+import sys
 import zlib
 from datetime import datetime
 from pathlib import Path
@@ -63,6 +65,7 @@ def test_gpt_image_recorded_b64_saved_by_prompt(server, llmcli, tmp_path: Path) 
         "high",
         "--output-dir",
         str(out_dir),
+        "--mkdir",  # `shots` does not exist yet
         "--json",
         "A baby sea otter, floating!",
     )
@@ -98,6 +101,121 @@ def test_paths_printed_one_per_line(server, llmcli, tmp_path: Path) -> None:
     run = llmcli(*args, "otter")
     assert run.code == 0, run.stderr
     assert run.stdout.splitlines() == [str(tmp_path / "o-1.png"), str(tmp_path / "o-2.png")]
+
+
+def test_output_naming_a_directory_writes_into_it(server, llmcli, tmp_path: Path) -> None:
+    """`--output DIR` (an existing directory): default names inside it, not `DIR.png`
+    or `DIR-1.png` beside it."""
+    server.queue(OTTER.reply())
+    box = tmp_path / "box"
+    box.mkdir()
+    run = llmcli(
+        *openai_args(server, "-m", "openai/gpt-image-1", "-n", "2"), "--output", str(box), "otter"
+    )
+    assert run.code == 0, run.stderr
+    paths = [Path(line) for line in run.stdout.splitlines()]
+    assert [p.parent for p in paths] == [box, box]
+    assert all(p.name.startswith("otter-") and p.is_file() for p in paths)
+    assert sorted(tmp_path.iterdir()) == [box]
+
+
+def one_png() -> Reply:
+    """One generated image, in the documented `data[].b64_json` shape."""
+    data = {"data": [{"b64_json": base64.b64encode(png()).decode()}]}
+    return Reply(body=json.dumps(data).encode())
+
+
+def test_output_dash_writes_the_image_to_stdout(server, cli_env, tmp_path: Path) -> None:
+    """`--output -`: the image's bytes on stdout (a pipe); no file named `-.png`."""
+    server.queue(one_png())
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "llmcli",
+            *openai_args(server, "-m", "openai/gpt-image-1"),
+            "--output",
+            "-",
+            "otter",
+        ],
+        capture_output=True,
+        env=cli_env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == png()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("more", "message"),
+    [
+        (["-n", "2"], "llmcli: --output - writes one image to stdout: -n 2 needs a file name\n"),
+        (["--json"], "llmcli: --output - writes the image to stdout: drop --json\n"),
+    ],
+)
+def test_output_dash_refuses_before_the_request(server, llmcli, tmp_path, more, message) -> None:
+    run = llmcli(*openai_args(server, "-m", "openai/gpt-image-1", *more), "--output", "-", "x")
+    assert (run.code, run.stderr) == (2, message)
+    assert not server.requests
+
+
+def test_output_dash_refuses_a_terminal(server, cli_env, tmp_path: Path) -> None:
+    pexpect = pytest.importorskip("pexpect")
+    args = [*openai_args(server, "-m", "openai/gpt-image-1"), "--output", "-", "x"]
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "llmcli", *args],
+        env=cli_env,
+        cwd=str(tmp_path),
+        encoding="utf-8",
+        timeout=20,
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+    assert "--output - would write image bytes to the terminal: pipe or redirect" in child.before
+    assert not server.requests and list(tmp_path.iterdir()) == []
+
+
+def test_missing_directory_is_refused_unless_mkdir(server, llmcli, tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "x.png"
+    for where in (["--output", str(target)], ["--output-dir", str(target.parent)]):
+        run = llmcli(*openai_args(server, "-m", "openai/gpt-image-1", *where), "x")
+        assert run.code == 2
+        assert run.stderr == f"llmcli: {target.parent} does not exist: create it, or pass --mkdir\n"
+    assert not server.requests and list(tmp_path.iterdir()) == []
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    run = llmcli(
+        *openai_args(server, "-m", "openai/gpt-image-1"),
+        "--output",
+        str(afile / "x.png"),
+        "--mkdir",
+        "x",
+    )
+    assert run.code == 2 and "afile is not a directory" in run.stderr
+    server.queue(one_png())
+    run = llmcli(
+        *openai_args(server, "-m", "openai/gpt-image-1"), "--output", str(target), "--mkdir", "x"
+    )
+    assert run.code == 0, run.stderr
+    assert target.is_file()
+
+
+def test_output_directory_outside_the_output_dir_is_refused(server, llmcli, tmp_path) -> None:
+    box, elsewhere = tmp_path / "box", tmp_path / "elsewhere"
+    box.mkdir()
+    elsewhere.mkdir()
+    run = llmcli(
+        *openai_args(server, "-m", "openai/gpt-image-1", "--output-dir", str(box)),
+        "--output",
+        "../elsewhere",
+        "x",
+    )
+    assert run.code == 2 and "outside the output directory" in run.stderr
+    assert not server.requests
 
 
 def test_short_o_is_not_output_but_points_to_it(server, llmcli, tmp_path: Path) -> None:

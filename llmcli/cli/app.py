@@ -213,6 +213,8 @@ def _click_failure(err: Any) -> None:
 
 
 def _fail(message: str, code: int) -> None:
+    from llmcli.controls import for_stream
+
     sys.stdout.flush()
-    sys.stderr.write(f"llmcli: {message}\n")
+    sys.stderr.write(for_stream(f"llmcli: {message}\n", sys.stderr))  # a server's words too
     sys.exit(code)

@@ -1,6 +1,7 @@
 """`llmcli image`: a prompt in, image files out (OpenAI images API, OpenRouter image models).
 
-Saved paths go to stdout, one per line, for pipelines; `--json` prints one object.
+Saved paths go to stdout, one per line, for pipelines; `--json` prints one object;
+`--output -` writes the one image's bytes to stdout instead.
 Only typer is imported at module level: `--help` must stay fast.
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +37,7 @@ def image(
     image_config: str | None,
     output: Path | None,
     output_dir: Path | None,
+    mkdir: bool,
     force: bool,
     json_out: bool,
     headers: list[str] | None,
@@ -55,10 +58,14 @@ def image(
     if size is not None and not re.fullmatch(r"\d+x\d+|auto", size):
         raise UsageError(f"invalid --size {size!r}: use WIDTHxHEIGHT, e.g. 1024x1024")
     extra = _image_config(image_config)
-    if output is not None and output_dir is not None:
-        from llmcli.images import inside
+    # Where the images go is checked before anything is paid for.
+    to_stdout = output == STDOUT
+    if to_stdout:
+        _check_stdout(n, output_dir, json_out)
+    else:
+        from llmcli.images import destination
 
-        inside(output_dir, output_dir / output)  # refused before anything is paid for
+        output, output_dir = destination(output, output_dir, mkdir=mkdir)
     target = target_for_model(
         model or "",
         api_key=api_key,
@@ -92,7 +99,14 @@ def image(
         raise LlmcliError(f"{target.full_name} answered without an image{said}")
     if len(files) < n:
         warn(f"asked for {n} images, got {len(files)}")
-    paths = _save(files, text, output, output_dir, force, warn)
+    if to_stdout:
+        if len(files) != 1:
+            raise LlmcliError(f"--output -: the answer has {len(files)} images (nothing written)")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(files[0][2])
+        sys.stdout.buffer.flush()
+        return
+    paths = _save(files, text, output, output_dir, force, mkdir, warn)
     cost = _cost(target, req, result.usage, len(files))
     if json_out:
         images = [
@@ -110,9 +124,26 @@ def image(
         typer.echo(json.dumps(out, ensure_ascii=False))
         return
     if result.text:
-        typer.echo(result.text.strip(), err=True)
+        from llmcli.controls import for_stream
+
+        typer.echo(for_stream(result.text.strip(), sys.stderr), err=True)
     for path in paths:
         typer.echo(str(path))
+
+
+STDOUT = Path("-")
+
+
+def _check_stdout(n: int, output_dir: Path | None, json_out: bool) -> None:
+    """`--output -`: one image's bytes, to a pipe or a file (binary on a terminal is noise
+    and can drive it)."""
+    if n != 1:
+        raise UsageError(f"--output - writes one image to stdout: -n {n} needs a file name")
+    if output_dir is not None or json_out:
+        other = "--output-dir" if output_dir is not None else "--json"
+        raise UsageError(f"--output - writes the image to stdout: drop {other}")
+    if sys.stdout.isatty():
+        raise UsageError("--output - would write image bytes to the terminal: pipe or redirect")
 
 
 def _image_config(spec: str | None) -> dict[str, Any]:
@@ -145,6 +176,7 @@ def _save(
     output: Path | None,
     output_dir: Path | None,
     force: bool,
+    mkdir: bool,
     warn: Any,
 ) -> list[Path]:
     from llmcli.images import plan, write_all
@@ -156,7 +188,8 @@ def _save(
         output_dir=output_dir,
         warn=warn,
     )
-    write_all([(path, data) for path, (_, _, data) in zip(paths, files, strict=True)], force=force)
+    pairs = [(path, data) for path, (_, _, data) in zip(paths, files, strict=True)]
+    write_all(pairs, force=force, mkdir=mkdir)
     return paths
 
 

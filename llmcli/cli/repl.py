@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from llmcli.cli.runner import Outcome, make_renderer, send
 from llmcli.cli.spec import Flags, spoken
 from llmcli.cli.steps import ToolSteps
+from llmcli.controls import for_stream
 from llmcli.errors import LlmcliError, UsageError
 from llmcli.events import Usage
 from llmcli.history import History, assistant_message
@@ -78,7 +79,8 @@ class Session:
 class Repl:
     def __init__(self, session: Session, out: Callable[[str], None] | None = None) -> None:
         self.s = session
-        self.say = out or (lambda text: sys.stderr.write(text + "\n"))
+        # Errors quote servers: control characters are shown, not obeyed, on a terminal.
+        self.say = out or (lambda text: sys.stderr.write(for_stream(text + "\n", sys.stderr)))
         self.running = True
 
     # ---- turns ------------------------------------------------------------------------

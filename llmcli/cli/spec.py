@@ -195,9 +195,12 @@ IMAGE: tuple[Flag, ...] = (
             "--size/--quality), or extra OpenAI request fields."),
     # No `-o`: that is --option everywhere (`image -o` gets a pointer to --output).
     declare("output", Path | None, None, "--output", panel=SAVING,
-            help="File name (several images: NAME-1.png, NAME-2.png, ...)."),
+            help="File name (several images: NAME-1.png, NAME-2.png, ...), or a directory to "
+            "write into; - writes the one image to stdout (not a terminal)."),
     declare("output_dir", Path | None, None, "--output-dir", panel=SAVING, file_okay=False,
             help="Directory for the images (default: the current one)."),
+    declare("mkdir", bool, False, "--mkdir", panel=SAVING,
+            help="Create the directory the images go in when it is missing."),
     declare("force", bool, False, "--force", panel=SAVING, help="Overwrite existing files."),
     declare("json_out", bool, False, "--json", panel=OUTPUT,
             help='Print {"model", "images", "usage", "cost"}.'),

@@ -173,5 +173,7 @@ def serve_local(target: Target, *, embeddings: bool = False, threads: int | None
 
 
 def debug_printer(line: str) -> None:
-    sys.stderr.write(f"debug: {line}\n")
+    from llmcli.controls import for_stream
+
+    sys.stderr.write(for_stream(f"debug: {line}\n", sys.stderr))  # bodies come from servers
     sys.stderr.flush()
