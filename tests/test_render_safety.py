@@ -157,3 +157,26 @@ def test_an_error_inside_the_stream_is_cut_too(llmcli, server):
         assert line.startswith("llmcli: openai server_error: stream broke zzz")
         assert len(line) <= len("llmcli: openai server_error: ") + MESSAGE_LIMIT
         assert ("END" in run.stderr) == bool(debug)
+
+
+def test_logs_show_and_list_on_a_terminal_show_a_stored_answers_controls(
+    llmcli, server, cli_env, monkeypatch
+):
+    """A stored answer is replayed to the terminal by `logs show` and titled in `logs list`:
+    its escapes stay inert there too; a pipe still gets the exact text."""
+    server.queue(openai_reply(HOSTILE))
+    run = llmcli("complete", "-m", "openai/gpt-4o-mini", "--api-base", server.url, HOSTILE)
+    assert run.code == 0, run.stderr
+    cid = llmcli("logs", "list", "--json").json[0]["id"]
+    assert HOSTILE in llmcli("logs", "show", cid).stdout
+
+    from llmcli.cli import logs
+
+    for name, value in cli_env.items():
+        monkeypatch.setenv(name, value)
+    for command in (lambda: logs.show_cmd(cid, db=None), lambda: logs.list_cmd(db=None)):
+        terminal = FakeTerminal()
+        monkeypatch.setattr(sys, "stdout", terminal)
+        command()
+        shown = terminal.getvalue()
+        assert "owned" in shown and not any(raw in shown for raw in RAW), repr(shown)

@@ -64,9 +64,11 @@ def list_cmd(
     from rich.console import Console
     from rich.table import Table
 
+    from llmcli.controls import visible
+
     view = Table("id", "created", "model", "answers", "title", box=None)
     for row in table:
-        view.add_row(*row)
+        view.add_row(*(visible(cell) for cell in row))
     Console().print(view)
 
 
@@ -146,7 +148,9 @@ def show_cmd(cid: Id, json_out: JsonFlag = False, db: Db = None) -> None:
         from rich.console import Console
         from rich.markdown import Markdown
 
-        Console().print(Markdown(text))
+        from llmcli.controls import visible
+
+        Console().print(Markdown(visible(text)))  # a stored answer's escapes stay inert
     else:
         sys.stdout.write(text)
 
