@@ -120,20 +120,43 @@ def _read(spec: str) -> tuple[bytes, str]:
 
 
 def load_json_arg(spec: str, what: str) -> Any:
-    """Inline JSON, `@path`, or a path to a `.json` file."""
+    """Inline JSON, `@path`, or a path to a file holding JSON.
+
+    Text that does not start like JSON and names a path (or looks like one) is a path:
+    then a path error says what is wrong with the path, not that `/tmp` is bad JSON."""
     text = spec
     source = what
-    if spec.startswith("@") or (spec.endswith(".json") and not spec.lstrip().startswith("{")):
-        path = Path(spec[1:] if spec.startswith("@") else spec).expanduser()
-        try:
-            text = path.read_text()
-        except OSError as err:
-            raise UsageError(f"cannot read {what} file {path}: {err.strerror or err}") from None
+    path = _json_path(spec)
+    if path is not None:
+        text = _read_text(path, what)
         source = str(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
         raise UsageError(f"{source} is not valid JSON: {err.msg} (line {err.lineno})") from None
+
+
+def _json_path(spec: str) -> Path | None:
+    if spec.startswith("@"):
+        return Path(spec[1:]).expanduser()
+    if spec.lstrip().startswith(("{", "[", '"')):
+        return None
+    path = Path(spec).expanduser()
+    looks_like_path = spec.endswith(".json") or "/" in spec or path.exists()
+    return path if looks_like_path else None
+
+
+def _read_text(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{what} file {path} does not exist") from None
+    except IsADirectoryError:
+        raise UsageError(f"{what} {path} is a directory: give a JSON file") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{what} file {path} is not UTF-8 text") from None
+    except OSError as err:
+        raise UsageError(f"cannot read {what} file {path}: {err.strerror or err}") from None
 
 
 def load_schema(spec: str) -> ResponseFormat:

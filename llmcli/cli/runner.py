@@ -124,9 +124,16 @@ def release_local_servers() -> None:
 
 
 def _validation_line(err: ValidationError) -> str:
+    """`invalid --temperature 'nan': must be a number from 0 to 2`, as click's errors are
+    worded (cli/invalid.py): the rule comes from the field's type and bounds."""
+    from llmcli.cli.invalid import field_rule, invalid_value
+
     first = err.errors()[0]
     name = str(first["loc"][0]) if first["loc"] else "value"
     flag = FLAG_NAMES.get(name, name)
+    rule = field_rule(name)
+    if rule is not None:
+        return invalid_value(flag, first.get("input"), rule)
     return f"invalid {flag}: {first['msg'].lower()}"
 
 
