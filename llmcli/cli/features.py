@@ -33,6 +33,15 @@ def download_attachments(req: Request, policy: Policy) -> None:
         ]
 
 
+def check_attachments(req: Request, override: str | None) -> None:
+    """Each inline attachment against the provider's size cap (cli/inputs.py)."""
+    from llmcli.inputs import check_sizes
+
+    parts = [p for m in req.messages for p in m.parts if isinstance(p, AttachmentPart)]
+    if parts:
+        check_sizes(parts, req.provider, override)
+
+
 def feature_fields(flags: Flags) -> dict[str, Any]:
     """The `Request` fields that flags do not give unchanged: structured output, tools
     and MCP servers, loaded from their files (the rest pass by name: `Flags.request_fields`)."""
@@ -84,8 +93,9 @@ def use_schema(flags: Flags, schema: str | None) -> None:
 
 def prompt_message(text: str, flags: Flags) -> Message:
     """The user's prompt with its attachments (files first, then the text)."""
-    from llmcli.inputs import load_attachment
+    from llmcli.inputs import READ_CAP, load_attachment, parse_size
 
-    parts: list[Part] = [load_attachment(spec, flags.attach_type) for spec in flags.attach]
+    cap = parse_size(flags.max_attachment_size) if flags.max_attachment_size else READ_CAP
+    parts: list[Part] = [load_attachment(spec, flags.attach_type, cap) for spec in flags.attach]
     parts.append(TextPart(text=text))
     return Message(role="user", parts=parts)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from llmcli.cli.features import download_attachments, feature_fields
+from llmcli.cli.features import check_attachments, download_attachments, feature_fields
 from llmcli.cli.options import parse_options
 from llmcli.cli.spec import FLAG_NAMES, Flags, flag_for
 from llmcli.cli.steps import ToolSteps
@@ -85,6 +85,7 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
     serve_local(target, threads=flags.local_threads)
     if target.spec.inline_attachments:
         download_attachments(req, target.policy)
+    check_attachments(req, flags.max_attachment_size)
     return Prepared(req, target.module, target.connection, target.policy)
 
 

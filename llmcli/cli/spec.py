@@ -136,6 +136,10 @@ COMPLETE: tuple[Flag, ...] = (
             help="Attach an image (PNG, JPEG, GIF, WebP), a PDF or a text file (repeatable)."),
     declare("attach_type", str | None, None, "--attach-type", panel=FILES, metavar="MIME",
             help="Force the attachment type."),
+    declare("max_attachment_size", str | None, None, "--max-attachment-size", panel=FILES,
+            metavar="SIZE",
+            help="Largest attachment, e.g. 50M (default: what the provider takes in one "
+            "request; 24 MB for Anthropic, 20 MB elsewhere)."),
     declare("cite", bool, False, "--cite", panel=FILES, request=True,
             help="Ask for citations from attached documents (Anthropic)."),
     declare("cache_system", bool, False, "--cache-system", panel=FILES, request=True,
