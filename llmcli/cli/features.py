@@ -42,6 +42,44 @@ def check_attachments(req: Request, override: str | None) -> None:
         check_sizes(parts, req.provider, override)
 
 
+# Characters per token, for an estimate made before sending (no tokenizer is loaded):
+# about 4 for English text with the tokenizers of OpenAI and Anthropic.
+CHARS_PER_TOKEN = 4
+# The context window assumed for a model the catalog does not know.
+DEFAULT_WINDOW = 128_000
+
+
+def check_prompt_size(req: Request, force: bool) -> None:
+    """Refuse, before anything is sent, a request whose text cannot fit the model's
+    context window (a paid request that can only fail); --force sends it anyway."""
+    if force:
+        return
+    chars = len(req.system or "")
+    for message in req.messages:
+        for part in message.parts:
+            if isinstance(part, TextPart):
+                chars += len(part.text)
+            elif isinstance(part, AttachmentPart) and part.mime == "text/plain" and part.data:
+                chars += len(part.data) * 3 // 4
+    tokens = chars // CHARS_PER_TOKEN
+    if tokens <= DEFAULT_WINDOW // 2:  # fits any window we know of: no catalog needed
+        return
+    from llmcli import catalog
+
+    entry = catalog.lookup(req.provider, req.model)
+    window = entry.context_window if entry and entry.context_window else None
+    if tokens > (window or DEFAULT_WINDOW):
+        whose = (
+            f"{req.provider}/{req.model}'s context window of {window:,} tokens"
+            if window
+            else f"the {DEFAULT_WINDOW:,} tokens assumed for a model the catalog does not know"
+        )
+        raise UsageError(
+            f"the prompt is about {tokens:,} tokens ({chars:,} characters / {CHARS_PER_TOKEN}),"
+            f" over {whose}: shorten it, or send it anyway with --force"
+        )
+
+
 def feature_fields(flags: Flags) -> dict[str, Any]:
     """The `Request` fields that flags do not give unchanged: structured output, tools
     and MCP servers, loaded from their files (the rest pass by name: `Flags.request_fields`)."""

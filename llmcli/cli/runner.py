@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from llmcli.cli.features import check_attachments, download_attachments, feature_fields
+from llmcli.cli.features import (
+    check_attachments,
+    check_prompt_size,
+    download_attachments,
+    feature_fields,
+)
 from llmcli.cli.options import parse_options
 from llmcli.cli.spec import FLAG_NAMES, Flags, flag_for
 from llmcli.cli.steps import ToolSteps
@@ -86,6 +91,7 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
     if target.spec.inline_attachments:
         download_attachments(req, target.policy)
     check_attachments(req, flags.max_attachment_size)
+    check_prompt_size(req, flags.force)
     return Prepared(req, target.module, target.connection, target.policy)
 
 

@@ -161,6 +161,9 @@ COMPLETE: tuple[Flag, ...] = (
     declare("beta", list[str] | None, None, "--beta", panel=FILES, feeds="betas",
             help="Extra anthropic-beta value (repeatable)."),
     OPTION_FLAG,
+    declare("force", bool, False, "--force",
+            help="Send a prompt that looks larger than the model's context window (estimated "
+            "at 4 characters a token; 128,000 tokens for a model the catalog does not know)."),
     *CONNECTION_FLAGS,
     declare("continue_latest", bool, False, "-c", "--continue", panel=HISTORY,
             help="Continue the latest conversation."),
