@@ -148,7 +148,9 @@ def load_attachment(spec: str, mime: str | None = None, cap: int = READ_CAP) -> 
     )
 
 
-def download_attachment(part: AttachmentPart, timeout: float, cap: int = READ_CAP) -> AttachmentPart:
+def download_attachment(
+    part: AttachmentPart, timeout: float, cap: int = READ_CAP
+) -> AttachmentPart:
     """A URL attachment → the same attachment with its bytes inline (type re-sniffed);
     never more than `cap` bytes are downloaded."""
     import httpx

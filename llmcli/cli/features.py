@@ -54,7 +54,12 @@ def check_prompt_size(req: Request, force: bool) -> None:
     context window (a paid request that can only fail); --force sends it anyway."""
     if force:
         return
-    chars = len(req.system or "")
+    # Every text the request sends besides the model's name, and every text part.
+    chars = sum(
+        len(value)
+        for name, value in vars(req).items()
+        if isinstance(value, str) and name not in ("provider", "model")
+    )
     for message in req.messages:
         for part in message.parts:
             if isinstance(part, TextPart):

@@ -1,7 +1,7 @@
 """One wording for every invalid flag value, whether click refused it while parsing or the
 `Request` refused it while validating:
 
-    invalid --temperature 'nan': must be a number from 0 to 2
+    invalid --top-p 'nan': must be a number from 0 to 1
 
 The rule is said from what the flag declares (its type, click's min/max, the `Request`
 field's bounds), not from pydantic's message ("input should be less than or equal to 2"
@@ -81,7 +81,9 @@ def field_rule(name: str, kind: Any = None, low: Any = None, high: Any = None) -
 def param_rule(param: Any) -> str | None:
     descriptor = getattr(param, "type_descriptor", None)
     kind = getattr(descriptor, "annotation", None)
-    return field_rule(str(param.name), kind, getattr(param, "min", None), getattr(param, "max", None))
+    return field_rule(
+        str(param.name), kind, getattr(param, "min", None), getattr(param, "max", None)
+    )
 
 
 def check_finite(param: Any, value: Any) -> Any:

@@ -7,7 +7,6 @@ from typing import Any
 
 from llmcli.errors import UsageError
 
-
 # Body keys llmcli writes itself from a flag or the prompt: set by -o, they would make
 # the body and llmcli disagree (`--no-stream -o stream=true` sends a stream that is then
 # read as one JSON answer). Common to the chat shapes llmcli speaks (OpenAI chat,

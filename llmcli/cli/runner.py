@@ -131,7 +131,7 @@ def release_local_servers() -> None:
 
 
 def _validation_line(err: ValidationError) -> str:
-    """`invalid --temperature 'nan': must be a number from 0 to 2`, as click's errors are
+    """`invalid --top-p 'nan': must be a number from 0 to 1`, as click's errors are
     worded (cli/invalid.py): the rule comes from the field's type and bounds."""
     from llmcli.cli.invalid import field_rule, invalid_value
 
