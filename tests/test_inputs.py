@@ -2,13 +2,16 @@
 attachments that are not files or are too large, a prompt larger than the model's
 context window, `-o` keys llmcli sets itself, and one wording for invalid values.
 
-The memory tests run llmcli in a child process and read its peak RSS.
+The memory tests run llmcli in a child process and read its own peak RSS (os.wait4).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import resource
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,15 +33,29 @@ def one_line(run: Run, fragment: str, code: int = 2) -> None:
     assert fragment in run.stderr, run.stderr
 
 
-def child_peak_kb(run: Callable[[], Run]) -> tuple[Run, int | None]:
-    """Run a child process and return its peak RSS, or None when an earlier child of this
-    process already peaked higher than the limit (then this one cannot be told apart)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result = run()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if after > before:
-        return result, after
-    return result, None if before >= MEMORY_LIMIT_KB else before
+def run_measured(args: list[str], data: bytes, env: dict[str, str]) -> tuple[Run, int]:
+    """`python -m llmcli ARGS` in a child process, with the child's own peak RSS in KB.
+
+    `os.wait4` gives the rusage of exactly that child: RUSAGE_CHILDREN would mix in any
+    other child this process reaps meanwhile (subprocess reaps abandoned ones)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "llmcli", *args],
+            stdin=subprocess.PIPE,
+            stdout=out,
+            stderr=err,
+            env=env,
+        )
+        assert proc.stdin is not None
+        with contextlib.suppress(BrokenPipeError):  # refused before reading it all
+            proc.stdin.write(data)
+            proc.stdin.close()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped: Popen must not wait
+        out.seek(0)
+        err.seek(0)
+        run = Run(proc.returncode, out.read().decode(), err.read().decode())
+    return run, usage.ru_maxrss
 
 
 # ---- row 6: attachments -----------------------------------------------------------------
@@ -74,20 +91,18 @@ def test_a_directory_is_not_attached(
 
 
 def test_a_huge_sparse_file_is_refused_at_once_without_reading_it(
-    tmp_path: Path, llmcli_process: Callable[..., Run], server: ReplayServer
+    tmp_path: Path, cli_env: dict[str, str], server: ReplayServer
 ) -> None:
     big = tmp_path / "big.pdf"
     with big.open("wb") as file:
         file.write(b"%PDF-1.4\n")
     os.truncate(big, 3 * 1024**3)  # 3 GiB, sparse: nothing written to disk
     started = time.monotonic()
-    run, peak = child_peak_kb(
-        lambda: llmcli_process(*MODEL, "--api-base", server.url, "-a", str(big), "hi")
-    )
+    run, peak = run_measured([*MODEL, "--api-base", server.url, "-a", str(big), "hi"], b"", cli_env)
     one_line(run, f"attachment {big} is 3.2 GB, over the 24 MB cap")
     assert "--max-attachment-size" in run.stderr
     assert time.monotonic() - started < 10
-    assert peak is None or peak < MEMORY_LIMIT_KB, peak
+    assert peak < MEMORY_LIMIT_KB, peak
     assert server.requests == []
 
 
@@ -163,18 +178,16 @@ def test_an_unknown_models_window_is_a_default(
     assert server.requests == []
 
 
-def test_a_50mb_prompt_stays_under_300mb(
-    llmcli_process: Callable[..., Run], server: ReplayServer
-) -> None:
+def test_a_50mb_prompt_stays_under_300mb(cli_env: dict[str, str], server: ReplayServer) -> None:
     """Refused at once without --force; sent with it; either way under 300 MB (the
     history is left out: it stores the prompt, which HISTORY's row deals with)."""
     prompt = b"lorem ipsum dolor sit amet\n" * 1_900_000  # 51 MB
     base = [*MODEL, "--api-base", server.url, "--no-log"]
-    run, peak = child_peak_kb(lambda: llmcli_process(*base, input=prompt))
+    run, peak = run_measured(base, prompt, cli_env)
     one_line(run, "the prompt is about 12,824,999 tokens (51,299,999 characters / 4)")
-    assert peak is None or peak < MEMORY_LIMIT_KB, peak
+    assert peak < MEMORY_LIMIT_KB, peak
     server.queue(openai_reply(stream=False))
-    run, peak = child_peak_kb(lambda: llmcli_process(*base, "--force", input=prompt))
+    run, peak = run_measured([*base, "--force"], prompt, cli_env)
     assert run.code == 0, run
-    assert peak is None or peak < MEMORY_LIMIT_KB, peak
+    assert peak < MEMORY_LIMIT_KB, peak
     assert len(server.requests) == 1 and len(server.requests[0].body) > len(prompt)
