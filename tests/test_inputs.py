@@ -2,16 +2,14 @@
 attachments that are not files or are too large, a prompt larger than the model's
 context window, `-o` keys llmcli sets itself, and one wording for invalid values.
 
-The memory tests run llmcli in a child process and read its own peak RSS (os.wait4).
+The memory tests run llmcli in a child process and read its peak RSS.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,29 +31,32 @@ def one_line(run: Run, fragment: str, code: int = 2) -> None:
     assert fragment in run.stderr, run.stderr
 
 
-def run_measured(args: list[str], data: bytes, env: dict[str, str]) -> tuple[Run, int]:
-    """`python -m llmcli ARGS` in a child process, with the child's own peak RSS in KB.
+# Runs llmcli as its only child and writes the child's peak RSS (KB) to the file named
+# first. The child is forked from this small process, not from pytest: on Linux a child's
+# ru_maxrss counts what it shared with its parent before exec, so a child of a 300 MB
+# pytest would "peak" at 300 MB whatever llmcli did.
+_MEASURE = """
+import pathlib, resource, subprocess, sys
+code = subprocess.run([sys.executable, "-m", "llmcli", *sys.argv[2:]]).returncode
+pathlib.Path(sys.argv[1]).write_text(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(code)
+"""
 
-    `os.wait4` gives the rusage of exactly that child: RUSAGE_CHILDREN would mix in any
-    other child this process reaps meanwhile (subprocess reaps abandoned ones)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "llmcli", *args],
-            stdin=subprocess.PIPE,
-            stdout=out,
-            stderr=err,
-            env=env,
-        )
-        assert proc.stdin is not None
-        with contextlib.suppress(BrokenPipeError):  # refused before reading it all
-            proc.stdin.write(data)
-            proc.stdin.close()
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped: Popen must not wait
-        out.seek(0)
-        err.seek(0)
-        run = Run(proc.returncode, out.read().decode(), err.read().decode())
-    return run, usage.ru_maxrss
+
+def run_measured(
+    args: list[str], data: bytes, env: dict[str, str], tmp_path: Path
+) -> tuple[Run, int]:
+    """`python -m llmcli ARGS` in a child process, with its own peak RSS in KB."""
+    peak = tmp_path / "peak"
+    proc = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(peak), *args],
+        input=data,
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
+    run = Run(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+    return run, int(peak.read_text())
 
 
 # ---- row 6: attachments -----------------------------------------------------------------
@@ -98,7 +99,9 @@ def test_a_huge_sparse_file_is_refused_at_once_without_reading_it(
         file.write(b"%PDF-1.4\n")
     os.truncate(big, 3 * 1024**3)  # 3 GiB, sparse: nothing written to disk
     started = time.monotonic()
-    run, peak = run_measured([*MODEL, "--api-base", server.url, "-a", str(big), "hi"], b"", cli_env)
+    run, peak = run_measured(
+        [*MODEL, "--api-base", server.url, "-a", str(big), "hi"], b"", cli_env, tmp_path
+    )
     one_line(run, f"attachment {big} is 3.2 GB, over the 24 MB cap")
     assert "--max-attachment-size" in run.stderr
     assert time.monotonic() - started < 10
@@ -178,16 +181,18 @@ def test_an_unknown_models_window_is_a_default(
     assert server.requests == []
 
 
-def test_a_50mb_prompt_stays_under_300mb(cli_env: dict[str, str], server: ReplayServer) -> None:
+def test_a_50mb_prompt_stays_under_300mb(
+    cli_env: dict[str, str], server: ReplayServer, tmp_path: Path
+) -> None:
     """Refused at once without --force; sent with it; either way under 300 MB (the
     history is left out: it stores the prompt, which HISTORY's row deals with)."""
     prompt = b"lorem ipsum dolor sit amet\n" * 1_900_000  # 51 MB
     base = [*MODEL, "--api-base", server.url, "--no-log"]
-    run, peak = run_measured(base, prompt, cli_env)
+    run, peak = run_measured(base, prompt, cli_env, tmp_path)
     one_line(run, "the prompt is about 12,824,999 tokens (51,299,999 characters / 4)")
     assert peak < MEMORY_LIMIT_KB, peak
     server.queue(openai_reply(stream=False))
-    run, peak = run_measured([*base, "--force"], prompt, cli_env)
+    run, peak = run_measured([*base, "--force"], prompt, cli_env, tmp_path)
     assert run.code == 0, run
     assert peak < MEMORY_LIMIT_KB, peak
     assert len(server.requests) == 1 and len(server.requests[0].body) > len(prompt)
