@@ -42,10 +42,15 @@ _URL_TYPES = {
 MB = 1_000_000
 # Anthropic: "The API has a maximum request size of 32 MB for standard endpoints,
 # including the Messages API" (https://docs.claude.com/en/api/overview, "Request size
-# limits"; the vision guide repeats it: https://docs.claude.com/en/docs/vision).
-# Azure Foundry's Claude is the same Messages API.
+# limits"; the vision guide, https://docs.claude.com/en/docs/vision, and the PDF guide's
+# "Maximum request size | 32MB", https://platform.claude.com/docs/en/build-with-claude/
+# pdf-support, repeat it). Azure Foundry's Claude is the same Messages API.
 _ANTHROPIC_CAP = 32 * MB * 3 // 4
 ATTACHMENT_CAPS = {"anthropic": _ANTHROPIC_CAP, "azure": _ANTHROPIC_CAP, "azure_ai": _ANTHROPIC_CAP}
+# An image has a smaller one there: its base64 may be 5 MiB at most (Anthropic's own
+# client, Claude Code, constants/apiLimits.ts: API_IMAGE_MAX_BASE64_SIZE = 5 * 1024 * 1024,
+# "the API rejects images where the base64 string length exceeds this value").
+IMAGE_CAPS = {name: 5 * 1024 * 1024 * 3 // 4 for name in ATTACHMENT_CAPS}
 # OpenAI, OpenRouter, DeepSeek, Ollama and llama.cpp state no request size for inline
 # (base64) files that we could find: 20 MB, which every one of them has taken.
 DEFAULT_CAP = 20 * MB
@@ -95,8 +100,10 @@ def too_large(name: str, size: int | None, cap: int, provider: str | None = None
 
 def check_sizes(parts: list[AttachmentPart], provider: str, override: str | None) -> None:
     """Inline attachments against the provider's cap (they were read up to READ_CAP)."""
-    cap = cap_for(provider, override)
     for part in parts:
+        cap = cap_for(provider, override)
+        if override is None and part.mime.startswith("image/") and provider in IMAGE_CAPS:
+            cap = IMAGE_CAPS[provider]
         if part.data is not None:
             size = len(part.data) * 3 // 4 - part.data[-2:].count("=")
             if size > cap:

@@ -126,6 +126,22 @@ def test_the_cap_is_the_providers_and_can_be_raised(
     assert len(server.requests) == 1
 
 
+def test_an_image_over_anthropics_image_cap_is_refused(
+    tmp_path: Path, llmcli: Callable[..., Run], server: ReplayServer
+) -> None:
+    """Anthropic takes an image of at most 5 MiB of base64 (3.9 MB of file)."""
+    photo = tmp_path / "photo.png"
+    with photo.open("wb") as file:
+        file.write(b"\x89PNG\r\n\x1a\n")
+    os.truncate(photo, 4_000_000)
+    base = ["complete", "-m", "anthropic/claude-sonnet-4-5", "--api-base", server.url]
+    one_line(
+        llmcli(*base, "-a", str(photo), "hi"),
+        "attachment photo.png is 4 MB, over the 3.9 MB cap for anthropic",
+    )
+    assert server.requests == []
+
+
 def test_a_small_cap_refuses_a_small_file_and_stdin(
     tmp_path: Path, llmcli: Callable[..., Run], server: ReplayServer
 ) -> None:
