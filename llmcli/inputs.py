@@ -6,6 +6,7 @@ Every failure is a one-line `UsageError` (exit 2) that says what to fix.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -200,6 +201,10 @@ def _read(spec: str, cap: int) -> tuple[bytes, str]:
     if spec == "-":
         if sys.stdin is None or sys.stdin.isatty():
             raise UsageError("-a -: nothing piped on stdin")
+        with contextlib.suppress(OSError, ValueError):  # stdin redirected from a file
+            info = os.fstat(sys.stdin.fileno())
+            if stat.S_ISREG(info.st_mode) and info.st_size > cap:
+                raise too_large("stdin", info.st_size, cap)
         data = sys.stdin.buffer.read(cap + 1)
         if len(data) > cap:
             raise too_large("stdin", None, cap)

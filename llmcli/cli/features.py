@@ -134,11 +134,19 @@ def use_schema(flags: Flags, schema: str | None) -> None:
     flags.json_schema = schema
 
 
+def read_cap(flags: Flags) -> int:
+    """The most bytes an attachment is read up to: --max-attachment-size, else the largest
+    provider cap (the provider's own is checked once it is known: `check_attachments`)."""
+    from llmcli.inputs import READ_CAP, parse_size
+
+    return parse_size(flags.max_attachment_size) if flags.max_attachment_size else READ_CAP
+
+
 def prompt_message(text: str, flags: Flags) -> Message:
     """The user's prompt with its attachments (files first, then the text)."""
-    from llmcli.inputs import READ_CAP, load_attachment, parse_size
+    from llmcli.inputs import load_attachment
 
-    cap = parse_size(flags.max_attachment_size) if flags.max_attachment_size else READ_CAP
+    cap = read_cap(flags)
     parts: list[Part] = [load_attachment(spec, flags.attach_type, cap) for spec in flags.attach]
     parts.append(TextPart(text=text))
     return Message(role="user", parts=parts)
