@@ -149,7 +149,9 @@ def test_a_small_cap_refuses_a_small_file_and_stdin(
     note.write_text("x" * 2000)
     base = [*MODEL, "--api-base", server.url, "--max-attachment-size", "1K"]
     one_line(llmcli(*base, "-a", str(note), "hi"), f"{note} is 2 KB, over the 1 KB cap")
-    one_line(llmcli(*base, "-a", "-", "hi", input="y" * 2000), "stdin is over the 1 KB cap")
+    run = llmcli(*base, "-a", "-", "hi", input="y" * 2000)
+    one_line(run, "over the 1 KB cap")
+    assert "attachment stdin is" in run.stderr
     assert server.requests == []
 
 
