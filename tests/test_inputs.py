@@ -214,3 +214,12 @@ def test_a_50mb_prompt_stays_under_300mb(
     assert run.code == 0, run
     assert peak < MEMORY_LIMIT_KB, peak
     assert len(server.requests) == 1 and len(server.requests[0].body) > len(prompt)
+
+
+def test_piped_stdin_over_the_cap_is_not_read_past_it(
+    llmcli_process: Callable[..., Run], server: ReplayServer
+) -> None:
+    """A pipe has no size: it is read up to the cap and one byte, then refused."""
+    args = [*MODEL, "--api-base", server.url, "--max-attachment-size", "1K", "-a", "-", "hi"]
+    one_line(llmcli_process(*args, input=b"z" * 3000), "attachment stdin is over the 1 KB cap")
+    assert server.requests == []
