@@ -89,7 +89,14 @@ def execute(
 def _redacted(call: HttpCall, policy: Policy) -> dict[str, Any]:
     """The wire request as the history database keeps it: no key anywhere."""
     secrets = policy.secrets
-    body = json.loads(redact_text(json.dumps(call.json), secrets)) if call.json else None
+    body = None
+    if call.json:
+        # A large prompt would be copied twice more (text, then parsed back): the body is
+        # kept as it is unless redacting changed something.
+        text = json.dumps(call.json)
+        clean = redact_text(text, secrets)
+        body = call.json if clean == text else json.loads(clean)
+        del text, clean
     return {
         "method": call.method,
         "url": redact_text(call.url, secrets),

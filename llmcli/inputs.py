@@ -6,8 +6,11 @@ Every failure is a one-line `UsageError` (exit 2) that says what to fix.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
+import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,13 +37,90 @@ _URL_TYPES = {
 }
 
 
+# The most bytes one attachment may have, by provider: the largest file whose base64
+# (4/3 of its size) fits in one request of the provider's documented size. A provider
+# that documents none gets DEFAULT_CAP. `--max-attachment-size` overrides both.
+MB = 1_000_000
+# Anthropic: "The API has a maximum request size of 32 MB for standard endpoints,
+# including the Messages API" (https://docs.claude.com/en/api/overview, "Request size
+# limits"; the vision guide, https://docs.claude.com/en/docs/vision, and the PDF guide's
+# "Maximum request size | 32MB", https://platform.claude.com/docs/en/build-with-claude/
+# pdf-support, repeat it). Azure Foundry's Claude is the same Messages API.
+_ANTHROPIC_CAP = 32 * MB * 3 // 4
+ATTACHMENT_CAPS = {"anthropic": _ANTHROPIC_CAP, "azure": _ANTHROPIC_CAP, "azure_ai": _ANTHROPIC_CAP}
+# An image has a smaller one there: its base64 may be 5 MiB at most (Anthropic's own
+# client, Claude Code, constants/apiLimits.ts: API_IMAGE_MAX_BASE64_SIZE = 5 * 1024 * 1024,
+# "the API rejects images where the base64 string length exceeds this value").
+IMAGE_CAPS = {name: 5 * 1024 * 1024 * 3 // 4 for name in ATTACHMENT_CAPS}
+# OpenAI, OpenRouter, DeepSeek, Ollama and llama.cpp state no request size for inline
+# (base64) files that we could find: 20 MB, which every one of them has taken.
+DEFAULT_CAP = 20 * MB
+# Before the provider is known (the REPL's /attach, -a read with the prompt), files are
+# read up to the largest cap; `check_sizes` applies the provider's own once it is known.
+READ_CAP = max(DEFAULT_CAP, *ATTACHMENT_CAPS.values())
+_UNITS = {"": 1, "k": 1000, "m": MB, "g": 1000 * MB, "ki": 1024, "mi": 1024**2, "gi": 1024**3}
+
+
+def parse_size(text: str) -> int:
+    """`20M`, `20MB`, `512KiB`, `1.5G` or a number of bytes → bytes."""
+    raw = text.strip().lower().removesuffix("b")
+    number = raw.rstrip("kmgi")
+    unit = raw[len(number) :]
+    try:
+        value = float(number) * _UNITS[unit]
+    except (ValueError, KeyError):
+        value = -1.0
+    if not value >= 1:  # also refuses nan
+        raise UsageError(
+            f"invalid --max-attachment-size {text!r}: must be a size such as 20M, 500K or 1G"
+        )
+    return int(min(value, 2**62))
+
+
+def cap_for(provider: str | None, override: str | None) -> int:
+    if override is not None:
+        return parse_size(override)
+    return ATTACHMENT_CAPS.get(provider or "", DEFAULT_CAP) if provider else READ_CAP
+
+
+def human_size(size: int) -> str:
+    for unit, scale in (("GB", 1000 * MB), ("MB", MB), ("KB", 1000)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}".replace(".0 ", " ")
+    return f"{size} bytes"
+
+
+def too_large(name: str, size: int | None, cap: int, provider: str | None = None) -> UsageError:
+    what = f"{human_size(size)}, over" if size is not None else "over"
+    whose = f" for {provider}" if provider else ""
+    return UsageError(
+        f"attachment {name} is {what} the {human_size(cap)} cap{whose}:"
+        " raise it with --max-attachment-size SIZE"
+    )
+
+
+def check_sizes(parts: list[AttachmentPart], provider: str, override: str | None) -> None:
+    """Inline attachments against the provider's cap (they were read up to READ_CAP)."""
+    for part in parts:
+        cap = cap_for(provider, override)
+        if override is None and part.mime.startswith("image/") and provider in IMAGE_CAPS:
+            cap = IMAGE_CAPS[provider]
+        if part.data is not None:
+            size = len(part.data) * 3 // 4 - part.data[-2:].count("=")
+            if size > cap:
+                raise too_large(part.name or "stdin", size, cap, provider)
+
+
 def sniff(data: bytes) -> str | None:
-    """The MIME type from the content itself; text when it is UTF-8; None if unsupported."""
+    """The MIME type from the content's first bytes; text when it is UTF-8 without NUL
+    bytes (a file of zeros is not text); None if unsupported."""
     for magic, mime in _MAGIC:
         if data.startswith(magic):
             return mime
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
+    if b"\0" in data:
+        return None
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
@@ -48,8 +128,11 @@ def sniff(data: bytes) -> str | None:
     return "text/plain"
 
 
-def load_attachment(spec: str, mime: str | None = None) -> AttachmentPart:
-    """`PATH`, `-` (stdin) or an http(s) URL (sent as a URL; typed from its extension)."""
+def load_attachment(spec: str, mime: str | None = None, cap: int = READ_CAP) -> AttachmentPart:
+    """`PATH`, `-` (stdin) or an http(s) URL (sent as a URL; typed from its extension).
+
+    Only a regular file (or `-`) is read, and never more than `cap` bytes: a device, a
+    pipe or a file over the cap is refused before reading."""
     if spec.startswith(("http://", "https://")):
         guessed = mime or _URL_TYPES.get(Path(spec.split("?", 1)[0]).suffix.lower())
         if guessed is None:
@@ -57,7 +140,7 @@ def load_attachment(spec: str, mime: str | None = None) -> AttachmentPart:
         return AttachmentPart(
             mime=_check_type(guessed, spec), url=spec, name=spec.rsplit("/", 1)[-1]
         )
-    data, name = _read(spec)
+    data, name = _read(spec, cap)
     found = mime or sniff(data)
     if found is None:
         raise UsageError(
@@ -73,19 +156,30 @@ def load_attachment(spec: str, mime: str | None = None) -> AttachmentPart:
     )
 
 
-def download_attachment(part: AttachmentPart, timeout: float) -> AttachmentPart:
-    """A URL attachment → the same attachment with its bytes inline (type re-sniffed)."""
+def download_attachment(
+    part: AttachmentPart, timeout: float, cap: int = READ_CAP
+) -> AttachmentPart:
+    """A URL attachment → the same attachment with its bytes inline (type re-sniffed);
+    never more than `cap` bytes are downloaded."""
     import httpx
 
     url = part.url or ""
+    chunks: list[bytes] = []
+    got = 0
     try:
-        response = httpx.get(url, timeout=timeout, follow_redirects=True)
-        response.raise_for_status()
+        with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
+            response.raise_for_status()
+            for chunk in response.iter_bytes():
+                got += len(chunk)
+                if got > cap:
+                    raise too_large(url, None, cap)
+                chunks.append(chunk)
     except httpx.HTTPStatusError as err:
         raise UsageError(f"cannot download {url}: HTTP {err.response.status_code}") from None
     except httpx.HTTPError as err:
         raise UsageError(f"cannot download {url}: {err}") from None
-    data = response.content
+    data = b"".join(chunks)
+    del chunks
     return AttachmentPart(
         mime=_check_type(sniff(data) or part.mime, url),
         data=base64.b64encode(data).decode(),
@@ -103,37 +197,92 @@ def _check_type(mime: str, what: str) -> str:
     return mime
 
 
-def _read(spec: str) -> tuple[bytes, str]:
+def _read(spec: str, cap: int) -> tuple[bytes, str]:
     if spec == "-":
         if sys.stdin is None or sys.stdin.isatty():
             raise UsageError("-a -: nothing piped on stdin")
-        return sys.stdin.buffer.read(), "stdin"
+        with contextlib.suppress(OSError, ValueError):  # stdin redirected from a file
+            info = os.fstat(sys.stdin.fileno())
+            if stat.S_ISREG(info.st_mode) and info.st_size > cap:
+                raise too_large("stdin", info.st_size, cap)
+        data = sys.stdin.buffer.read(cap + 1)
+        if len(data) > cap:
+            raise too_large("stdin", None, cap)
+        return data, "stdin"
     path = Path(spec).expanduser()
     try:
-        return path.read_bytes(), path.name
+        # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below).
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         raise UsageError(f"attachment not found: {spec}") from None
-    except IsADirectoryError:
-        raise UsageError(f"attachment is a directory: {spec}") from None
     except OSError as err:
         raise UsageError(f"cannot read attachment {spec}: {err.strerror or err}") from None
+    info = os.fstat(fd)
+    problem = _not_a_file(spec, info)
+    if problem is None and info.st_size > cap:
+        problem = too_large(spec, info.st_size, cap)
+    if problem is not None:
+        os.close(fd)
+        raise problem
+    with os.fdopen(fd, "rb") as file:
+        try:
+            data = file.read(cap + 1)  # a file that grew since fstat is still bounded
+        except OSError as err:
+            raise UsageError(f"cannot read attachment {spec}: {err.strerror or err}") from None
+    if len(data) > cap:
+        raise too_large(spec, None, cap)
+    return data, path.name
+
+
+def _not_a_file(spec: str, info: os.stat_result) -> UsageError | None:
+    if stat.S_ISDIR(info.st_mode):
+        return UsageError(f"attachment is a directory: {spec}")
+    if not stat.S_ISREG(info.st_mode):
+        return UsageError(
+            f"attachment {spec} is not a regular file (a device, pipe or socket):"
+            " attach a file, or pipe the data with -a -"
+        )
+    return None
 
 
 def load_json_arg(spec: str, what: str) -> Any:
-    """Inline JSON, `@path`, or a path to a `.json` file."""
+    """Inline JSON, `@path`, or a path to a file holding JSON.
+
+    Text that does not start like JSON and names a path (or looks like one) is a path:
+    then a path error says what is wrong with the path, not that `/tmp` is bad JSON."""
     text = spec
     source = what
-    if spec.startswith("@") or (spec.endswith(".json") and not spec.lstrip().startswith("{")):
-        path = Path(spec[1:] if spec.startswith("@") else spec).expanduser()
-        try:
-            text = path.read_text()
-        except OSError as err:
-            raise UsageError(f"cannot read {what} file {path}: {err.strerror or err}") from None
+    path = _json_path(spec)
+    if path is not None:
+        text = _read_text(path, what)
         source = str(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
         raise UsageError(f"{source} is not valid JSON: {err.msg} (line {err.lineno})") from None
+
+
+def _json_path(spec: str) -> Path | None:
+    if spec.startswith("@"):
+        return Path(spec[1:]).expanduser()
+    if spec.lstrip().startswith(("{", "[", '"')):
+        return None
+    path = Path(spec).expanduser()
+    looks_like_path = spec.endswith(".json") or "/" in spec or path.exists()
+    return path if looks_like_path else None
+
+
+def _read_text(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{what} file {path} does not exist") from None
+    except IsADirectoryError:
+        raise UsageError(f"{what} {path} is a directory: give a JSON file") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{what} file {path} is not UTF-8 text") from None
+    except OSError as err:
+        raise UsageError(f"cannot read {what} file {path}: {err.strerror or err}") from None
 
 
 def load_schema(spec: str) -> ResponseFormat:

@@ -92,7 +92,74 @@ CASES: dict[str, Bad] = {
     ),
     "keys: missing provider": Bad(["keys", "rm"], "missing argument", api_base=False),
     "logs: bad --number": Bad(["logs", "list", "-n", "0"], "--number", api_base=False),
+    # -o: an empty part of a dotted key; a key llmcli sets itself (issue 11, row 9)
+    "-o empty key part": Bad([*MODEL, "-o", "a..b=1", "hi"], "invalid -o 'a..b=1': empty part"),
+    "-o leading dot": Bad([*MODEL, "-o", ".a=1", "hi"], "invalid -o '.a=1': empty part"),
+    "-o stream": Bad(
+        [*MODEL, "--no-stream", "-o", "stream=true", "hi"],
+        "invalid -o 'stream=true': llmcli sets 'stream' itself: use --stream/--no-stream",
+    ),
+    "-o model": Bad([*MODEL, "-o", "model=gpt-4o", "hi"], "use -m/--model"),
+    "-o messages": Bad([*MODEL, "-o", "messages.0.role=system", "hi"], "'messages'"),
+    "embed -o input": Bad(
+        ["embed", "-m", "openai/text-embedding-3-small", "-o", "input=x", "hi"],
+        "llmcli sets 'input' itself",
+    ),
 }
+
+# One wording for an invalid value, from click's parsing or the Request's validation
+# (issue 11, row 10): the whole line.
+EXACT: dict[str, tuple[list[str], str]] = {
+    "nan": (["--temperature", "nan"], "invalid --temperature 'nan': must be a number from 0 to 2"),
+    "inf": (["--top-p", "inf"], "invalid --top-p 'inf': must be a number from 0 to 1"),
+    "too high": (["--temperature", "3"], "invalid --temperature '3': must be a number from 0 to 2"),
+    "not a number": (
+        ["--temperature", "hot"],
+        "invalid --temperature 'hot': must be a number from 0 to 2",
+    ),
+    "not whole": (
+        ["--max-tokens", "1.5"],
+        "invalid --max-tokens '1.5': must be a whole number of at least 1",
+    ),
+    "zero": (
+        ["--max-tokens", "0"],
+        "invalid --max-tokens '0': must be a whole number of at least 1",
+    ),
+    "click range": (
+        ["--retries", "-1"],
+        "invalid --retries '-1': must be a whole number of at least 0",
+    ),
+    "timeout inf": (
+        ["--timeout", "inf"],
+        "invalid --timeout 'inf': must be a number of at least 0.1",
+    ),
+    "timeout nan": (
+        ["--timeout", "nan"],
+        "invalid --timeout 'nan': must be a number of at least 0.1",
+    ),
+    "choice": (
+        ["--reasoning-effort", "extreme"],
+        "invalid --reasoning-effort 'extreme': must be one of none, low, medium, high",
+    ),
+    "schema is a directory": (
+        ["--json-schema", "/"],
+        "--json-schema / is a directory: give a JSON file",
+    ),
+    "missing schema": (
+        ["--json-schema", "/nonexistent/s.json"],
+        "--json-schema file /nonexistent/s.json does not exist",
+    ),
+    "tools is a directory": (["--tools", "/"], "--tools / is a directory: give a JSON file"),
+}
+
+
+@pytest.mark.parametrize(("args", "line"), EXACT.values(), ids=EXACT.keys())
+def test_an_invalid_value_is_worded_one_way(
+    args: list[str], line: str, llmcli: Callable[..., Run], server: ReplayServer
+) -> None:
+    run = llmcli(*MODEL, "--api-base", server.url, *args, "hi")
+    assert (run.code, run.stdout, run.stderr) == (2, "", f"llmcli: {line}\n")
+    assert server.requests == []
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())

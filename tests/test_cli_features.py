@@ -86,7 +86,7 @@ def test_schema_forms(tmp_path: Path):
         ("{not json", "--json-schema is not valid JSON"),
         ('{"type": 12}', "--json-schema is not a valid JSON Schema"),
         ("[1, 2]", "--json-schema must be a JSON object"),
-        ("@/nonexistent/schema.json", "cannot read --json-schema file"),
+        ("@/nonexistent/schema.json", "--json-schema file /nonexistent/schema.json does not exist"),
     ],
 )
 def test_bad_schemas(spec, message):

@@ -260,7 +260,7 @@ def test_a_large_prompt_is_stored_once(llmcli, server, db):
     prompt = "\n".join(
         f"line {i}: the quick brown fox jumps over the lazy dog" for i in range(60_000)
     )
-    run = ask(llmcli, server, db, input=prompt)
+    run = ask(llmcli, server, db, "--force", input=prompt)  # over the model's window
     assert run.code == 0, run.stderr
     grown = _size(db) - before
     assert grown < 1.5 * len(prompt), f"grew {grown / len(prompt):.2f}x the prompt"
@@ -272,7 +272,7 @@ def test_a_large_prompt_is_stored_once(llmcli, server, db):
     (hit,) = json.loads(found.stdout)
     assert hit["conversation_id"] == cid and hit["text"] == prompt
     server.queue(openai_reply())
-    assert ask(llmcli, server, db, "-c", "and then?").code == 0
+    assert ask(llmcli, server, db, "-c", "--force", "and then?").code == 0
     assert server.requests[-1].json["messages"][0]["content"] == prompt
     assert rows(db, "SELECT COUNT(*) FROM contents") == [(1,)]
     assert llmcli("logs", "rm", cid, "--db", str(db)).code == 0

@@ -48,7 +48,9 @@ def _no_coercion_for_absent_options() -> None:
     def process_value(self: Any, ctx: Any, value: Any) -> Any:
         if value is None and not self.required and self.callback is None:
             return None
-        return coerce(self, ctx, value)
+        from llmcli.cli.invalid import check_finite
+
+        return check_finite(self, coerce(self, ctx, value))  # no float flag takes nan/inf
 
     process_value.skips_absent = True  # type: ignore[attr-defined]
     parameter.process_value = process_value  # type: ignore[union-attr]
@@ -197,6 +199,11 @@ def _click_failure(err: Any) -> None:
     """`llmcli: no such option: --nosuch (see llmcli complete --help)`, not a box."""
     if type(err).__name__ == "NoArgsIsHelpError":  # the help is already printed
         sys.exit(err.exit_code)
+    from llmcli.cli.invalid import click_line
+
+    line = click_line(err)  # a value of the wrong type or out of range: one wording
+    if line is not None:
+        _fail(line, err.exit_code)
     text = " ".join(str(err.format_message()).replace("Value error, ", "").split()).rstrip(".")
     names = []
     ctx = getattr(err, "ctx", None)

@@ -22,23 +22,35 @@ def complete(prompt: str | None = None, **given: Any) -> None:
 
 
 def read_prompt(prompt: str | None, use_stdin: bool = True) -> str:
-    """PROMPT, piped stdin, or both (stdin first, a blank line, then PROMPT)."""
+    """PROMPT, piped stdin, or both (stdin first, a blank line, then PROMPT).
+
+    A piped prompt can be tens of megabytes: it is not copied more than it must be (no
+    strip or join of it unless PROMPT is given too)."""
     piped = _read_stdin() if use_stdin else None
-    parts = [p for p in (piped.rstrip("\n") if piped else None, prompt) if p and p.strip()]
+    parts = [p for p in (piped, prompt) if p and not p.isspace()]
+    del piped
     if not parts:
         raise UsageError(
             "no prompt: pass PROMPT or pipe text on stdin, e.g. echo hi | llmcli complete"
         )
-    return "\n\n".join(parts)
+    return parts[0] if len(parts) == 1 else "\n\n".join(parts)
 
 
 def _read_stdin() -> str | None:
+    """stdin as text without its trailing newlines (decoded once, from a view of the
+    bytes: no stripped copy)."""
     stdin = sys.stdin
     if stdin is None or stdin.closed or stdin.isatty():
         return None
     try:
-        return stdin.buffer.read().decode("utf-8")
-    except UnicodeDecodeError:
-        raise UsageError("stdin is not UTF-8 text: convert it first (e.g. with iconv)") from None
+        data = stdin.buffer.read()
     except OSError as err:
         raise UsageError(f"cannot read stdin: {err.strerror or err}") from None
+    end = len(data)
+    while end and data[end - 1] == 0x0A:  # b"\n"
+        end -= 1
+    try:
+        with memoryview(data) as view:
+            return str(view[:end], "utf-8")
+    except UnicodeDecodeError:
+        raise UsageError("stdin is not UTF-8 text: convert it first (e.g. with iconv)") from None

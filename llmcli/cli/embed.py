@@ -70,7 +70,7 @@ def embed(
 
 def run(job: Job) -> None:
     from llmcli import catalog
-    from llmcli.cli.options import parse_options
+    from llmcli.cli.options import EMBED_CONTROLLED, parse_options
     from llmcli.cli.target import serve_local, target_for_model
     from llmcli.embed_io import JsonlOutput, JsonOutput, Summary, batched, read_items
     from llmcli.errors import warn
@@ -97,7 +97,7 @@ def run(job: Job) -> None:
     serve_local(target, embeddings=True)  # `embed -m local/NAME`
     items, total = read_items(job)
     batches = batched(items, job.batch_size)
-    options = parse_options(job.options)
+    options = parse_options(job.options, EMBED_CONTROLLED)
     fmt = job.fmt or ("json" if not sys.stdout.isatty() else "summary")
     out: Output = {"json": JsonOutput, "jsonl": JsonlOutput, "summary": Summary}[fmt]()
     total_batches = -(-total // job.batch_size) if total is not None else None

@@ -33,6 +33,58 @@ def download_attachments(req: Request, policy: Policy) -> None:
         ]
 
 
+def check_attachments(req: Request, override: str | None) -> None:
+    """Each inline attachment against the provider's size cap (cli/inputs.py)."""
+    from llmcli.inputs import check_sizes
+
+    parts = [p for m in req.messages for p in m.parts if isinstance(p, AttachmentPart)]
+    if parts:
+        check_sizes(parts, req.provider, override)
+
+
+# Characters per token, for an estimate made before sending (no tokenizer is loaded):
+# about 4 for English text with the tokenizers of OpenAI and Anthropic.
+CHARS_PER_TOKEN = 4
+# The context window assumed for a model the catalog does not know.
+DEFAULT_WINDOW = 128_000
+
+
+def check_prompt_size(req: Request, force: bool) -> None:
+    """Refuse, before anything is sent, a request whose text cannot fit the model's
+    context window (a paid request that can only fail); --force sends it anyway."""
+    if force:
+        return
+    # Every text the request sends besides the model's name, and every text part.
+    chars = sum(
+        len(value)
+        for name, value in vars(req).items()
+        if isinstance(value, str) and name not in ("provider", "model")
+    )
+    for message in req.messages:
+        for part in message.parts:
+            if isinstance(part, TextPart):
+                chars += len(part.text)
+            elif isinstance(part, AttachmentPart) and part.mime == "text/plain" and part.data:
+                chars += len(part.data) * 3 // 4
+    tokens = chars // CHARS_PER_TOKEN
+    if tokens <= DEFAULT_WINDOW // 2:  # fits any window we know of: no catalog needed
+        return
+    from llmcli import catalog
+
+    entry = catalog.lookup(req.provider, req.model)
+    window = entry.context_window if entry and entry.context_window else None
+    if tokens > (window or DEFAULT_WINDOW):
+        whose = (
+            f"{req.provider}/{req.model}'s context window of {window:,} tokens"
+            if window
+            else f"the {DEFAULT_WINDOW:,} tokens assumed for a model the catalog does not know"
+        )
+        raise UsageError(
+            f"the prompt is about {tokens:,} tokens ({chars:,} characters / {CHARS_PER_TOKEN}),"
+            f" over {whose}: shorten it, or send it anyway with --force"
+        )
+
+
 def feature_fields(flags: Flags) -> dict[str, Any]:
     """The `Request` fields that flags do not give unchanged: structured output, tools
     and MCP servers, loaded from their files (the rest pass by name: `Flags.request_fields`)."""
@@ -82,10 +134,19 @@ def use_schema(flags: Flags, schema: str | None) -> None:
     flags.json_schema = schema
 
 
+def read_cap(flags: Flags) -> int:
+    """The most bytes an attachment is read up to: --max-attachment-size, else the largest
+    provider cap (the provider's own is checked once it is known: `check_attachments`)."""
+    from llmcli.inputs import READ_CAP, parse_size
+
+    return parse_size(flags.max_attachment_size) if flags.max_attachment_size else READ_CAP
+
+
 def prompt_message(text: str, flags: Flags) -> Message:
     """The user's prompt with its attachments (files first, then the text)."""
     from llmcli.inputs import load_attachment
 
-    parts: list[Part] = [load_attachment(spec, flags.attach_type) for spec in flags.attach]
+    cap = read_cap(flags)
+    parts: list[Part] = [load_attachment(spec, flags.attach_type, cap) for spec in flags.attach]
     parts.append(TextPart(text=text))
     return Message(role="user", parts=parts)

@@ -184,9 +184,10 @@ class Repl:
     def cmd_attach(self, arg: str) -> None:
         if not arg:
             raise UsageError("use /attach PATH or /attach URL")
+        from llmcli.cli.features import read_cap
         from llmcli.inputs import load_attachment
 
-        part = load_attachment(arg, self.s.flags.attach_type)
+        part = load_attachment(arg, self.s.flags.attach_type, read_cap(self.s.flags))
         self.s.pending.append(part)
         self.say(f"attached {part.name} ({part.mime}) to the next prompt")
 

@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from llmcli.cli.features import download_attachments, feature_fields
+from llmcli.cli.features import (
+    check_attachments,
+    check_prompt_size,
+    download_attachments,
+    feature_fields,
+)
 from llmcli.cli.options import parse_options
 from llmcli.cli.spec import FLAG_NAMES, Flags, flag_for
 from llmcli.cli.steps import ToolSteps
@@ -85,6 +90,8 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
     serve_local(target, threads=flags.local_threads)
     if target.spec.inline_attachments:
         download_attachments(req, target.policy)
+    check_attachments(req, flags.max_attachment_size)
+    check_prompt_size(req, flags.force)
     return Prepared(req, target.module, target.connection, target.policy)
 
 
@@ -124,9 +131,16 @@ def release_local_servers() -> None:
 
 
 def _validation_line(err: ValidationError) -> str:
+    """`invalid --top-p 'nan': must be a number from 0 to 1`, as click's errors are
+    worded (cli/invalid.py): the rule comes from the field's type and bounds."""
+    from llmcli.cli.invalid import field_rule, invalid_value
+
     first = err.errors()[0]
     name = str(first["loc"][0]) if first["loc"] else "value"
     flag = FLAG_NAMES.get(name, name)
+    rule = field_rule(name)
+    if rule is not None:
+        return invalid_value(flag, first.get("input"), rule)
     return f"invalid {flag}: {first['msg'].lower()}"
 
 

@@ -136,6 +136,10 @@ COMPLETE: tuple[Flag, ...] = (
             help="Attach an image (PNG, JPEG, GIF, WebP), a PDF or a text file (repeatable)."),
     declare("attach_type", str | None, None, "--attach-type", panel=FILES, metavar="MIME",
             help="Force the attachment type."),
+    declare("max_attachment_size", str | None, None, "--max-attachment-size", panel=FILES,
+            metavar="SIZE",
+            help="Largest attachment, e.g. 50M (default: what the provider takes in one "
+            "request; 24 MB for Anthropic, 20 MB elsewhere)."),
     declare("cite", bool, False, "--cite", panel=FILES, request=True,
             help="Ask for citations from attached documents (Anthropic)."),
     declare("cache_system", bool, False, "--cache-system", panel=FILES, request=True,
@@ -157,6 +161,9 @@ COMPLETE: tuple[Flag, ...] = (
     declare("beta", list[str] | None, None, "--beta", panel=FILES, feeds="betas",
             help="Extra anthropic-beta value (repeatable)."),
     OPTION_FLAG,
+    declare("force", bool, False, "--force",
+            help="Send a prompt that looks larger than the model's context window (estimated "
+            "at 4 characters a token; 128,000 tokens for a model the catalog does not know)."),
     *CONNECTION_FLAGS,
     declare("continue_latest", bool, False, "-c", "--continue", panel=HISTORY,
             help="Continue the latest conversation."),
