@@ -6,7 +6,6 @@ only by the contract in `llmcli.providers.base`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,7 @@ from llmcli.errors import (
 )
 from llmcli.events import Accumulator, Event, Result, StreamError, TextDelta
 from llmcli.notes import Unsupported
-from llmcli.redact import redact_headers, redact_text
+from llmcli.redact import redact_headers, redact_text, redact_value
 from llmcli.request import Request
 from llmcli.transport import (
     RETRY_STATUSES,
@@ -89,14 +88,7 @@ def execute(
 def _redacted(call: HttpCall, policy: Policy) -> dict[str, Any]:
     """The wire request as the history database keeps it: no key anywhere."""
     secrets = policy.secrets
-    body = None
-    if call.json:
-        # A large prompt would be copied twice more (text, then parsed back): the body is
-        # kept as it is unless redacting changed something.
-        text = json.dumps(call.json)
-        clean = redact_text(text, secrets)
-        body = call.json if clean == text else json.loads(clean)
-        del text, clean
+    body = redact_value(call.json, secrets) if call.json else None
     return {
         "method": call.method,
         "url": redact_text(call.url, secrets),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Mapping
+from typing import Any
 
 # A header whose name holds one of these is a credential (authorization, x-api-key,
 # x-goog-api-key, x-auth-token, cookie, set-cookie, x-client-secret, ...).
@@ -36,3 +37,20 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, REDACTED)
     return text
+
+
+def redact_value(value: Any, secrets: Iterable[str] = ()) -> Any:
+    """Parsed JSON with `redact_text` applied to every string in it, keys included.
+
+    A string with nothing to redact comes back as the same object, so a request holding
+    a 50 MB prompt is not copied to be stored (dumping it to text and parsing it back
+    took two more copies).
+    """
+    secrets = tuple(secrets)
+    if isinstance(value, str):
+        return redact_text(value, secrets)
+    if isinstance(value, dict):
+        return {redact_text(k, secrets): redact_value(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_value(v, secrets) for v in value]
+    return value

@@ -111,7 +111,14 @@ def create_conversation(db: sqlite3.Connection, title: str, model: str) -> str:
 
 
 def _title(prompt: str) -> str:
-    line = " ".join(prompt.split())
+    # Only the start of the prompt makes the title: splitting a whole 50 MB prompt into
+    # words took some 600 MB. The window grows only for a start that is mostly blank.
+    size = 4096
+    while True:
+        line = " ".join(prompt[:size].split())
+        if len(line) > 78 or size >= len(prompt):
+            break
+        size *= 4
     return line[:77] + "…" if len(line) > 78 else line
 
 

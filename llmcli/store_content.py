@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 # Below this a copy costs less than the hash, the lookup and the reference.
 LARGE = 16 * 1024
 REF = "$llmcli_content"
+_PIECE = 1 << 20
 PREFIX = "$llmcli_prefix"
 
 
@@ -64,9 +65,18 @@ def has_refs(raw_json: str) -> bool:
 
 
 def put(db: sqlite3.Connection, text: str) -> str:
-    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    digest = _digest(text)
     db.execute("INSERT OR IGNORE INTO contents (hash, data) VALUES (?, ?)", (digest, text))
     return digest
+
+
+def _digest(text: str) -> str:
+    """SHA-256 of the UTF-8 text, fed a megabyte at a time: encoding a 50 MB prompt whole
+    would hold a second copy of it at the moment the history write needs the most."""
+    hashed = hashlib.sha256()
+    for start in range(0, len(text), _PIECE):
+        hashed.update(text[start : start + _PIECE].encode("utf-8", "surrogatepass"))
+    return hashed.hexdigest()
 
 
 def get(db: sqlite3.Connection, digest: str) -> str:

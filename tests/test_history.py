@@ -328,3 +328,18 @@ def test_an_attachment_and_its_data_url_are_stored_once(llmcli, server, db, tmp_
     sent = shown["responses"][0]["request"]["body"]["messages"][0]["content"]
     assert sent == server.requests[-1].json["messages"][0]["content"]
     assert f"data:image/png;base64,{data}" in json.dumps(sent)
+
+
+def test_a_huge_prompt_is_titled_from_its_start_only():
+    """Splitting a 50 MB prompt into words to title it took some 600 MB: only the start
+    counts, and the title is what splitting the whole prompt gave."""
+    from llmcli.store import _title
+
+    for prompt in (
+        "word " * 2_000_000,
+        "   \n" * 5_000 + "late start " * 50,
+        "short prompt",
+        "x" * 100,
+    ):
+        whole = " ".join(prompt.split())
+        assert _title(prompt) == (whole[:77] + "…" if len(whole) > 78 else whole)

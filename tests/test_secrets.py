@@ -372,3 +372,15 @@ def test_chat_session_in_a_terminal(
     child.expect(pexpect.EOF)
     child.close()
     assert not leaks({"terminal": output.getvalue()}, tmp_path)
+
+
+def test_redacting_a_stored_request_copies_no_string_without_a_secret():
+    """The stored request body is redacted leaf by leaf: a large prompt with nothing to
+    redact is kept as the same object (no dump-and-parse copies), a secret anywhere goes."""
+    from llmcli.redact import REDACTED, redact_value
+
+    prompt = "p" * 1_000_000
+    body = {"messages": [{"content": prompt}], "key sk-abcdef": ["sk-abcdef", 3, None]}
+    clean = redact_value(body, ("sk-abcdef",))
+    assert clean["messages"][0]["content"] is prompt
+    assert clean == {"messages": [{"content": prompt}], f"key {REDACTED}": [REDACTED, 3, None]}
