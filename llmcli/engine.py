@@ -43,8 +43,10 @@ def execute(
     policy: Policy,
     on_event: Callable[[Event], None],
     on_warning: Callable[[Unsupported], None] = lambda _: None,
+    on_first: Callable[[], None] | None = None,
 ) -> Result:
-    """Send `req` and feed each decoded event to `on_event`.
+    """Send `req` and feed each decoded event to `on_event`; `on_first` is called just
+    before the first one (time to first token).
 
     An HTTP error raises `ProviderError` before anything is shown. A failure after
     the answer began does not raise: the partial `Result` comes back with
@@ -55,20 +57,35 @@ def execute(
     for warning in call.warnings:
         on_warning(warning)
     acc = Accumulator(req.provider, req.model)
+    # The loop below runs once per chunk of a stream (tens of thousands of times): text
+    # goes straight to the accumulator's buffer, and `on_first` is checked, not wrapped
+    # around `on_event`, so a text chunk costs no Python call besides `on_event`.
+    add_text = acc.add_text
     try:
         with _answer(provider, call, policy, conn.connect_hint) as answer:
             if req.prefill:
                 # The API continues the prefill without repeating it: show it first.
-                acc.add(TextDelta(req.prefill))
+                if on_first is not None:
+                    on_first()
+                    on_first = None
+                add_text(req.prefill)
                 on_event(TextDelta(req.prefill))
             try:
                 for event in _events(provider, call, answer):
-                    if isinstance(event, StreamError):
-                        event.message = redact_text(
-                            error_line(req.provider, event.status, event.error_type, event.message),
-                            policy.secrets,
-                        )
-                    acc.add(event)
+                    if on_first is not None:
+                        on_first()
+                        on_first = None
+                    if type(event) is TextDelta:
+                        add_text(event.text)
+                    else:
+                        if isinstance(event, StreamError):
+                            event.message = redact_text(
+                                error_line(
+                                    req.provider, event.status, event.error_type, event.message
+                                ),
+                                policy.secrets,
+                            )
+                        acc.add(event)
                     on_event(event)
             except TransportError as err:
                 acc.fail(str(err))

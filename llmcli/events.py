@@ -7,6 +7,8 @@ redacted thinking, server tool blocks) rides inside them opaquely.
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -217,15 +219,17 @@ class Accumulator:
 
     def __init__(self, provider: str, model: str) -> None:
         self.result = Result(provider=provider, model=model)
-        self._text: list[str] = []
+        # Text deltas are written to one buffer: thousands of tiny str objects would cost
+        # more memory than their text, and a growing joined string would leave a trail of
+        # ever larger freed copies in the heap. `add_text` is the buffer's own (C) write
+        # method, so the engine's hot loop can add a delta without a Python call.
+        self._text = io.StringIO(newline="")
+        self.add_text: Callable[[str], int] = self._text.write
 
     def add(self, event: Event) -> None:
         r = self.result
         if isinstance(event, TextDelta):
-            self._text.append(event.text)
-            if len(self._text) >= 512:
-                # Thousands of tiny str objects cost more memory than their text.
-                self._text = ["".join(self._text)]
+            self.add_text(event.text)
         elif isinstance(event, ReasoningDelta):
             self._add_reasoning(event)
         elif isinstance(event, ToolCallDone):
@@ -266,5 +270,5 @@ class Accumulator:
         self.result.interrupted = interrupted
 
     def finish(self) -> Result:
-        self.result.content = "".join(self._text)
+        self.result.content = self._text.getvalue()
         return self.result

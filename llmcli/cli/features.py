@@ -84,8 +84,11 @@ def use_schema(flags: Flags, schema: str | None) -> None:
 
 def prompt_message(text: str, flags: Flags) -> Message:
     """The user's prompt with its attachments (files first, then the text)."""
-    from llmcli.inputs import load_attachment
+    parts: list[Part] = []
+    if flags.attach:
+        # Imported only for attachments: most prompts are text alone.
+        from llmcli.inputs import load_attachment
 
-    parts: list[Part] = [load_attachment(spec, flags.attach_type) for spec in flags.attach]
+        parts = [load_attachment(spec, flags.attach_type) for spec in flags.attach]
     parts.append(TextPart(text=text))
     return Message(role="user", parts=parts)
