@@ -19,7 +19,7 @@ from llmcli.errors import (
     TransportError,
     error_line,
 )
-from llmcli.events import Accumulator, Event, Result, StreamError, TextDelta
+from llmcli.events import TEXT_FOLD, Accumulator, Event, Result, StreamError, TextDelta
 from llmcli.notes import Unsupported
 from llmcli.redact import redact_headers, redact_text
 from llmcli.request import Request
@@ -58,9 +58,9 @@ def execute(
         on_warning(warning)
     acc = Accumulator(req.provider, req.model)
     # The loop below runs once per chunk of a stream (tens of thousands of times): text
-    # goes straight to the accumulator's buffer, and `on_first` is checked, not wrapped
+    # goes straight to the accumulator's list, and `on_first` is checked, not wrapped
     # around `on_event`, so a text chunk costs no Python call besides `on_event`.
-    add_text = acc.add_text
+    texts = acc.texts
     try:
         with _answer(provider, call, policy, conn.connect_hint) as answer:
             if req.prefill:
@@ -68,7 +68,7 @@ def execute(
                 if on_first is not None:
                     on_first()
                     on_first = None
-                add_text(req.prefill)
+                acc.add(TextDelta(req.prefill))
                 on_event(TextDelta(req.prefill))
             try:
                 for event in _events(provider, call, answer):
@@ -76,7 +76,9 @@ def execute(
                         on_first()
                         on_first = None
                     if type(event) is TextDelta:
-                        add_text(event.text)
+                        texts.append(event.text)
+                        if len(texts) >= TEXT_FOLD:
+                            acc.fold_text()
                     else:
                         if isinstance(event, StreamError):
                             event.message = redact_text(
