@@ -15,21 +15,15 @@ import contextlib
 import functools
 import json
 import os
-import shlex
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from llmcli.errors import LlmcliError, UsageError
-from llmcli.tomlfile import dumps, format_key, write_atomic
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
 
 CONFIG_FILE = "config.toml"
 
@@ -127,7 +121,19 @@ def read_toml(path: Path) -> dict[str, Any]:
     return parse_toml(text, path)
 
 
+def _tomllib() -> ModuleType:
+    """The TOML reader, imported when there is TOML to read: a run without a config file
+    (and the TOML writer, `llmcli.tomlfile`, imported where it writes) never loads it."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+    reader: ModuleType = tomllib  # tomli has no type information: Any on Python 3.10
+    return reader
+
+
 def parse_toml(text: str, path: Path) -> dict[str, Any]:
+    tomllib = _tomllib()
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -144,6 +150,7 @@ def validate(data: Mapping[str, Any], path: Path) -> Config:
     except ValidationError as err:
         raise UsageError(f"{path}: {_problem(err)}") from None
     from llmcli.providers import PROVIDERS
+    from llmcli.tomlfile import format_key
 
     for name in config.providers:
         if name not in PROVIDERS:
@@ -165,6 +172,8 @@ _PROBLEMS = {
 
 
 def _problem(err: ValidationError) -> str:
+    from llmcli.tomlfile import format_key
+
     first = err.errors()[0]
     key = format_key([str(part) for part in first["loc"]]) or "(top level)"
     problem = _PROBLEMS.get(first["type"]) or _lower_first(first["msg"])
@@ -184,6 +193,7 @@ def split_key(key: str) -> list[str]:
     bad = UsageError(f"invalid key '{key}': use dotted names like providers.openai.api_base")
     if not key.strip() or any(c in key for c in "\n\r=#[]"):
         raise bad
+    tomllib = _tomllib()
     try:
         node: Any = tomllib.loads(f"{key} = 0")
     except tomllib.TOMLDecodeError:
@@ -200,6 +210,7 @@ def split_key(key: str) -> list[str]:
 def parse_value(raw: str) -> Any:
     """A TOML value (`true`, `42`, `"text"`, `["a"]`, `{ a = 1 }`), else JSON, else the text."""
     if "\n" not in raw and "\r" not in raw:
+        tomllib = _tomllib()
         with contextlib.suppress(tomllib.TOMLDecodeError):
             return tomllib.loads(f"v = {raw}")["v"]
     try:
@@ -211,6 +222,8 @@ def parse_value(raw: str) -> Any:
 
 def set_value(key: str, raw: str, path: Path | None = None) -> Any:
     """Set a dotted key in the config file (validated before writing); returns the value."""
+    from llmcli.tomlfile import dumps, write_atomic
+
     path = path or config_path()
     parts = split_key(key)
     data = read_toml(path)
@@ -237,6 +250,8 @@ def set_value(key: str, raw: str, path: Path | None = None) -> Any:
 
 def unset_value(key: str, path: Path | None = None) -> bool:
     """Remove a dotted key (and the tables it leaves empty); False when it was not set."""
+    from llmcli.tomlfile import dumps, write_atomic
+
     path = path or config_path()
     parts = split_key(key)
     data = read_toml(path)
@@ -260,6 +275,8 @@ def unset_value(key: str, path: Path | None = None) -> bool:
 
 def _with(data: Mapping[str, Any], parts: list[str], value: Any, key: str) -> dict[str, Any]:
     """A copy of `data` with the value at `parts` replaced."""
+    from llmcli.tomlfile import format_key
+
     root = _deep_copy(data)
     node = root
     for i, part in enumerate(parts[:-1]):
@@ -299,7 +316,10 @@ def show_data(config: Config) -> dict[str, Any]:
 
 def edit(path: Path | None = None) -> Path:
     """Open the config in $VISUAL/$EDITOR (creating it first), then validate it."""
+    import shlex
     import subprocess
+
+    from llmcli.tomlfile import write_atomic
 
     path = path or config_path()
     if not path.exists():

@@ -18,7 +18,7 @@ from llmcli.errors import (
     TransportError,
     error_line,
 )
-from llmcli.events import Accumulator, Event, Result, StreamError, TextDelta
+from llmcli.events import TEXT_FOLD, Accumulator, Event, Result, StreamError, TextDelta
 from llmcli.notes import Unsupported
 from llmcli.redact import redact_headers, redact_text, redact_value
 from llmcli.request import Request
@@ -42,8 +42,10 @@ def execute(
     policy: Policy,
     on_event: Callable[[Event], None],
     on_warning: Callable[[Unsupported], None] = lambda _: None,
+    on_first: Callable[[], None] | None = None,
 ) -> Result:
-    """Send `req` and feed each decoded event to `on_event`.
+    """Send `req` and feed each decoded event to `on_event`; `on_first` is called just
+    before the first one (time to first token).
 
     An HTTP error raises `ProviderError` before anything is shown. A failure after
     the answer began does not raise: the partial `Result` comes back with
@@ -54,22 +56,39 @@ def execute(
     for warning in call.warnings:
         on_warning(warning)
     acc = Accumulator(req.provider, req.model)
+    # The loop below runs once per chunk of a stream (tens of thousands of times): text
+    # goes straight to the accumulator's list, and `on_first` is checked, not wrapped
+    # around `on_event`, so a text chunk costs no Python call besides `on_event`.
+    texts = acc.texts
     try:
         with _answer(provider, call, policy, conn.connect_hint) as answer:
             if req.prefill:
                 # The API continues the prefill without repeating it: show it first.
+                if on_first is not None:
+                    on_first()
+                    on_first = None
                 acc.add(TextDelta(req.prefill))
                 on_event(TextDelta(req.prefill))
             try:
                 for event in _events(provider, call, answer):
-                    if isinstance(event, StreamError):
-                        if policy.debug:  # whole: the error line is cut to one line
-                            policy.debug("< " + redact_text(event.message, policy.secrets))
-                        event.message = redact_text(
-                            error_line(req.provider, event.status, event.error_type, event.message),
-                            policy.secrets,
-                        )
-                    acc.add(event)
+                    if on_first is not None:
+                        on_first()
+                        on_first = None
+                    if type(event) is TextDelta:
+                        texts.append(event.text)
+                        if len(texts) >= TEXT_FOLD:
+                            acc.fold_text()
+                    else:
+                        if isinstance(event, StreamError):
+                            if policy.debug:  # whole: the error line is cut to one line
+                                policy.debug("< " + redact_text(event.message, policy.secrets))
+                            event.message = redact_text(
+                                error_line(
+                                    req.provider, event.status, event.error_type, event.message
+                                ),
+                                policy.secrets,
+                            )
+                        acc.add(event)
                     on_event(event)
             except TransportError as err:
                 acc.fail(str(err))

@@ -212,20 +212,29 @@ def citation_json(c: Citation) -> dict[str, Any]:
     }
 
 
+# How many text deltas the accumulator keeps before joining them into one block.
+TEXT_FOLD = 512
+
+
 class Accumulator:
     """Folds events into a `Result`; text is joined once at the end (flat per-chunk cost)."""
 
     def __init__(self, provider: str, model: str) -> None:
         self.result = Result(provider=provider, model=model)
-        self._text: list[str] = []
+        # The latest text deltas. The engine's hot loop appends to this list itself (no
+        # Python call per chunk) and calls `fold_text` when it holds TEXT_FOLD of them.
+        self.texts: list[str] = []
+        # Earlier deltas, joined TEXT_FOLD at a time: thousands of tiny str objects would
+        # cost more memory than their text (io.StringIO keeps them all, too), and one
+        # growing string would leave a trail of ever larger freed copies in the heap.
+        self._blocks: list[str] = []
 
     def add(self, event: Event) -> None:
         r = self.result
         if isinstance(event, TextDelta):
-            self._text.append(event.text)
-            if len(self._text) >= 512:
-                # Thousands of tiny str objects cost more memory than their text.
-                self._text = ["".join(self._text)]
+            self.texts.append(event.text)
+            if len(self.texts) >= TEXT_FOLD:
+                self.fold_text()
         elif isinstance(event, ReasoningDelta):
             self._add_reasoning(event)
         elif isinstance(event, ToolCallDone):
@@ -265,6 +274,12 @@ class Accumulator:
         self.result.finish_reason = "error"
         self.result.interrupted = interrupted
 
+    def fold_text(self) -> None:
+        self._blocks.append("".join(self.texts))
+        self.texts.clear()  # the same list: the engine holds it
+
     def finish(self) -> Result:
-        self.result.content = "".join(self._text)
+        self.fold_text()
+        self.result.content = "".join(self._blocks)
+        self._blocks = [self.result.content]
         return self.result

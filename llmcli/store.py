@@ -52,6 +52,10 @@ def connect(path: Path | None = None) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode = WAL")
         # In WAL mode NORMAL never corrupts the database; it only skips an fsync per commit.
         db.execute("PRAGMA synchronous = NORMAL")
+        # A page cache of 128 KiB, not sqlite's 2 MB: a run writes one exchange (or reads a
+        # few rows), and indexing a long answer otherwise fills the cache, which is most
+        # of the memory that writing the history costs.
+        db.execute("PRAGMA cache_size = -128")
         db.execute("PRAGMA foreign_keys = ON")
         migrate(db)
         store_files.check_complete(db, path)

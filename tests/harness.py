@@ -89,7 +89,7 @@ PROCESS_STATE: dict[str, dict[str, Callable[[types.ModuleType], None] | None]] =
     "llmcli.config": {"settings": _clear_settings},
     # The model catalog: parsed from the package's own data file, the same in every
     # process, so kept (parsing it again per run would only cost time).
-    "llmcli.catalog": {"catalog": None, "models": None, "_index": None},
+    "llmcli.catalog": {"catalog": None, "_model_at": None, "_index": None},
     # The Typer app, built on first use (the BENCH branch's lazy start-up): code, not state.
     "llmcli.cli.app": {"_full_app": None},
 }

@@ -130,18 +130,30 @@ def catalog() -> dict[str, Any]:
     return data
 
 
-@functools.cache
 def models() -> tuple[Model, ...]:
-    return tuple(_model(raw) for raw in catalog()["models"])
+    return tuple(_model_at(i) for i in range(len(catalog()["models"])))
 
 
 @functools.cache
-def _index() -> dict[str, Model]:
-    index: dict[str, Model] = {}
-    for entry in models():
-        for key in (entry.id, *entry.aliases):
-            index[key.lower()] = entry
+def _model_at(position: int) -> Model:
+    """The catalog's entry at `position`, built once: a run looks up one or two models,
+    and building every entry's `Model` would cost more memory than the data itself."""
+    return _model(catalog()["models"][position])
+
+
+@functools.cache
+def _index() -> dict[str, int]:
+    """Each id and alias (lower case) → its entry's position."""
+    index: dict[str, int] = {}
+    for position, raw in enumerate(catalog()["models"]):
+        for key in (raw["id"], *raw.get("aliases", ())):
+            index[key.lower()] = position
     return index
+
+
+def _entry(key: str) -> Model | None:
+    position = _index().get(key)
+    return None if position is None else _model_at(position)
 
 
 def lookup(provider: str, model: str) -> Model | None:
@@ -151,10 +163,9 @@ def lookup(provider: str, model: str) -> Model | None:
     OpenRouter variant suffix (`:free`).
     """
     provider = _SAME_PROVIDER.get(provider, provider)
-    index = _index()
     name = model.strip().lower()
     for candidate in (name, _DATED.sub("", name), _VARIANT.sub("", name)):
-        found = index.get(f"{provider}/{candidate}")
+        found = _entry(f"{provider}/{candidate}")
         if found is not None:
             return found
     return None
@@ -163,7 +174,7 @@ def lookup(provider: str, model: str) -> Model | None:
 def find(text: str) -> Model | None:
     """A model as a user types it (`openai/gpt-4o`, bare `claude-…`, an alias), or None."""
     text = text.strip()
-    found = _index().get(text.lower())
+    found = _entry(text.lower())
     if found is not None:
         return found
     from llmcli.errors import UsageError

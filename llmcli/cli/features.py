@@ -35,10 +35,10 @@ def download_attachments(req: Request, policy: Policy) -> None:
 
 def check_attachments(req: Request, override: str | None) -> None:
     """Each inline attachment against the provider's size cap (cli/inputs.py)."""
-    from llmcli.inputs import check_sizes
-
     parts = [p for m in req.messages for p in m.parts if isinstance(p, AttachmentPart)]
     if parts:
+        from llmcli.inputs import check_sizes  # only with attachments: most prompts have none
+
         check_sizes(parts, req.provider, override)
 
 
@@ -144,9 +144,11 @@ def read_cap(flags: Flags) -> int:
 
 def prompt_message(text: str, flags: Flags) -> Message:
     """The user's prompt with its attachments (files first, then the text)."""
-    from llmcli.inputs import load_attachment
+    parts: list[Part] = []
+    if flags.attach:
+        # Imported only for attachments: most prompts are text alone.
+        from llmcli.inputs import load_attachment
 
-    cap = read_cap(flags)
-    parts: list[Part] = [load_attachment(spec, flags.attach_type, cap) for spec in flags.attach]
+        parts = [load_attachment(spec, flags.attach_type, read_cap(flags)) for spec in flags.attach]
     parts.append(TextPart(text=text))
     return Message(role="user", parts=parts)

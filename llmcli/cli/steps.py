@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from llmcli.errors import warn
 from llmcli.events import Result, Usage
 from llmcli.request import Message, Part
+
+if TYPE_CHECKING:
+    from llmcli.tool_exec import Approver
 
 
 class ToolSteps:
     """Runs bound tool calls between answers and adds up usage over all steps."""
 
     def __init__(self, tool_exec: list[str], yes: bool, max_steps: int) -> None:
-        from llmcli.tool_exec import Approver, parse_bindings
+        self.bindings: dict[str, str] = {}
+        self.approver: Approver | None = None
+        if tool_exec:
+            # Only a run with bound tools needs tool_exec (and subprocess): others skip it.
+            from llmcli.tool_exec import Approver, parse_bindings
 
-        self.bindings = parse_bindings(tool_exec) if tool_exec else {}
-        self.approver = Approver(yes)
+            self.bindings = parse_bindings(tool_exec)
+            self.approver = Approver(yes)
         self.left = max_steps
         self.usage = Usage()
 
@@ -37,6 +46,7 @@ class ToolSteps:
         from llmcli.request import ToolResultPart
         from llmcli.tool_exec import refused, run_tool
 
+        assert self.approver is not None  # set with the bindings
         results: list[Part] = []
         for call in calls:
             command = self.bindings[call.name]

@@ -93,7 +93,7 @@ def int_or_none(value: Any) -> int | None:
 
 # What reading a value of the wrong JSON type raises: `.get` on a string, iterating a number,
 # a list as a dict key, `"".join` over objects...
-_SHAPE_ERRORS = (AttributeError, KeyError, IndexError, TypeError, ValueError)
+SHAPE_ERRORS = (AttributeError, KeyError, IndexError, TypeError, ValueError)
 _STR, _INT, _NUM = (str,), (int,), (int, float)
 # Each event's fields: (name, types, may be None).
 _FIELDS: dict[type, tuple[tuple[str, tuple[type, ...], bool], ...]] = {
@@ -183,9 +183,13 @@ def shape_checked(decoder: Callable[P, Iterator[Event]]) -> Callable[P, Iterator
                     yield event
                 else:
                     yield well_typed(event)
-        except _SHAPE_ERRORS as err:
-            raise DecodeError(
-                f"the answer has an unexpected shape ({type(err).__name__}: {err})"
-            ) from err
+        except SHAPE_ERRORS as err:
+            raise shape_error(err) from err
 
     return checked
+
+
+def shape_error(err: Exception) -> DecodeError:
+    """What `shape_checked` turns one of `SHAPE_ERRORS` into (for a decoder that checks
+    its own events, without the wrapper)."""
+    return DecodeError(f"the answer has an unexpected shape ({type(err).__name__}: {err})")

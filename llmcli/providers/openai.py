@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from llmcli import catalog as _catalog
-from llmcli import tasks as _tasks
 from llmcli.errors import ProviderError
 from llmcli.notes import Refused, Unsupported
 from llmcli.providers import profiles
-from llmcli.providers.openai_chat import answers, endpoints, features
+from llmcli.providers.openai_chat import answers, features
 from llmcli.providers.openai_chat import body as compat
 from llmcli.request import EmbedRequest, ImageRequest, Request
 from llmcli.transport import Connection, HttpCall
+
+if TYPE_CHECKING:
+    # Embeddings, images and model lists (and their modules) are imported by the
+    # functions below: a chat run never needs them.
+    from llmcli import catalog as _catalog
+    from llmcli import tasks as _tasks
 
 NAME = "openai"
 
@@ -54,18 +58,26 @@ def decode_error(status: int, body: bytes) -> ProviderError:
 
 
 def encode_embed(req: EmbedRequest, conn: Connection) -> HttpCall:
+    from llmcli.providers.openai_chat import endpoints
+
     return endpoints.embed_call(req, conn)
 
 
 def decode_embed(body: bytes) -> _tasks.Embeddings:
+    from llmcli.providers.openai_chat import endpoints
+
     return endpoints.decode_embeddings(body)
 
 
 def encode_models(conn: Connection) -> HttpCall:
+    from llmcli.providers.openai_chat import endpoints
+
     return endpoints.models_call(conn)
 
 
 def decode_models(body: bytes) -> list[_catalog.Model]:
+    from llmcli.providers.openai_chat import endpoints
+
     return endpoints.decode_model_list(body, NAME)
 
 
@@ -116,6 +128,7 @@ def decode_image(body: bytes) -> _tasks.Images:
     """`{created, data: [{b64_json | url, revised_prompt?}], output_format?, usage?}`
     (corpus openai/images-generations-b64-fixture). GPT image models report token usage
     (`input_tokens`, `output_tokens`)."""
+    from llmcli import tasks as _tasks
     from llmcli.errors import DecodeError
     from llmcli.events import Usage
     from llmcli.providers._common import int_or_none, load_json

@@ -9,7 +9,7 @@ The decoders accept the common extensions of OpenAI-compatible servers:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from llmcli.errors import ProviderError
@@ -28,11 +28,14 @@ from llmcli.events import (
 )
 from llmcli.framing import Frame
 from llmcli.providers._common import (
+    SHAPE_ERRORS,
     fallback_error,
     int_or_none,
     load_json,
     parse_arguments,
     shape_checked,
+    shape_error,
+    well_typed,
 )
 from llmcli.transport import RETRY_STATUSES
 
@@ -71,55 +74,84 @@ def decode(body: bytes) -> Iterator[Event]:
     yield Finish(_finish(choice.get("finish_reason")) or "stop", model=data.get("model"))
 
 
-@shape_checked
 def decode_stream(frames: Iterable[Frame]) -> Iterator[Event]:
-    """SSE chunks → events; tool-call fragments are joined by their `index`."""
+    """SSE chunks → events; tool-call fragments are joined by their `index`.
+
+    Checks its own events as `shape_checked` does (`well_typed`, and one DecodeError for
+    an unexpected JSON shape): the wrapping generator would cost each chunk of a long
+    stream one more Python step.
+    """
     calls: dict[int, list[Any]] = {}  # index → [id, name, [argument fragments]]
     finish: str | None = None
     model: str | None = None
     last_usage: Usage | None = None
     done = False
-    for frame in frames:
-        if frame.data == "[DONE]":
-            done = True
-            break
-        try:
-            chunk = json.loads(frame.data)  # the hot path: load_json only words a failure
-        except ValueError:
-            chunk = load_json(frame.data, "stream chunk")
-        if not isinstance(chunk, dict):
-            continue
-        model = chunk.get("model") or model
-        if chunk.get("error"):
+    try:
+        for frame in frames:
+            data = frame.data
+            if data == "[DONE]":
+                done = True
+                break
+            try:
+                chunk, end = _scan_json(data, 0)
+            except (StopIteration, ValueError):
+                end = -1
+            if end != len(data):
+                # Surrounding whitespace, or not JSON: load_json parses or words it.
+                chunk = load_json(data, "stream chunk")
+            if not isinstance(chunk, dict):
+                continue
+            model = chunk.get("model") or model
+            if chunk.get("error"):
+                if chunk.get("usage"):
+                    yield well_typed(usage(chunk["usage"]))
+                yield well_typed(_stream_error(chunk["error"]))
+                return
+            for choice in chunk.get("choices") or []:
+                delta = choice.get("delta") or {}
+                plain = delta.keys() <= _PLAIN_DELTA  # nearly every chunk: text and nothing else
+                if not plain:
+                    yield from _checked(_reasoning(delta))
+                text = delta.get("content") if delta else choice.get("text")
+                if text:
+                    # Plain ASCII text (nearly every event of a stream) is well typed as it is.
+                    if type(text) is str and text.isascii():
+                        yield TextDelta(text)
+                    else:
+                        yield well_typed(TextDelta(text))
+                if not plain:
+                    for fragment in delta.get("tool_calls") or []:
+                        yield from _checked(_tool_fragment(calls, fragment))
+                    yield from _checked(_extras(delta))
+                reason = choice.get("finish_reason")
+                if reason is not None:
+                    finish = _finish(reason) or finish
             if chunk.get("usage"):
-                yield usage(chunk["usage"])
-            yield _stream_error(chunk["error"])
+                last_usage = usage(chunk["usage"])
+        for call_id, name, parts in calls.values():
+            yield well_typed(ToolCallDone(call_id, name, parse_arguments("".join(parts))))
+        if last_usage is not None:
+            yield well_typed(last_usage)
+        if finish == "error" or not (done or finish):
+            message = INCOMPLETE if finish != "error" else "the provider ended the answer"
+            yield well_typed(StreamError(message))
             return
-        for choice in chunk.get("choices") or []:
-            delta = choice.get("delta") or {}
-            plain = delta.keys() <= _PLAIN_DELTA  # nearly every chunk: text and nothing else
-            if not plain:
-                yield from _reasoning(delta)
-            text = delta.get("content") if delta else choice.get("text")
-            if text:
-                yield TextDelta(text)
-            if not plain:
-                for fragment in delta.get("tool_calls") or []:
-                    yield from _tool_fragment(calls, fragment)
-                yield from _extras(delta)
-            reason = choice.get("finish_reason")
-            if reason is not None:
-                finish = _finish(reason) or finish
-        if chunk.get("usage"):
-            last_usage = usage(chunk["usage"])
-    for call_id, name, parts in calls.values():
-        yield ToolCallDone(call_id, name, parse_arguments("".join(parts)))
-    if last_usage is not None:
-        yield last_usage
-    if finish == "error" or not (done or finish):
-        yield StreamError(INCOMPLETE if finish != "error" else "the provider ended the answer")
-        return
-    yield Finish(finish or "stop", model=model)
+        yield well_typed(Finish(finish or "stop", model=model))
+    except SHAPE_ERRORS as err:
+        raise shape_error(err) from err
+
+
+# The scanner behind json.loads (C in CPython), called directly: json.loads adds three
+# Python calls (loads, decode, raw_decode) to each chunk of a stream. A default
+# JSONDecoder's scanner parses exactly as json.loads does; a chunk it does not take whole
+# goes through load_json. (`scan_once` is set by JSONDecoder.__init__; typeshed omits it.)
+_DECODER = json.JSONDecoder()
+_scan_json: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+
+
+def _checked(events: Iterable[Event]) -> Iterator[Event]:
+    for event in events:
+        yield well_typed(event)
 
 
 def _tool_fragment(calls: dict[int, list[Any]], fragment: dict[str, Any]) -> Iterator[Event]:
