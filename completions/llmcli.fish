@@ -105,7 +105,7 @@ complete -c llmcli -n '__llmcli_at' -l show-completion -d 'Show completion for t
 complete -c llmcli -n '__llmcli_at' -s h -l help -d 'Show this message and exit'
 
 # llmcli complete
-complete -c llmcli -n '__llmcli_at complete' -s m -l model -x -a '(__llmcli_models)' -d 'PROVIDER/MODEL, e.g. anthropic/claude-sonnet-4-5, openai/gpt-4o-mini,...'
+complete -c llmcli -n '__llmcli_at complete' -s m -l model -x -a '(__llmcli_models)' -d 'PROVIDER/MODEL (default: the config\'s model, else local/smollm2, a small offline...'
 complete -c llmcli -n '__llmcli_at complete' -s s -l system -x -d 'System prompt'
 complete -c llmcli -n '__llmcli_at complete' -l stream -d 'Stream the answer as it is generated'
 complete -c llmcli -n '__llmcli_at complete' -l no-stream -d 'The opposite of --stream'
@@ -123,7 +123,7 @@ complete -c llmcli -n '__llmcli_at complete' -l text -d 'Use the legacy text com
 complete -c llmcli -n '__llmcli_at complete' -l json-schema -r -F -d 'Answer as JSON valid for SCHEMA: inline JSON, @path or a .json file (a bare schema, or...'
 complete -c llmcli -n '__llmcli_at complete' -l json-mode -d 'Answer with a JSON object (no schema)'
 complete -c llmcli -n '__llmcli_at complete' -l tools -r -F -d 'JSON file with a list of OpenAI-format function tools, or {"tools": [...]} (repeatable)'
-complete -c llmcli -n '__llmcli_at complete' -l tool-choice -x -a 'auto none required' -d 'auto, none, required, or a tool NAME'
+complete -c llmcli -n '__llmcli_at complete' -l tool-choice -x -a 'auto none required' -d 'Whether and which tool the model must call'
 complete -c llmcli -n '__llmcli_at complete' -l parallel-tools -d 'Allow several tool calls in one answer'
 complete -c llmcli -n '__llmcli_at complete' -l no-parallel-tools -d 'The opposite of --parallel-tools'
 complete -c llmcli -n '__llmcli_at complete' -l tool-exec -x -d 'NAME=COMMAND: run tool NAME with COMMAND (arguments JSON on stdin, stdout is the result)'
@@ -134,7 +134,7 @@ complete -c llmcli -n '__llmcli_at complete' -l attach-type -x -a 'image/png ima
 complete -c llmcli -n '__llmcli_at complete' -l cite -d 'Ask for citations from attached documents (Anthropic)'
 complete -c llmcli -n '__llmcli_at complete' -l cache-system -d 'Cache the system prompt (cache_control)'
 complete -c llmcli -n '__llmcli_at complete' -l cache-tools -d 'Cache the tool definitions'
-complete -c llmcli -n '__llmcli_at complete' -l cache-ttl -x -a '5m 1h' -d 'Cache lifetime: 5m or 1h'
+complete -c llmcli -n '__llmcli_at complete' -l cache-ttl -x -a '5m 1h' -d 'Cache lifetime'
 complete -c llmcli -n '__llmcli_at complete' -l prefill -x -d 'Start the answer with TEXT (Anthropic assistant prefill)'
 complete -c llmcli -n '__llmcli_at complete' -l web-search -d 'Let the model search the web (Anthropic)'
 complete -c llmcli -n '__llmcli_at complete' -l web-search-max-uses -x -d 'Most web searches per answer'
@@ -161,7 +161,7 @@ complete -c llmcli -n '__llmcli_at complete' -l local-threads -x -d 'CPU threads
 complete -c llmcli -n '__llmcli_at complete' -s h -l help -d 'Show this message and exit'
 
 # llmcli chat
-complete -c llmcli -n '__llmcli_at chat' -s m -l model -x -a '(__llmcli_models)' -d 'PROVIDER/MODEL, e.g. anthropic/claude-sonnet-4-5, openai/gpt-4o-mini,...'
+complete -c llmcli -n '__llmcli_at chat' -s m -l model -x -a '(__llmcli_models)' -d 'PROVIDER/MODEL (default: the config\'s model, else local/smollm2, a small offline...'
 complete -c llmcli -n '__llmcli_at chat' -s s -l system -x -d 'System prompt'
 complete -c llmcli -n '__llmcli_at chat' -l stream -d 'Stream the answer as it is generated'
 complete -c llmcli -n '__llmcli_at chat' -l no-stream -d 'The opposite of --stream'
@@ -177,7 +177,7 @@ complete -c llmcli -n '__llmcli_at chat' -l user -x -d 'End-user id (Anthropic m
 complete -c llmcli -n '__llmcli_at chat' -l json-schema -r -F -d 'Answer as JSON valid for SCHEMA: inline JSON, @path or a .json file (a bare schema, or...'
 complete -c llmcli -n '__llmcli_at chat' -l json-mode -d 'Answer with a JSON object (no schema)'
 complete -c llmcli -n '__llmcli_at chat' -l tools -r -F -d 'JSON file with a list of OpenAI-format function tools, or {"tools": [...]} (repeatable)'
-complete -c llmcli -n '__llmcli_at chat' -l tool-choice -x -a 'auto none required' -d 'auto, none, required, or a tool NAME'
+complete -c llmcli -n '__llmcli_at chat' -l tool-choice -x -a 'auto none required' -d 'Whether and which tool the model must call'
 complete -c llmcli -n '__llmcli_at chat' -l parallel-tools -d 'Allow several tool calls in one answer'
 complete -c llmcli -n '__llmcli_at chat' -l no-parallel-tools -d 'The opposite of --parallel-tools'
 complete -c llmcli -n '__llmcli_at chat' -l tool-exec -x -d 'NAME=COMMAND: run tool NAME with COMMAND (arguments JSON on stdin, stdout is the result)'
@@ -188,7 +188,7 @@ complete -c llmcli -n '__llmcli_at chat' -l attach-type -x -a 'image/png image/j
 complete -c llmcli -n '__llmcli_at chat' -l cite -d 'Ask for citations from attached documents (Anthropic)'
 complete -c llmcli -n '__llmcli_at chat' -l cache-system -d 'Cache the system prompt (cache_control)'
 complete -c llmcli -n '__llmcli_at chat' -l cache-tools -d 'Cache the tool definitions'
-complete -c llmcli -n '__llmcli_at chat' -l cache-ttl -x -a '5m 1h' -d 'Cache lifetime: 5m or 1h'
+complete -c llmcli -n '__llmcli_at chat' -l cache-ttl -x -a '5m 1h' -d 'Cache lifetime'
 complete -c llmcli -n '__llmcli_at chat' -l prefill -x -d 'Start the answer with TEXT (Anthropic assistant prefill)'
 complete -c llmcli -n '__llmcli_at chat' -l web-search -d 'Let the model search the web (Anthropic)'
 complete -c llmcli -n '__llmcli_at chat' -l web-search-max-uses -x -d 'Most web searches per answer'
