@@ -67,3 +67,12 @@ def test_help_ends_with_examples(llmcli: Cli, command: str) -> None:
     commands += [line for line in examples.splitlines() if "| llmcli " in line]
     assert 3 <= len(commands) <= 6
     assert all(f"llmcli {command}" in line for line in commands)
+
+
+@pytest.mark.parametrize(
+    "command", [("logs", "list"), ("models", "list"), ("keys", "set"), ("local", "serve")]
+)
+def test_group_commands_show_plain_value_names(llmcli: Cli, command: tuple[str, ...]) -> None:
+    text = help_text(llmcli, *command)
+    assert not TYPE_NAMES.search(text), TYPE_NAMES.search(text)
+    assert "…" not in text and max(len(line) for line in text.splitlines()) <= 80

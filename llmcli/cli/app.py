@@ -71,6 +71,36 @@ class WrappingGroup(typer.core.TyperGroup):
                 formatter.write_dl(rows)
 
 
+# typer 0.29's value names (`<str>`, `<int range>`, `<list[str]>`, `<path>`) → plain ones.
+_PLAIN_NAMES = {"str": "TEXT", "int": "N", "float": "NUMBER", "path": "PATH", "bool": ""}
+
+
+def _plain_value_names() -> None:
+    """`--number N`, not `--number <int range>`, in every command's help.
+
+    The flag tables give their own names (flag.metavar_for); this covers the options and
+    arguments the `logs`, `keys`, `config`, `models` and `local` groups declare directly.
+    An argument shows its name only (`PROVIDER`, not `PROVIDER <str>`).
+    """
+    core = getattr(typer, "core", None)
+    parameter = getattr(core, "_TyperParameter", None)
+    shown = getattr(parameter, "display_type", None)
+    if shown is None or getattr(shown, "plain", False):
+        return
+
+    def display_type(self: Any, ctx: Any) -> str:
+        label = str(shown(self, ctx)).strip("<>").removesuffix(" range")
+        if label.startswith("list[") and label.endswith("]"):
+            label = label[5:-1]
+        if "|" in label:
+            return f"[{label}]"
+        return _PLAIN_NAMES.get(label, label.upper())
+
+    display_type.plain = True  # type: ignore[attr-defined]
+    parameter.display_type = display_type  # type: ignore[union-attr]
+    core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[union-attr]
+
+
 def build_app(only: str | None = None, *, stand_ins: bool = False) -> typer.Typer:
     """The root app with every subcommand, or `only` that one.
 
@@ -81,6 +111,7 @@ def build_app(only: str | None = None, *, stand_ins: bool = False) -> typer.Type
     app, at a fraction of the cost.
     """
     _no_coercion_for_absent_options()
+    _plain_value_names()
     root_app = typer.Typer(
         name="llmcli",
         help="Chat with and script against many LLM providers from one command line.",
