@@ -193,7 +193,7 @@ FLAGS = {f.name: f for f in COMPLETE}
 CHAT = tuple(f for f in COMPLETE if f.name not in {"json", "suffix", "text_completion"})
 
 IMAGE: tuple[Flag, ...] = (
-    declare("model", str | None, None, "-m", "--model",
+    declare("model", str | None, None, "-m", "--model", metavar="MODEL",
             help=MODEL_HELP + "openai/gpt-image-1, openai/dall-e-3, "
             "openrouter/google/gemini-2.5-flash-image."),
     declare("n", int, 1, "-n", min=1, help="How many images.", request=True),
