@@ -729,6 +729,75 @@ def test_api_base_talks_to_a_running_server_without_starting_one(llmcli):
         srv.stop()
 
 
+# ---- defaults that make a tiny model behave (issue 11, row 17) -------------------------
+
+
+def test_local_encoder_adds_the_profile_system_prompt_and_temperature():
+    from llmcli.providers.profiles import LOCAL_SYSTEM, LOCAL_TEMPERATURE
+
+    local = load(providers.PROVIDERS["local"])
+    conn = Connection(base_url="http://127.0.0.1:9/v1")
+    body = local.encode(
+        Request(provider="local", model="smollm2", messages=[user_message("hi")]), conn
+    ).json
+    assert body["messages"][0] == {"role": "system", "content": LOCAL_SYSTEM}
+    assert body["temperature"] == LOCAL_TEMPERATURE <= 0.5 and len(LOCAL_SYSTEM) < 400
+    given = Request(
+        provider="local",
+        model="smollm2",
+        messages=[user_message("hi")],
+        system="Be a pirate.",
+        temperature=1.1,
+    )
+    body = local.encode(given, conn).json
+    assert body["messages"][0] == {"role": "system", "content": "Be a pirate."}
+    assert body["temperature"] == 1.1
+    # `-s ""` is a choice too: no system prompt at all.
+    no_system = Request(provider="local", model="smollm2", messages=[user_message("hi")], system="")
+    assert [m["role"] for m in local.encode(no_system, conn).json["messages"]] == ["user"]
+
+
+def test_other_providers_get_no_default_system_prompt_or_temperature():
+    openai = load(providers.PROVIDERS["openai"])
+    req = Request(provider="openai", model="gpt-4o-mini", messages=[user_message("hi")])
+    body = openai.encode(req, Connection(base_url="http://127.0.0.1:9/v1", api_key="k")).json
+    assert "temperature" not in body and [m["role"] for m in body["messages"]] == ["user"]
+
+
+def _bodies_sent(llmcli, *args: str) -> dict[str, Any]:
+    srv = ReplayServer().start()
+    try:
+        answer = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello!"}}]}
+        srv.queue(Reply(body=json.dumps(answer).encode()))
+        done = llmcli(
+            "complete",
+            "-m",
+            "local/smollm2",
+            "--api-base",
+            srv.url,
+            "--no-stream",
+            "--no-log",
+            *args,
+            "Say hello",
+            env={"LLMCLI_MODELS_DIR": "/nonexistent"},
+        )
+        assert done.code == 0, done.stderr
+        return json.loads(srv.requests[0].body)
+    finally:
+        srv.stop()
+
+
+def test_complete_sends_the_local_defaults_unless_the_user_gives_them(llmcli):
+    from llmcli.providers.profiles import LOCAL_SYSTEM, LOCAL_TEMPERATURE
+
+    body = _bodies_sent(llmcli)
+    assert body["messages"][0]["content"] == LOCAL_SYSTEM
+    assert body["temperature"] == LOCAL_TEMPERATURE
+    body = _bodies_sent(llmcli, "-s", "Answer in French.", "--temperature", "0.9")
+    assert body["messages"][0]["content"] == "Answer in French."
+    assert body["temperature"] == 0.9
+
+
 # ---- log reading and --help ------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 import typer
+import typer.core
 
 # The subcommands, in the order `llmcli --help` lists them: name → (module, attribute,
 # options of `app.command`). Commands are functions; groups are Typer apps.
@@ -56,6 +57,52 @@ def _no_coercion_for_absent_options() -> None:
     parameter.process_value = process_value  # type: ignore[union-attr]
 
 
+class WrappingGroup(typer.core.TyperGroup):
+    """A group whose command list wraps each command's help line, where click cuts it
+    off with `...` to fit one line."""
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                text = command.short_help or command.help or ""
+                rows.append((name, " ".join(text.split("\n\n")[0].split())))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+# typer 0.29's value names (`<str>`, `<int range>`, `<list[str]>`, `<path>`) → plain ones.
+_PLAIN_NAMES = {"str": "TEXT", "int": "N", "float": "NUMBER", "path": "PATH", "bool": ""}
+
+
+def _plain_value_names() -> None:
+    """`--number N`, not `--number <int range>`, in every command's help.
+
+    The flag tables give their own names (flag.metavar_for); this covers the options and
+    arguments the `logs`, `keys`, `config`, `models` and `local` groups declare directly.
+    An argument shows its name only (`PROVIDER`, not `PROVIDER <str>`).
+    """
+    core = getattr(typer, "core", None)
+    parameter = getattr(core, "_TyperParameter", None)
+    shown = getattr(parameter, "display_type", None)
+    if shown is None or getattr(shown, "plain", False):
+        return
+
+    def display_type(self: Any, ctx: Any) -> str:
+        label = str(shown(self, ctx)).strip("<>").removesuffix(" range")
+        if label.startswith("list[") and label.endswith("]"):
+            label = label[5:-1]
+        if "|" in label:
+            return f"[{label}]"
+        return _PLAIN_NAMES.get(label, label.upper())
+
+    display_type.plain = True  # type: ignore[attr-defined]
+    parameter.display_type = display_type  # type: ignore[union-attr]
+    core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[union-attr]
+
+
 def build_app(only: str | None = None, *, stand_ins: bool = False) -> typer.Typer:
     """The root app with every subcommand, or `only` that one.
 
@@ -66,23 +113,42 @@ def build_app(only: str | None = None, *, stand_ins: bool = False) -> typer.Type
     app, at a fraction of the cost.
     """
     _no_coercion_for_absent_options()
+    _plain_value_names()
     root_app = typer.Typer(
         name="llmcli",
         help="Chat with and script against many LLM providers from one command line.",
         no_args_is_help=True,
         pretty_exceptions_enable=False,
+        # click's plain help, for every command and group: it wraps what does not fit,
+        # where typer's rich panels cut entries off with `…` at 80 columns (flag.py lays
+        # the options out in panels).
+        rich_markup_mode=None,
+        cls=WrappingGroup,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     root_app.callback()(root)
     for name, (module, attribute, options) in _COMMANDS.items():
         if only in (None, name):
             command = getattr(importlib.import_module(module), attribute)
-            root_app.command(name, **options)(_stand_in(command) if stand_ins else command)
+            if stand_ins:
+                root_app.command(name, **options)(_stand_in(command))
+            else:
+                root_app.command(name, **options, **_help_layout(name))(command)
     for name, (module, attribute) in _GROUPS.items():
         if only in (None, name):
             group: typer.Typer = getattr(importlib.import_module(module), attribute)
-            root_app.add_typer(_stand_in_group(group) if stand_ins else group, name=name)
+            group = _stand_in_group(group) if stand_ins else group
+            root_app.add_typer(group, name=name, cls=WrappingGroup)
     return root_app
+
+
+def _help_layout(name: str) -> dict[str, Any]:
+    """Options in panels, and the examples that end a command's help (the command's
+    module has imported the flag tables already)."""
+    from llmcli.cli.flag import PanelledCommand
+    from llmcli.cli.spec import EXAMPLES
+
+    return {"cls": PanelledCommand, "epilog": EXAMPLES.get(name)}
 
 
 def _stand_in(command: Any) -> Any:

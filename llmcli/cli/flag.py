@@ -7,11 +7,20 @@ import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+import typer.core
 
-REQUEST = "Request"  # the default help panel
+# The help panels, in the order `--help` lists them: the everyday flags first. A panel
+# not named here (a command's own) comes after these, in the order its flags come.
+REQUEST = "Model and answer"  # the default help panel
+MORE = "More request settings"
+TOOLS = "Tools and attachments"
+CONNECTION = "Connection"
+HISTORY = "History and output"
+PANELS = (REQUEST, MORE, TOOLS, CONNECTION, HISTORY)
 
 
 @dataclass(frozen=True)
@@ -40,7 +49,8 @@ class Flag:
         return any(getattr(t, "__origin__", None) is list for t in kinds)
 
     def option(self) -> Any:
-        return typer.Option(*self.decls, help=self.help, rich_help_panel=self.panel, **self.click)
+        click = {"metavar": metavar_for(self.type, self.click), **self.click}
+        return typer.Option(*self.decls, help=self.help, rich_help_panel=self.panel, **click)
 
     def parameter(self) -> inspect.Parameter:
         return inspect.Parameter(
@@ -55,6 +65,27 @@ class Flag:
         if self.repeatable:
             return list(value or [])
         return value.value if isinstance(value, Enum) else value
+
+
+# The word `--help` shows for a value, by type: typer 0.29 would print `<str>`,
+# `<list[str]>` or `<int range>`. A declaration's own `metavar` wins.
+_METAVARS: dict[Any, str] = {str: "TEXT", int: "N", float: "NUMBER", Path: "FILE"}
+
+
+def metavar_for(kind: Any, click: dict[str, Any]) -> str | None:
+    """`TEXT`, `N`, `NUMBER`, `FILE` (`DIR` when files are refused), `[a|b|c]` for a choice;
+    None for an on/off flag, which takes no value."""
+    kinds = [k for k in getattr(kind, "__args__", (kind,)) if k is not type(None)]
+    kind = kinds[0] if kinds else kind
+    if getattr(kind, "__origin__", None) is list:  # repeatable: one value each time
+        kind = kind.__args__[0]
+    if kind is bool:
+        return None
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return "[" + "|".join(str(m.value) for m in kind) + "]"  # as click shows a choice
+    if kind is Path and click.get("file_okay") is False:
+        return "DIR"
+    return _METAVARS.get(kind, "VALUE")
 
 
 def declare(
@@ -77,7 +108,7 @@ def argument(name: str, type: Any, help: str) -> inspect.Parameter:
         name,
         inspect.Parameter.POSITIONAL_OR_KEYWORD,
         default=None,
-        annotation=Annotated[type, typer.Argument(help=help)],
+        annotation=Annotated[type, typer.Argument(help=help, metavar=name.upper())],
     )
 
 
@@ -103,3 +134,31 @@ def signature(flags: Sequence[Flag], *arguments: inspect.Parameter) -> Callable[
         return command
 
     return apply
+
+
+class PanelledCommand(typer.core.TyperCommand):
+    """A command whose help lists its options under their panels, the everyday ones first.
+
+    The app prints click's plain help (`rich_markup_mode=None`): it wraps long help and
+    long values onto more lines, where typer's rich panels at 80 columns cut them off with
+    `…` and squeeze the help into a narrow column.
+    """
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments, panels = [], dict[str, list[tuple[str, str]]]()
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":  # typer would add `<str>`
+                arguments.append((param.metavar or str(param.name).upper(), record[1]))
+            else:
+                panel = getattr(param, "rich_help_panel", None) or "Options"
+                panels.setdefault(panel, []).append(record)
+        if arguments:
+            with formatter.section("Arguments"):
+                formatter.write_dl(arguments)
+        # Stable: panels the order does not name keep the order their flags come in.
+        for name in sorted(panels, key=lambda n: PANELS.index(n) if n in PANELS else len(PANELS)):
+            with formatter.section(name):
+                formatter.write_dl(panels[name])

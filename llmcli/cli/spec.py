@@ -18,18 +18,21 @@ from pathlib import Path
 from typing import Annotated, Any
 
 # Re-exported: a command needs only `spec` to take its parameters from a table.
+from llmcli.cli.flag import CONNECTION as CONNECTION
+from llmcli.cli.flag import HISTORY as HISTORY
+from llmcli.cli.flag import MORE as MORE
 from llmcli.cli.flag import REQUEST as REQUEST
+from llmcli.cli.flag import TOOLS as TOOLS
 from llmcli.cli.flag import Flag as Flag
 from llmcli.cli.flag import argument as argument
 from llmcli.cli.flag import declare as declare
 from llmcli.cli.flag import signature as signature
+from llmcli.local import DEFAULT_MODEL  # a constant: the package's heavy parts stay unloaded
 from llmcli.policy import Policy
 
-OUTPUT = "Output"
-CONNECTION = "Connection"
-STRUCTURE = "Structured output and tools"
-FILES = "Attachments, caching and Anthropic extras"
-HISTORY = "History"
+# `complete` has some 60 flags: five panels (flag.PANELS), the everyday flags first.
+OUTPUT = HISTORY
+STRUCTURE = FILES = TOOLS
 IO = "Input and output"
 SAVING = "Saving"
 
@@ -54,21 +57,27 @@ class Quality(str, Enum):
 # fmt: off
 
 MODEL_HELP = "PROVIDER/MODEL, e.g. "
+COMPLETE_MODEL_HELP = (
+    f"PROVIDER/MODEL (default: the config's model, else {DEFAULT_MODEL}, a small offline "
+    "model), e.g. openai/gpt-4o-mini, anthropic/claude-sonnet-4-5, ollama_chat/llama3.2."
+)
 CONNECTION_FLAGS = (
     declare("headers", list[str] | None, None, "-H", "--header", panel=CONNECTION,
+            metavar="'NAME: VALUE'",
             help="Extra HTTP header 'Name: value' (repeatable)."),
-    declare("api_key", str | None, None, "--api-key", panel=CONNECTION,
+    declare("api_key", str | None, None, "--api-key", panel=CONNECTION, metavar="KEY",
             help="API key (overrides the environment)."),
-    declare("api_base", str | None, None, "--api-base", panel=CONNECTION,
+    declare("api_base", str | None, None, "--api-base", panel=CONNECTION, metavar="URL",
             help="Base URL: includes /v1 for OpenAI-compatible servers; the host root for "
             "Anthropic and Ollama."),
     declare("retries", int, Policy.retries, "--retries", panel=CONNECTION, min=0,
             help="Retries before the answer starts (connection errors, 408/409/429/5xx/529)."),
     declare("timeout", float, Policy.timeout, "--timeout", panel=CONNECTION, min=0.1,
+            metavar="SECONDS",
             help="Seconds to wait to connect and between bytes of the answer."),
 )
 OPTION_FLAG = declare(
-    "options", list[str] | None, None, "-o", "--option",
+    "options", list[str] | None, None, "-o", "--option", panel=MORE, metavar="KEY=VALUE",
     help="KEY=VALUE merged into the provider's request body (VALUE parsed as JSON when it "
     "parses; dotted keys nest: -o provider.order='[\"openai\"]'). Repeatable.",
 )
@@ -81,35 +90,35 @@ DB = declare("db", Path | None, None, "--db", panel=HISTORY,
 
 COMPLETE: tuple[Flag, ...] = (
     declare("model", str | None, None, "-m", "--model", envvar="LLMCLI_MODEL", show_envvar=True,
-            spelled="-m",
-            help=MODEL_HELP + "anthropic/claude-sonnet-4-5, openai/gpt-4o-mini, "
-            "ollama_chat/llama3.2, openrouter/meta-llama/llama-3.3-70b-instruct."),
-    declare("system", str | None, None, "-s", "--system", help="System prompt.", request=True,
+            spelled="-m", metavar="MODEL", help=COMPLETE_MODEL_HELP),
+    declare("system", str | None, None, "-s", "--system", request=True,
+            help="System prompt (local/ models get a short one unless given; -s '' for none).",
             spelled="-s"),
     declare("stream", bool, True, "--stream/--no-stream", request=True,
             help="Stream the answer as it is generated."),
-    declare("thinking", bool, False, "--thinking", request=True,
+    declare("thinking", bool, False, "--thinking", panel=MORE, request=True,
             help="Turn on extended thinking / reasoning."),
-    declare("thinking_budget", int | None, None, "--thinking-budget", request=True,
+    declare("thinking_budget", int | None, None, "--thinking-budget", panel=MORE, request=True,
             help="Thinking token budget (implies --thinking)."),
-    declare("reasoning_effort", Effort | None, None, "--reasoning-effort", request=True,
+    declare("reasoning_effort", Effort | None, None, "--reasoning-effort", panel=MORE, request=True,
             help="Reasoning effort."),
     declare("temperature", float | None, None, "--temperature", request=True,
-            help="Sampling temperature (0-2)."),
-    declare("top_p", float | None, None, "--top-p", help="Nucleus sampling (0-1).", request=True),
-    declare("top_k", int | None, None, "--top-k", help="Top-k sampling.", request=True),
+            help="Sampling temperature, 0 to 2 (local/ models: 0 unless given)."),
+    declare("top_p", float | None, None, "--top-p", help="Nucleus sampling (0-1).", panel=MORE,
+            request=True),
+    declare("top_k", int | None, None, "--top-k", help="Top-k sampling.", panel=MORE, request=True),
     declare("max_tokens", int | None, None, "--max-tokens", request=True,
             help="Most tokens to generate (Anthropic default: 4096)."),
     declare("stop", list[str] | None, None, "--stop", help="Stop sequence (repeatable).",
-            request=True),
-    declare("user", str | None, None, "--user", help="End-user id (Anthropic metadata.user_id).",
-            request=True),
-    declare("suffix", str | None, None, "--suffix", request=True,
+            panel=MORE, request=True),
+    declare("user", str | None, None, "--user", metavar="ID", panel=MORE, request=True,
+            help="End-user id (Anthropic metadata.user_id)."),
+    declare("suffix", str | None, None, "--suffix", panel=MORE, request=True,
             help="Fill-in-the-middle: the text after the gap (Ollama generate, or an "
             "OpenAI-compatible /completions endpoint)."),
-    declare("text_completion", bool, False, "--text", request=True,
+    declare("text_completion", bool, False, "--text", panel=MORE, request=True,
             help="Use the legacy text completions endpoint ({base}/completions)."),
-    declare("json_schema", str | None, None, "--json-schema", panel=STRUCTURE,
+    declare("json_schema", str | None, None, "--json-schema", panel=STRUCTURE, metavar="SCHEMA",
             feeds="response_format", spelled="--json-schema/--json-mode",
             help="Answer as JSON valid for SCHEMA: inline JSON, @path or a .json "
             "file (a bare schema, or {name, schema, strict}). The answer is validated."),
@@ -119,7 +128,8 @@ COMPLETE: tuple[Flag, ...] = (
             help="JSON file with a list of OpenAI-format function tools, or "
             '{"tools": [...]} (repeatable).'),
     declare("tool_choice", str | None, None, "--tool-choice", panel=STRUCTURE, request=True,
-            help="auto, none, required, or a tool NAME."),
+            metavar="auto|none|required|NAME",
+            help="Whether and which tool the model must call."),
     declare("parallel_tools", bool, True, "--parallel-tools/--no-parallel-tools",
             panel=STRUCTURE, feeds="parallel_tool_calls", spelled="--no-parallel-tools",
             help="Allow several tool calls in one answer."),
@@ -147,7 +157,7 @@ COMPLETE: tuple[Flag, ...] = (
     declare("cache_tools", bool, False, "--cache-tools", panel=FILES, request=True,
             help="Cache the tool definitions."),
     declare("cache_ttl", str | None, None, "--cache-ttl", panel=FILES, request=True,
-            help="Cache lifetime: 5m or 1h."),
+            metavar="5m|1h", help="Cache lifetime."),
     declare("prefill", str | None, None, "--prefill", panel=FILES, request=True,
             help="Start the answer with TEXT (Anthropic assistant prefill)."),
     declare("web_search", bool, False, "--web-search", panel=FILES, request=True,
@@ -156,23 +166,23 @@ COMPLETE: tuple[Flag, ...] = (
             request=True, help="Most web searches per answer."),
     declare("mcp", list[str] | None, None, "--mcp", panel=FILES, metavar="URL",
             feeds="mcp_servers", help="Remote MCP server (Anthropic; repeatable)."),
-    declare("mcp_token", str | None, None, "--mcp-token", panel=FILES,
+    declare("mcp_token", str | None, None, "--mcp-token", panel=FILES, metavar="TOKEN",
             help="Bearer token for the MCP servers."),
     declare("beta", list[str] | None, None, "--beta", panel=FILES, feeds="betas",
             help="Extra anthropic-beta value (repeatable)."),
     OPTION_FLAG,
-    declare("force", bool, False, "--force",
-            help="Send a prompt that looks larger than the model's context window (estimated "
-            "at 4 characters a token; 128,000 tokens for a model the catalog does not know)."),
+    declare("force", bool, False, "--force", panel=MORE,
+            help="Send a prompt that looks larger than the model's context window "
+            "(4 characters a token)."),
     *CONNECTION_FLAGS,
     declare("continue_latest", bool, False, "-c", "--continue", panel=HISTORY,
             help="Continue the latest conversation."),
-    declare("cid", str | None, None, "--cid", panel=HISTORY,
+    declare("cid", str | None, None, "--cid", panel=HISTORY, metavar="ID",
             help="Continue the conversation with this id."),
     declare("log", bool, True, "--log/--no-log", panel=HISTORY,
             help="Store the exchange in the history database."),
     DB,
-    declare("json", bool, False, "--json", panel=OUTPUT,
+    declare("json", bool, False, "--json", panel=REQUEST,
             help="Print one JSON object with the whole answer."),
     declare("save_images", Path | None, None, "--save-images", panel=OUTPUT, metavar="DIR",
             file_okay=False,
@@ -190,7 +200,7 @@ FLAGS = {f.name: f for f in COMPLETE}
 CHAT = tuple(f for f in COMPLETE if f.name not in {"json", "suffix", "text_completion"})
 
 IMAGE: tuple[Flag, ...] = (
-    declare("model", str | None, None, "-m", "--model",
+    declare("model", str | None, None, "-m", "--model", metavar="MODEL",
             help=MODEL_HELP + "openai/gpt-image-1, openai/dall-e-3, "
             "openrouter/google/gemini-2.5-flash-image."),
     declare("n", int, 1, "-n", min=1, help="How many images.", request=True),
@@ -307,3 +317,39 @@ Db = Annotated[Path | None, DB.option()]
 # The positional arguments' help.
 PROMPT_HELP = "The prompt. Piped stdin comes first, then a blank line, then PROMPT."
 IMAGE_PROMPT_HELP = "What to draw. Piped stdin comes first, then a blank line, then it."
+
+# The examples that end a command's `--help`; `\b` keeps click from re-wrapping them.
+EXAMPLES = {
+    "complete": """Examples:
+
+\b
+  llmcli complete "Say hello"                      # the offline default model
+  llmcli complete -m openai/gpt-4o-mini -s "Be brief" "What is HTTP/3?"
+  git diff | llmcli complete -m anthropic/claude-sonnet-4-5 "Review this"
+  llmcli complete -m openai/gpt-4o-mini -a chart.png "What does it show?"
+  llmcli complete -m openai/gpt-4o-mini --json-schema person.json "Invent one"
+  llmcli complete -c "And in French?"              # continue the last one
+""",
+    "chat": """Examples:
+
+\b
+  llmcli chat                                     # the offline default model
+  llmcli chat -m anthropic/claude-sonnet-4-5 -s "You are a Go expert"
+  llmcli chat -m openai/gpt-4o-mini -a report.pdf "Summarize this"
+  llmcli chat -c                                  # go on with the last one
+""",
+    "embed": """Examples:
+
+\b
+  llmcli embed -m openai/text-embedding-3-small "a cat" "a dog"
+  llmcli embed -m ollama/nomic-embed-text --lines < sentences.txt
+  llmcli embed -m openai/text-embedding-3-small -f docs.jsonl --format jsonl
+""",
+    "image": """Examples:
+
+\b
+  llmcli image -m openai/gpt-image-1 "a red fox in snow"
+  llmcli image -m openai/dall-e-3 --size 1792x1024 --output fox.png "a fox"
+  llmcli image -m openai/gpt-image-1 -n 3 --output-dir out "logo ideas"
+""",
+}

@@ -24,6 +24,7 @@ EMBED: tuple[Flag, ...] = (
         None,
         "-m",
         "--model",
+        metavar="MODEL",
         help=MODEL_HELP + "openai/text-embedding-3-small, "
         "ollama/nomic-embed-text, openrouter/openai/text-embedding-3-small.",
     ),

@@ -14,6 +14,7 @@ from __future__ import annotations
 from llmcli import tasks as _tasks
 from llmcli.errors import ProviderError
 from llmcli.notes import Unsupported
+from llmcli.providers import profiles
 from llmcli.providers.openai_chat import answers, endpoints
 from llmcli.providers.openai_chat import body as compat
 from llmcli.request import EmbedRequest, Request
@@ -24,6 +25,7 @@ NAME = "local"
 
 def encode(req: Request, conn: Connection) -> HttpCall:
     warnings: list[Unsupported] = []
+    req = with_defaults(req, profiles.local(req.model))
     if compat.uses_legacy_completions(req):
         body = compat.completion_body(req)
     else:
@@ -40,6 +42,18 @@ def encode(req: Request, conn: Connection) -> HttpCall:
         message = "local models take no thinking budget: {thinking_budget} was not sent"
         warnings.append(Unsupported("thinking_budget", NAME, message))
     return compat.http_call(req, conn, body, warnings)
+
+
+def with_defaults(req: Request, facts: profiles.ModelProfile) -> Request:
+    """The profile's system prompt and temperature where the user gave none (None: not
+    given; `-s ""` is given, and sends no system prompt). The legacy completions
+    endpoint takes no system prompt."""
+    update: dict[str, object] = {}
+    if req.system is None and not compat.uses_legacy_completions(req):
+        update["system"] = facts.default_system
+    if req.temperature is None:
+        update["temperature"] = facts.default_temperature
+    return req.model_copy(update=update) if update else req
 
 
 # Answers are plain OpenAI chat completions (bodies and SSE streams).

@@ -38,6 +38,8 @@ class ModelProfile:
     the user gives none (the API requires it). `prefill`: takes a final assistant message
     to continue. `cache_points`: where explicit `cache_control` breakpoints go (empty:
     the provider caches by itself); `cache_ttl`: whether a breakpoint takes a TTL.
+    `default_system` / `default_temperature`: sent when the user gives none (a user's
+    `-s` / `--temperature`, even `-s ""`, wins).
     """
 
     structured_output: StructuredOutput = "json_schema"
@@ -48,6 +50,8 @@ class ModelProfile:
     prefill: bool = False
     cache_points: tuple[CachePoint, ...] = ()
     cache_ttl: bool = False
+    default_system: str | None = None
+    default_temperature: float | None = None
 
 
 # ---- OpenAI and the OpenAI-shaped servers ------------------------------------------------
@@ -118,8 +122,18 @@ def ollama(model: str) -> ModelProfile:
     return ModelProfile(structured_output="format")
 
 
+# Small local models need a steer. SmolLM2 135M (`local/smollm2`, the default model) at
+# llama.cpp's default temperature (0.8) and its chat template's own system prompt answered
+# "Say hello" with role-play ("welcome to my little corner of the world... your guide")
+# or a line of emoji; the same at 0.1-0.3 now and then. With this prompt and greedy
+# decoding (temperature 0) it answers "Hello, I'm your friendly AI assistant. What can I
+# help you with today?" every time (tried by hand against the real model, issue 11).
+LOCAL_SYSTEM = "You are a helpful assistant. Answer in one or two short sentences."
+LOCAL_TEMPERATURE = 0.0
+
+
 def local(model: str) -> ModelProfile:
-    return ModelProfile()
+    return ModelProfile(default_system=LOCAL_SYSTEM, default_temperature=LOCAL_TEMPERATURE)
 
 
 # ---- Anthropic ---------------------------------------------------------------------------
@@ -187,4 +201,5 @@ PROFILES: dict[str, Callable[[str], ModelProfile]] = {
 
 def profile(provider: str, model: str) -> ModelProfile:
     """The profile of MODEL at PROVIDER; the plain default for a provider not listed."""
-    return PROFILES.get(provider, local)(model)
+    found = PROFILES.get(provider)
+    return found(model) if found else ModelProfile()
