@@ -420,6 +420,32 @@ def test_malformed_json_chunk_keeps_what_came_before(llmcli, faults):
     assert len(faults.hits) == 1
 
 
+@pytest.mark.parametrize(
+    ("model", "body", "content_type"),
+    [
+        (OPENAI, openai_chunks("Kept ", "text.", finish=False, done=False), "text/event-stream"),
+        (OLLAMA, ollama_lines("Kept ", "text.", done=False), "application/x-ndjson"),
+    ],
+    ids=["sse", "ndjson"],
+)
+def test_bytes_not_utf8_after_whole_frames_keep_the_text_before(
+    llmcli, faults, tmp_path, model, body, content_type
+):
+    # One write (chunk=4096): the whole frames and the bad bytes arrive in one read.
+    faults.queue(Fault(body=body + b"\xff\xfe garbage\n\n", content_type=content_type, chunk=4096))
+    db = str(tmp_path / "logs.db")
+    run = llmcli("complete", "-m", model, "--api-base", faults.url, "--db", db, "hi")
+    assert run.code == 1
+    assert run.stdout == "Kept text.\n"
+    line = one_line(run.stderr)
+    assert line.endswith(": the answer is not valid UTF-8 (invalid start byte)")
+    cid = llmcli("logs", "list", "--db", db, "--json").json[0]["id"]
+    shown = llmcli("logs", "show", cid, "--db", db, "--json")
+    assert shown.code == 0, shown.stderr
+    assert "Kept text." in shown.stdout
+    assert '"finish_reason": "error"' in shown.stdout
+
+
 def test_first_byte_slower_than_timeout_fails_fast(llmcli, faults):
     faults.queue(Fault(stall=2.0, body=openai_chunks("late")))
     started = time.monotonic()
