@@ -279,6 +279,7 @@ class Soak:
         self.server = FaultServer()
         self.tally = Tally()
         self._last_response = 0
+        self._leaking: set[Path] = set()
         self._running = threading.Event()
         self._child: subprocess.Popen[bytes] | None = None
         self.server.on_interrupt = self._interrupt
@@ -388,9 +389,10 @@ class Soak:
     def scan_files(self) -> None:
         """The history database (and its WAL) must hold no key, not even part of one."""
         for path in self.db.parent.glob(self.db.name + "*"):
-            if leaked(path.read_bytes().decode("latin-1")):
+            if path not in self._leaking and leaked(path.read_bytes().decode("latin-1")):
+                self._leaking.add(path)  # counted once, when first found
                 self.tally.keys_found += 1
-                self.tally.failures.append(f"key in {path} (seed {self.tally.runs} runs in)")
+                self.tally.failures.append(f"key in {path.name} by run {self.tally.runs}")
 
 
 def contextlib_closing(db: sqlite3.Connection) -> sqlite3.Connection:

@@ -32,7 +32,10 @@ from llmcli.transport import (
     backoff_delay,
     retry_after_seconds,
 )
+from llmcli.errors import MESSAGE_LIMIT
+from tests.conftest import FAKE_KEYS
 from tests.faults import Fault, FaultServer, closed_port, reset
+from tests.soak_shapes import KEY_PLACEHOLDER
 from tests.servers import load_case
 
 OPENAI = "openai/gpt-4o-mini"
@@ -491,6 +494,25 @@ def test_anthropic_midstream_overloaded_error(llmcli, faults):
     assert as_json.json["content"] == "Partial answer"
     assert as_json.json["finish_reason"] == "error"
     assert one_line(as_json.stderr) == "llmcli: anthropic overloaded_error: Overloaded"
+
+
+def test_midstream_error_echoing_the_key_across_the_cut_leaves_no_piece_of_it(
+    llmcli, faults, tmp_path
+):
+    # The key starts 15 characters before the 500-character cut of the error line.
+    message = "x" * (MESSAGE_LIMIT - 15) + KEY_PLACEHOLDER + " was refused"
+    events = anthropic_events("Partial ", "answer", stop=False)
+    error = {"type": "error", "error": {"type": "overloaded_error", "message": message}}
+    faults.queue(Fault(body=sse(*events, ("error", error)), content_type="text/event-stream"))
+    db = tmp_path / "logs.db"
+    run = llmcli("complete", "-m", ANTHROPIC, "--api-base", faults.url, "--db", str(db), "hi")
+    assert run.code == 1
+    assert run.stdout == "Partial answer\n"
+    key = FAKE_KEYS["ANTHROPIC_API_KEY"]
+    line = one_line(run.stderr)
+    assert "<redacted>" in line
+    assert key[:10] not in line
+    assert key[:10].encode() not in b"".join(p.read_bytes() for p in tmp_path.glob("logs.db*"))
 
 
 def test_openrouter_midstream_error_chunk(llmcli, faults):
