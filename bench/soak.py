@@ -30,7 +30,10 @@ from tests.soak import Soak, Tally, clean_environment, draw, soak  # noqa: E402
 MUST_BE_ZERO = (
     ("tracebacks (`Traceback` or `internal error` in any output)", "tracebacks"),
     ("keys found (stdout, stderr, --debug output, the history database)", "keys_found"),
-    ("answers lost (partial text not printed, or not kept with finish_reason error)", "answers_lost"),
+    (
+        "answers lost (partial text not printed, or not kept with finish_reason error)",
+        "answers_lost",
+    ),
     ("exit codes the fault does not explain", "unexpected_codes"),
     ("errors that are not one `llmcli:` line", "bad_error_lines"),
 )

@@ -164,7 +164,6 @@ class FaultServer:
                 return
         sock.sendall(b"0\r\n\r\n")
 
-
     def _interrupt(self, sock: socket.socket, piece: bytes) -> None:
         if piece:
             sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))

@@ -13,6 +13,7 @@ history (with finish_reason "error" when the run failed).
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import sqlite3
@@ -21,6 +22,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,7 +114,9 @@ def _clean(case: Case, rng: random.Random, frames: list[Frame]) -> None:
 
 
 def _slow(case: Case, rng: random.Random, frames: list[Frame]) -> None:
-    case.faults = [_stream(case, frames, chunk=rng.randint(16, 64), delay=rng.uniform(0.001, 0.008))]
+    case.faults = [
+        _stream(case, frames, chunk=rng.randint(16, 64), delay=rng.uniform(0.001, 0.008))
+    ]
     case.codes, case.exact, case.must_have = frozenset({0}), True, case.text
 
 
@@ -167,7 +171,9 @@ def _reset_after(case: Case, rng: random.Random, frames: list[Frame]) -> None:
     case.faults = [_stream(case, frames, reset_after=offset), _stream(case, frames)]
     case.must_have = _done_before(frames, offset)
     # Cut before any text: llmcli may retry (the second stream answers).
-    case.codes, case.exact = (frozenset({1}), False) if case.must_have else (frozenset({0, 1}), True)
+    case.codes, case.exact = (
+        (frozenset({1}), False) if case.must_have else (frozenset({0, 1}), True)
+    )
 
 
 def _truncated(case: Case, rng: random.Random, frames: list[Frame]) -> None:
@@ -266,7 +272,8 @@ class Tally:
     def fail(self, case: Case, what: str, run: Run | None = None) -> None:
         detail = f"{what}: {case.describe()}"
         if run is not None:
-            detail += f"\n  exit {run.code}\n  stdout {run.stdout[:300]!r}\n  stderr {run.stderr[-600:]!r}"
+            detail += f"\n  exit {run.code}\n  stdout {run.stdout[:300]!r}"
+            detail += f"\n  stderr {run.stderr[-600:]!r}"
         self.failures.append(detail)
 
 
@@ -376,7 +383,8 @@ class Soak:
     def _new_responses(self) -> list[tuple[str, str]]:
         if not self.db.exists():
             return []
-        with contextlib_closing(sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)) as db:
+        # closing(): sqlite3's own context manager commits but does not close.
+        with closing(sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)) as db:
             rows = db.execute(
                 "SELECT r.id, r.finish_reason, m.parts FROM responses r"
                 " JOIN messages m ON m.id = r.message_id WHERE r.id > ? ORDER BY r.id",
@@ -393,13 +401,6 @@ class Soak:
                 self._leaking.add(path)  # counted once, when first found
                 self.tally.keys_found += 1
                 self.tally.failures.append(f"key in {path.name} by run {self.tally.runs}")
-
-
-def contextlib_closing(db: sqlite3.Connection) -> sqlite3.Connection:
-    """sqlite3's own context manager commits but does not close: this one closes."""
-    import contextlib
-
-    return contextlib.closing(db)  # type: ignore[return-value]
 
 
 def _text(parts_json: str) -> str:
@@ -444,8 +445,6 @@ def leaked(text: str) -> bool:
 
 def clean_environment(home: Path) -> dict[str, str]:
     """As tests/conftest.py's `cli_env`: no real provider settings, homes under `home`."""
-    import os
-
     env = {
         k: v
         for k, v in os.environ.items()

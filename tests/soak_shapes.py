@@ -83,7 +83,9 @@ _OPENAI_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 429
 
 def _openai_error(status: int, message: str) -> bytes:
     kind = _OPENAI_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
-    return json.dumps({"error": {"message": message, "type": kind, "param": None, "code": None}}).encode()
+    return json.dumps(
+        {"error": {"message": message, "type": kind, "param": None, "code": None}}
+    ).encode()
 
 
 def _openai_midstream(message: str) -> Frame:
@@ -101,7 +103,9 @@ def _openrouter_midstream(message: str) -> Frame:
         "provider": "Minimax",
         "error": {"code": 502, "message": message},
         "object": "chat.completion.chunk",
-        "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
+        "choices": [
+            {"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}
+        ],
     }
     return Frame(sse(chunk))
 
@@ -126,7 +130,7 @@ def _openai_garbage() -> list[bytes]:
 
 
 def _anthropic_stream(words: list[str]) -> list[Frame]:
-    message = {
+    message: dict[str, Any] = {
         "id": "msg_01",
         "type": "message",
         "role": "assistant",
@@ -139,14 +143,22 @@ def _anthropic_stream(words: list[str]) -> list[Frame]:
         Frame(sse({"type": "message_start", "message": message}, "message_start")),
         Frame(
             sse(
-                {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+                {
+                    "type": "content_block_start",
+                    "index": 0,
+                    "content_block": {"type": "text", "text": ""},
+                },
                 "content_block_start",
             )
         ),
         Frame(sse({"type": "ping"}, "ping")),
     ]
     for word in words:
-        delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": word}}
+        delta = {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "text_delta", "text": word},
+        }
         frames.append(Frame(sse(delta, "content_block_delta"), word))
     stop = {"stop_reason": "end_turn", "stop_sequence": None}
     frames += [

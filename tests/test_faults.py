@@ -25,6 +25,7 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
+from llmcli.errors import MESSAGE_LIMIT
 from llmcli.transport import (
     BASE_DELAY,
     JITTER,
@@ -32,11 +33,10 @@ from llmcli.transport import (
     backoff_delay,
     retry_after_seconds,
 )
-from llmcli.errors import MESSAGE_LIMIT
 from tests.conftest import FAKE_KEYS
 from tests.faults import Fault, FaultServer, closed_port, reset
-from tests.soak_shapes import KEY_PLACEHOLDER
 from tests.servers import load_case
+from tests.soak_shapes import KEY_PLACEHOLDER
 
 OPENAI = "openai/gpt-4o-mini"
 ANTHROPIC = "anthropic/claude-sonnet-4-5"
