@@ -25,7 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.soak import Soak, Tally, clean_environment, draw, soak  # noqa: E402
+from tests.soak import Soak, Tally, clean_environment, soak  # noqa: E402
+from tests.soak_draw import draw  # noqa: E402
 
 MUST_BE_ZERO = (
     ("tracebacks (`Traceback` or `internal error` in any output)", "tracebacks"),
