@@ -182,9 +182,15 @@ class Soak:
         return [(finish, _text(parts)) for _, finish, parts in rows]
 
     def scan_files(self) -> None:
-        """The history database (and its WAL) must hold no key, not even part of one."""
-        for path in self.db.parent.glob(self.db.name + "*"):
-            if path not in self._leaking and leaked(path.read_bytes().decode("latin-1")):
+        """The history database (and its WAL) must hold no key, not even part of one.
+
+        Read by a child process (`cat`): opening and closing the file here would drop
+        every POSIX lock this process holds on it, those of the in-process runs' sqlite
+        connections that wait for the collector included, and the next writer in another
+        process would then rebuild the WAL index under them ("disk I/O error")."""
+        for path in sorted(self.db.parent.glob(self.db.name + "*")):
+            data = subprocess.run(["cat", str(path)], capture_output=True, check=False).stdout
+            if path not in self._leaking and leaked(data.decode("latin-1")):
                 self._leaking.add(path)  # counted once, when first found
                 self.tally.keys_found += 1
                 self.tally.failures.append(f"key in {path.name} by run {self.tally.runs}")
