@@ -74,7 +74,8 @@ def _progress(tally: Tally) -> None:
 
 
 def summary(tally: Tally, seed: int, wall: float) -> str:
-    codes = ", ".join(f"{code}: {tally.codes[code]}" for code in sorted(tally.codes))
+    every = sorted({0, 1, 2, 130} | set(tally.codes))
+    codes = ", ".join(f"{code}: {tally.codes[code]}" for code in every)
     rows = [
         ("runs", f"{tally.runs} ({tally.processes} as real processes), seed {seed}"),
         ("exit codes", codes),
