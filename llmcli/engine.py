@@ -82,12 +82,7 @@ def execute(
                         if isinstance(event, StreamError):
                             if policy.debug:  # whole: the error line is cut to one line
                                 policy.debug("< " + redact_text(event.message, policy.secrets))
-                            event.message = redact_text(
-                                error_line(
-                                    req.provider, event.status, event.error_type, event.message
-                                ),
-                                policy.secrets,
-                            )
+                            event.message = _stream_error_line(req.provider, event, policy.secrets)
                         acc.add(event)
                     on_event(event)
             except TransportError as err:
@@ -102,6 +97,12 @@ def execute(
     result = acc.finish()
     result.request = _redacted(call, policy)
     return result
+
+
+def _stream_error_line(provider: str, event: StreamError, secrets: tuple[str, ...]) -> str:
+    """Redacted before it is cut to one line: a key across the cut would leave a piece."""
+    kind = redact_text(event.error_type, secrets) if event.error_type else None
+    return error_line(provider, event.status, kind, redact_text(event.message, secrets))
 
 
 def _redacted(call: HttpCall, policy: Policy) -> dict[str, Any]:

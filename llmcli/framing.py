@@ -35,15 +35,23 @@ class _LineSplitter:
         self._bom_possible = True
         self._pending: list[str] = []
         self._held_cr = False
+        self._broken: DecodeError | None = None
 
     def feed(self, chunk: bytes, final: bool = False) -> list[str]:
         # Decoded with one C call per chunk, here rather than in a helper: the incremental
         # codec objects, or one more call, add work to every chunk of a 20,000-chunk stream.
+        if self._broken:
+            raise self._broken
         data = self._held + chunk if self._held else chunk
         try:
             text, used = codecs.utf_8_decode(data, "strict", final)
         except UnicodeDecodeError as err:
-            raise DecodeError(f"the answer is not valid UTF-8 ({err.reason})") from None
+            # The lines before the bad byte are whole answer text: pass them on now and
+            # fail at the next chunk or the end, or a chunk holding both loses them.
+            self._broken = DecodeError(f"the answer is not valid UTF-8 ({err.reason})")
+            if final:
+                raise self._broken from None
+            text, used = codecs.utf_8_decode(data[: err.start], "strict", False)
         self._held = data[used:]
         if self._bom_possible and text:
             self._bom_possible = False

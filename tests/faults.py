@@ -15,11 +15,12 @@ import socketserver
 import struct
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tests.servers import ErrorsToTestOutput
+from tests.soak_shapes import KEY_PLACEHOLDER
 
 
 @dataclass
@@ -30,6 +31,10 @@ class Fault:
     `reset_before_headers`: read the request, then reset the connection.
     `reset_after`: send the headers and this many body bytes, then reset.
     `delay`: seconds between body chunks of `chunk` bytes.
+    `interrupt_after`: send this many body bytes, then call the server's `on_interrupt`
+    (the soak's Ctrl-C) and hold the connection until the client closes it.
+    A body holding `{{KEY}}` gets the key the request carried in its place (a server
+    that echoes the key it refused).
     """
 
     status: int = 200
@@ -41,6 +46,7 @@ class Fault:
     stall: float = 0.0
     reset_before_headers: bool = False
     reset_after: int | None = None
+    interrupt_after: int | None = None
 
 
 def reset() -> Fault:
@@ -73,6 +79,7 @@ class FaultServer:
     def __init__(self) -> None:
         self.faults: list[Fault] = []
         self.hits: list[Hit] = []
+        self.on_interrupt: Callable[[], None] = lambda: None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server = _TCPServer(("127.0.0.1", 0), self._handler())
@@ -123,7 +130,7 @@ class FaultServer:
                 fault = server._next()
                 # OSError: the client gave up first (a timeout test): nothing to do.
                 with contextlib.suppress(OSError):
-                    server._play(sock, fault)
+                    server._play(sock, _with_key(fault, hit))
 
         return Handler
 
@@ -141,6 +148,9 @@ class FaultServer:
         sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
         sent = 0
         for piece in _pieces(fault.body, fault.chunk):
+            if fault.interrupt_after is not None and sent + len(piece) > fault.interrupt_after:
+                self._interrupt(sock, piece[: fault.interrupt_after - sent])
+                return
             if fault.reset_after is not None and sent + len(piece) > fault.reset_after:
                 piece = piece[: fault.reset_after - sent]
                 if piece:
@@ -154,14 +164,40 @@ class FaultServer:
                 return
         sock.sendall(b"0\r\n\r\n")
 
+    def _interrupt(self, sock: socket.socket, piece: bytes) -> None:
+        if piece:
+            sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+        time.sleep(0.1)  # let the client show what was sent
+        self.on_interrupt()
+        sock.settimeout(10)
+        while sock.recv(65536):  # the client closes the connection when it stops
+            pass
+
+
+def _with_key(fault: Fault, hit: Hit) -> Fault:
+    marker = KEY_PLACEHOLDER.encode()
+    if marker not in fault.body:
+        return fault
+    auth = hit.headers.get("authorization", "").removeprefix("Bearer ")
+    key = auth or hit.headers.get("x-api-key") or hit.headers.get("api-key") or ""
+    return replace(fault, body=fault.body.replace(marker, key.encode()))
+
 
 _REASONS = {
     200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    413: "Payload Too Large",
+    422: "Unprocessable Entity",
     408: "Request Timeout",
+    409: "Conflict",
     429: "Too Many Requests",
     500: "Internal Server Error",
     502: "Bad Gateway",
     503: "Service Unavailable",
+    504: "Gateway Timeout",
     529: "Site Overloaded",
 }
 

@@ -25,6 +25,7 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
+from llmcli.errors import MESSAGE_LIMIT
 from llmcli.transport import (
     BASE_DELAY,
     JITTER,
@@ -32,8 +33,10 @@ from llmcli.transport import (
     backoff_delay,
     retry_after_seconds,
 )
+from tests.conftest import FAKE_KEYS
 from tests.faults import Fault, FaultServer, closed_port, reset
 from tests.servers import load_case
+from tests.soak_shapes import KEY_PLACEHOLDER
 
 OPENAI = "openai/gpt-4o-mini"
 ANTHROPIC = "anthropic/claude-sonnet-4-5"
@@ -420,6 +423,32 @@ def test_malformed_json_chunk_keeps_what_came_before(llmcli, faults):
     assert len(faults.hits) == 1
 
 
+@pytest.mark.parametrize(
+    ("model", "body", "content_type"),
+    [
+        (OPENAI, openai_chunks("Kept ", "text.", finish=False, done=False), "text/event-stream"),
+        (OLLAMA, ollama_lines("Kept ", "text.", done=False), "application/x-ndjson"),
+    ],
+    ids=["sse", "ndjson"],
+)
+def test_bytes_not_utf8_after_whole_frames_keep_the_text_before(
+    llmcli, faults, tmp_path, model, body, content_type
+):
+    # One write (chunk=4096): the whole frames and the bad bytes arrive in one read.
+    faults.queue(Fault(body=body + b"\xff\xfe garbage\n\n", content_type=content_type, chunk=4096))
+    db = str(tmp_path / "logs.db")
+    run = llmcli("complete", "-m", model, "--api-base", faults.url, "--db", db, "hi")
+    assert run.code == 1
+    assert run.stdout == "Kept text.\n"
+    line = one_line(run.stderr)
+    assert line.endswith(": the answer is not valid UTF-8 (invalid start byte)")
+    cid = llmcli("logs", "list", "--db", db, "--json").json[0]["id"]
+    shown = llmcli("logs", "show", cid, "--db", db, "--json")
+    assert shown.code == 0, shown.stderr
+    assert "Kept text." in shown.stdout
+    assert '"finish_reason": "error"' in shown.stdout
+
+
 def test_first_byte_slower_than_timeout_fails_fast(llmcli, faults):
     faults.queue(Fault(stall=2.0, body=openai_chunks("late")))
     started = time.monotonic()
@@ -465,6 +494,25 @@ def test_anthropic_midstream_overloaded_error(llmcli, faults):
     assert as_json.json["content"] == "Partial answer"
     assert as_json.json["finish_reason"] == "error"
     assert one_line(as_json.stderr) == "llmcli: anthropic overloaded_error: Overloaded"
+
+
+def test_midstream_error_echoing_the_key_across_the_cut_leaves_no_piece_of_it(
+    llmcli, faults, tmp_path
+):
+    # The key starts 15 characters before the 500-character cut of the error line.
+    message = "x" * (MESSAGE_LIMIT - 15) + KEY_PLACEHOLDER + " was refused"
+    events = anthropic_events("Partial ", "answer", stop=False)
+    error = {"type": "error", "error": {"type": "overloaded_error", "message": message}}
+    faults.queue(Fault(body=sse(*events, ("error", error)), content_type="text/event-stream"))
+    db = tmp_path / "logs.db"
+    run = llmcli("complete", "-m", ANTHROPIC, "--api-base", faults.url, "--db", str(db), "hi")
+    assert run.code == 1
+    assert run.stdout == "Partial answer\n"
+    key = FAKE_KEYS["ANTHROPIC_API_KEY"]
+    line = one_line(run.stderr)
+    assert "<redacted>" in line
+    assert key[:10] not in line
+    assert key[:10].encode() not in b"".join(p.read_bytes() for p in tmp_path.glob("logs.db*"))
 
 
 def test_openrouter_midstream_error_chunk(llmcli, faults):
