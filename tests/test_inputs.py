@@ -216,6 +216,22 @@ def test_a_50mb_prompt_stays_under_300mb(
     assert len(server.requests) == 1 and len(server.requests[0].body) > len(prompt)
 
 
+def test_a_50mb_prompt_stored_in_the_history_stays_under_300mb(
+    cli_env: dict[str, str], server: ReplayServer, tmp_path: Path
+) -> None:
+    """Logged, as users run it: the history write comes on top of the sent request, so
+    what the send held (httpx's response and stream refer to each other, and keep the
+    encoded body) must be gone by then; the title must not split the whole prompt."""
+    prompt = b"lorem ipsum dolor sit amet\n" * 1_900_000  # 51 MB
+    db = tmp_path / "logs.db"
+    server.queue(openai_reply(stream=False))
+    args = [*MODEL, "--api-base", server.url, "--db", str(db), "--force"]
+    run, peak = run_measured(args, prompt, cli_env, tmp_path)
+    assert run.code == 0, run
+    assert peak < MEMORY_LIMIT_KB, peak
+    assert db.stat().st_size > len(prompt)  # it was stored
+
+
 def test_piped_stdin_over_the_cap_is_not_read_past_it(
     llmcli_process: Callable[..., Run], server: ReplayServer
 ) -> None:

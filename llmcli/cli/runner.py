@@ -221,6 +221,10 @@ def run(flags: Flags, messages: list[Message]) -> Result:
         conversation += new
         outcome = send(flags, conversation, renderer)
         if history and flags.log:
+            # httpx's response and its stream refer to each other: only the collector frees
+            # them, and with them the encoded request body (50 MB for a 50 MB prompt). Since
+            # the freeze above, a collection walks only what this run has made.
+            gc.collect()
             cid = outcome.save(history, cid, new)
         steps.count(outcome.result)
         new = steps.next_messages(outcome.result)
