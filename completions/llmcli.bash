@@ -6,12 +6,13 @@
 # The subcommands of a command path.
 __llmcli_subcommands() {
     case "$1" in
-        "") echo 'complete chat embed image logs keys config models local' ;;
+        "") echo 'complete chat embed image logs keys config models local templates' ;;
         'logs') echo 'path list show export search doctor rm cost' ;;
         'keys') echo 'set list rm path' ;;
         'config') echo 'path show edit set unset' ;;
         'models') echo 'pull list show default alias aliases' ;;
         'local') echo 'serve' ;;
+        'templates') echo 'path list show edit rm' ;;
     esac
 }
 
@@ -19,8 +20,8 @@ __llmcli_subcommands() {
 __llmcli_options() {
     case "$1" in
         "") echo '--version --install-completion --show-completion -h --help' ;;
-        'complete') echo '-m --model -s --system --stream --no-stream --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --suffix --text --json-schema --json-mode --tools --tool-choice --parallel-tools --no-parallel-tools --tool-exec -y --yes --max-steps -a --attach --attach-type --max-attachment-size --cite --cache-system --cache-tools --cache-ttl --prefill --web-search --web-search-max-uses --mcp --mcp-token --beta -o --option --force -H --header --api-key --api-base --retries --timeout -c --continue --cid --log --no-log --db --json --save-images -u --usage --hide-reasoning --debug --local-threads -h --help' ;;
-        'chat') echo '-m --model -s --system --stream --no-stream --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --json-mode --tools --tool-choice --parallel-tools --no-parallel-tools --tool-exec -y --yes --max-steps -a --attach --attach-type --max-attachment-size --cite --cache-system --cache-tools --cache-ttl --prefill --web-search --web-search-max-uses --mcp --mcp-token --beta -o --option --force -H --header --api-key --api-base --retries --timeout -c --continue --cid --log --no-log --db --save-images -u --usage --hide-reasoning --debug --local-threads -h --help' ;;
+        'complete') echo '-m --model -s --system -t --template -p --param -f --fragment --sf --system-fragment --allow-commands -x --extract --extract-last -e --edit --save --stream --no-stream --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --suffix --text --json-schema --json-mode --tools --tool-choice --parallel-tools --no-parallel-tools --tool-exec -y --yes --max-steps -a --attach --attach-type --max-attachment-size --cite --cache-system --cache-tools --cache-ttl --prefill --web-search --web-search-max-uses --mcp --mcp-token --beta -o --option --force -H --header --api-key --api-base --retries --timeout -c --continue --cid --log --no-log --db --json --save-images -u --usage --hide-reasoning --debug --local-threads -h --help' ;;
+        'chat') echo '-m --model -s --system -t --template -p --param -f --fragment --sf --system-fragment --allow-commands -x --extract --extract-last --stream --no-stream --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --json-mode --tools --tool-choice --parallel-tools --no-parallel-tools --tool-exec -y --yes --max-steps -a --attach --attach-type --max-attachment-size --cite --cache-system --cache-tools --cache-ttl --prefill --web-search --web-search-max-uses --mcp --mcp-token --beta -o --option --force -H --header --api-key --api-base --retries --timeout -c --continue --cid --log --no-log --db --save-images -u --usage --hide-reasoning --debug --local-threads -h --help' ;;
         'embed') echo '-m --model --lines -f --file --dimensions --batch-size --concurrency --json --format -u --usage -o --option -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
         'image') echo '-m --model -n --size --quality --image-config --output --output-dir --mkdir --force --json -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
         'logs') echo '-h --help' ;;
@@ -52,14 +53,20 @@ __llmcli_options() {
         'models aliases') echo '--json -h --help' ;;
         'local') echo '-h --help' ;;
         'local serve') echo '--port --host --threads --local-threads --ctx-size --embeddings -v --verbose -h --help' ;;
+        'templates') echo '-h --help' ;;
+        'templates path') echo '-h --help' ;;
+        'templates list') echo '-h --help' ;;
+        'templates show') echo '-h --help' ;;
+        'templates edit') echo '-h --help' ;;
+        'templates rm') echo '-h --help' ;;
     esac
 }
 
 # The options of a command path that take a value.
 __llmcli_value_options() {
     case "$1" in
-        'complete') echo '-m --model -s --system --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --suffix --json-schema --tools --tool-choice --tool-exec --max-steps -a --attach --attach-type --max-attachment-size --cache-ttl --prefill --web-search-max-uses --mcp --mcp-token --beta -o --option -H --header --api-key --api-base --retries --timeout --cid --db --save-images --local-threads' ;;
-        'chat') echo '-m --model -s --system --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --tools --tool-choice --tool-exec --max-steps -a --attach --attach-type --max-attachment-size --cache-ttl --prefill --web-search-max-uses --mcp --mcp-token --beta -o --option -H --header --api-key --api-base --retries --timeout --cid --db --save-images --local-threads' ;;
+        'complete') echo '-m --model -s --system -t --template -p --param -f --fragment --sf --system-fragment --save --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --suffix --json-schema --tools --tool-choice --tool-exec --max-steps -a --attach --attach-type --max-attachment-size --cache-ttl --prefill --web-search-max-uses --mcp --mcp-token --beta -o --option -H --header --api-key --api-base --retries --timeout --cid --db --save-images --local-threads' ;;
+        'chat') echo '-m --model -s --system -t --template -p --param -f --fragment --sf --system-fragment --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --tools --tool-choice --tool-exec --max-steps -a --attach --attach-type --max-attachment-size --cache-ttl --prefill --web-search-max-uses --mcp --mcp-token --beta -o --option -H --header --api-key --api-base --retries --timeout --cid --db --save-images --local-threads' ;;
         'embed') echo '-m --model -f --file --dimensions --batch-size --concurrency --format -o --option -H --header --api-key --api-base --retries --timeout' ;;
         'image') echo '-m --model -n --size --quality --image-config --output --output-dir -H --header --api-key --api-base --retries --timeout' ;;
         'logs path') echo '--db' ;;
@@ -105,8 +112,8 @@ __llmcli_files() {
 __llmcli_option_value() {
     case "$1 $2" in
         'complete -m' | 'complete --model' | 'chat -m' | 'chat --model' | 'embed -m' | 'embed --model' | 'image -m' | 'image --model' | 'logs list --model' | 'logs cost --model') __llmcli_words "$(__llmcli_models)" ;;
+        'complete -t' | 'complete --template' | 'complete --json-schema' | 'complete --tools' | 'complete -a' | 'complete --attach' | 'complete --db' | 'complete --save-images' | 'chat -t' | 'chat --template' | 'chat --json-schema' | 'chat --tools' | 'chat -a' | 'chat --attach' | 'chat --db' | 'chat --save-images' | 'embed -f' | 'embed --file' | 'image --output' | 'image --output-dir' | 'logs path --db' | 'logs list --db' | 'logs show --db' | 'logs export --db' | 'logs search --db' | 'logs doctor --db' | 'logs rm --db' | 'logs cost --db') __llmcli_files ;;
         'complete --reasoning-effort' | 'chat --reasoning-effort') __llmcli_words 'none low medium high' ;;
-        'complete --json-schema' | 'complete --tools' | 'complete -a' | 'complete --attach' | 'complete --db' | 'complete --save-images' | 'chat --json-schema' | 'chat --tools' | 'chat -a' | 'chat --attach' | 'chat --db' | 'chat --save-images' | 'embed -f' | 'embed --file' | 'image --output' | 'image --output-dir' | 'logs path --db' | 'logs list --db' | 'logs show --db' | 'logs export --db' | 'logs search --db' | 'logs doctor --db' | 'logs rm --db' | 'logs cost --db') __llmcli_files ;;
         'complete --tool-choice' | 'chat --tool-choice') __llmcli_words 'auto none required' ;;
         'complete --attach-type' | 'chat --attach-type') __llmcli_words 'image/png image/jpeg image/gif image/webp application/pdf text/plain' ;;
         'complete --cache-ttl' | 'chat --cache-ttl') __llmcli_words '5m 1h' ;;

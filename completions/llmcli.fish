@@ -4,7 +4,7 @@
 function __llmcli_subcommands --description 'The subcommands of a command path'
     switch $argv[1]
         case ''
-            printf '%s\n' 'complete' 'chat' 'embed' 'image' 'logs' 'keys' 'config' 'models' 'local'
+            printf '%s\n' 'complete' 'chat' 'embed' 'image' 'logs' 'keys' 'config' 'models' 'local' 'templates'
         case 'logs'
             printf '%s\n' 'path' 'list' 'show' 'export' 'search' 'doctor' 'rm' 'cost'
         case 'keys'
@@ -15,15 +15,17 @@ function __llmcli_subcommands --description 'The subcommands of a command path'
             printf '%s\n' 'pull' 'list' 'show' 'default' 'alias' 'aliases'
         case 'local'
             printf '%s\n' 'serve'
+        case 'templates'
+            printf '%s\n' 'path' 'list' 'show' 'edit' 'rm'
     end
 end
 
 function __llmcli_value_options --description 'The options of a command path that take a value'
     switch $argv[1]
         case 'complete'
-            printf '%s\n' '-m' '--model' '-s' '--system' '--thinking-budget' '--reasoning-effort' '--temperature' '--top-p' '--top-k' '--max-tokens' '--stop' '--user' '--suffix' '--json-schema' '--tools' '--tool-choice' '--tool-exec' '--max-steps' '-a' '--attach' '--attach-type' '--max-attachment-size' '--cache-ttl' '--prefill' '--web-search-max-uses' '--mcp' '--mcp-token' '--beta' '-o' '--option' '-H' '--header' '--api-key' '--api-base' '--retries' '--timeout' '--cid' '--db' '--save-images' '--local-threads'
+            printf '%s\n' '-m' '--model' '-s' '--system' '-t' '--template' '-p' '--param' '-f' '--fragment' '--sf' '--system-fragment' '--save' '--thinking-budget' '--reasoning-effort' '--temperature' '--top-p' '--top-k' '--max-tokens' '--stop' '--user' '--suffix' '--json-schema' '--tools' '--tool-choice' '--tool-exec' '--max-steps' '-a' '--attach' '--attach-type' '--max-attachment-size' '--cache-ttl' '--prefill' '--web-search-max-uses' '--mcp' '--mcp-token' '--beta' '-o' '--option' '-H' '--header' '--api-key' '--api-base' '--retries' '--timeout' '--cid' '--db' '--save-images' '--local-threads'
         case 'chat'
-            printf '%s\n' '-m' '--model' '-s' '--system' '--thinking-budget' '--reasoning-effort' '--temperature' '--top-p' '--top-k' '--max-tokens' '--stop' '--user' '--json-schema' '--tools' '--tool-choice' '--tool-exec' '--max-steps' '-a' '--attach' '--attach-type' '--max-attachment-size' '--cache-ttl' '--prefill' '--web-search-max-uses' '--mcp' '--mcp-token' '--beta' '-o' '--option' '-H' '--header' '--api-key' '--api-base' '--retries' '--timeout' '--cid' '--db' '--save-images' '--local-threads'
+            printf '%s\n' '-m' '--model' '-s' '--system' '-t' '--template' '-p' '--param' '-f' '--fragment' '--sf' '--system-fragment' '--thinking-budget' '--reasoning-effort' '--temperature' '--top-p' '--top-k' '--max-tokens' '--stop' '--user' '--json-schema' '--tools' '--tool-choice' '--tool-exec' '--max-steps' '-a' '--attach' '--attach-type' '--max-attachment-size' '--cache-ttl' '--prefill' '--web-search-max-uses' '--mcp' '--mcp-token' '--beta' '-o' '--option' '-H' '--header' '--api-key' '--api-base' '--retries' '--timeout' '--cid' '--db' '--save-images' '--local-threads'
         case 'embed'
             printf '%s\n' '-m' '--model' '-f' '--file' '--dimensions' '--batch-size' '--concurrency' '--format' '-o' '--option' '-H' '--header' '--api-key' '--api-base' '--retries' '--timeout'
         case 'image'
@@ -99,6 +101,7 @@ complete -c llmcli -n '__llmcli_at' -a 'keys' -d 'Store API keys in a private fi
 complete -c llmcli -n '__llmcli_at' -a 'config' -d 'Show and change the config file (default model, aliases, per-provider settings)'
 complete -c llmcli -n '__llmcli_at' -a 'models' -d 'Models: the catalog (capabilities, prices), live lists, the default model, aliases'
 complete -c llmcli -n '__llmcli_at' -a 'local' -d 'Local models run by llama.cpp (the local/ provider)'
+complete -c llmcli -n '__llmcli_at' -a 'templates' -d 'List, show, edit and remove prompt templates (used with -t NAME)'
 complete -c llmcli -n '__llmcli_at' -l version -d 'Show the version and exit'
 complete -c llmcli -n '__llmcli_at' -l install-completion -d 'Install completion for the current shell'
 complete -c llmcli -n '__llmcli_at' -l show-completion -d 'Show completion for the current shell, to copy it or customize the installation'
@@ -107,6 +110,15 @@ complete -c llmcli -n '__llmcli_at' -s h -l help -d 'Show this message and exit'
 # llmcli complete
 complete -c llmcli -n '__llmcli_at complete' -s m -l model -x -a '(__llmcli_models)' -d 'PROVIDER/MODEL (default: the config\'s model, else local/smollm2, a small offline...'
 complete -c llmcli -n '__llmcli_at complete' -s s -l system -x -d 'System prompt (local/ models get a short one unless given; -s \'\' for none)'
+complete -c llmcli -n '__llmcli_at complete' -s t -l template -r -F -d 'Template name or .toml/.md file (`llmcli templates list`)'
+complete -c llmcli -n '__llmcli_at complete' -s p -l param -x -d 'Fill the template\'s $NAME (repeatable)'
+complete -c llmcli -n '__llmcli_at complete' -s f -l fragment -x -d 'Context for the prompt: a file, a folder (.gitignore honoured; binary and over-2-MB...'
+complete -c llmcli -n '__llmcli_at complete' -l sf -l system-fragment -x -d 'Like -f, added to the system prompt (repeatable)'
+complete -c llmcli -n '__llmcli_at complete' -l allow-commands -d 'Let -f \'!COMMAND\' run without asking'
+complete -c llmcli -n '__llmcli_at complete' -s x -l extract -d 'Print only the answer\'s first fenced code block'
+complete -c llmcli -n '__llmcli_at complete' -l extract-last -d 'Print only the answer\'s last code block'
+complete -c llmcli -n '__llmcli_at complete' -s e -l edit -d 'Write the prompt in $VISUAL/$EDITOR (empty cancels)'
+complete -c llmcli -n '__llmcli_at complete' -l save -x -d 'Save -s, PROMPT, -m, -o and the schema as template NAME'
 complete -c llmcli -n '__llmcli_at complete' -l stream -d 'Stream the answer as it is generated'
 complete -c llmcli -n '__llmcli_at complete' -l no-stream -d 'The opposite of --stream'
 complete -c llmcli -n '__llmcli_at complete' -l thinking -d 'Turn on extended thinking / reasoning'
@@ -165,6 +177,13 @@ complete -c llmcli -n '__llmcli_at complete' -s h -l help -d 'Show this message 
 # llmcli chat
 complete -c llmcli -n '__llmcli_at chat' -s m -l model -x -a '(__llmcli_models)' -d 'PROVIDER/MODEL (default: the config\'s model, else local/smollm2, a small offline...'
 complete -c llmcli -n '__llmcli_at chat' -s s -l system -x -d 'System prompt (local/ models get a short one unless given; -s \'\' for none)'
+complete -c llmcli -n '__llmcli_at chat' -s t -l template -r -F -d 'Template name or .toml/.md file (`llmcli templates list`)'
+complete -c llmcli -n '__llmcli_at chat' -s p -l param -x -d 'Fill the template\'s $NAME (repeatable)'
+complete -c llmcli -n '__llmcli_at chat' -s f -l fragment -x -d 'Context for the prompt: a file, a folder (.gitignore honoured; binary and over-2-MB...'
+complete -c llmcli -n '__llmcli_at chat' -l sf -l system-fragment -x -d 'Like -f, added to the system prompt (repeatable)'
+complete -c llmcli -n '__llmcli_at chat' -l allow-commands -d 'Let -f \'!COMMAND\' run without asking'
+complete -c llmcli -n '__llmcli_at chat' -s x -l extract -d 'Print only the answer\'s first fenced code block'
+complete -c llmcli -n '__llmcli_at chat' -l extract-last -d 'Print only the answer\'s last code block'
 complete -c llmcli -n '__llmcli_at chat' -l stream -d 'Stream the answer as it is generated'
 complete -c llmcli -n '__llmcli_at chat' -l no-stream -d 'The opposite of --stream'
 complete -c llmcli -n '__llmcli_at chat' -l thinking -d 'Turn on extended thinking / reasoning'
@@ -410,3 +429,26 @@ complete -c llmcli -n '__llmcli_at local serve' -l embeddings -d 'Serve /v1/embe
 complete -c llmcli -n '__llmcli_at local serve' -s v -l verbose -d 'Show llama.cpp\'s log on stderr'
 complete -c llmcli -n '__llmcli_at local serve' -s h -l help -d 'Show this message and exit'
 complete -c llmcli -n '__llmcli_at local serve' -F -a 'smollm2'
+
+# llmcli templates
+complete -c llmcli -n '__llmcli_at templates' -a 'path' -d 'Print the folder user templates live in (NAME.toml files)'
+complete -c llmcli -n '__llmcli_at templates' -a 'list' -d 'List the templates: user files and the built-in ones (a user file wins)'
+complete -c llmcli -n '__llmcli_at templates' -a 'show' -d 'Print a template as TOML'
+complete -c llmcli -n '__llmcli_at templates' -a 'edit' -d 'Open a template in $VISUAL or $EDITOR (a built-in one is copied first), then check it'
+complete -c llmcli -n '__llmcli_at templates' -a 'rm' -d 'Delete a user template (a built-in one cannot be removed)'
+complete -c llmcli -n '__llmcli_at templates' -s h -l help -d 'Show this message and exit'
+
+# llmcli templates path
+complete -c llmcli -n '__llmcli_at templates path' -s h -l help -d 'Show this message and exit'
+
+# llmcli templates list
+complete -c llmcli -n '__llmcli_at templates list' -s h -l help -d 'Show this message and exit'
+
+# llmcli templates show
+complete -c llmcli -n '__llmcli_at templates show' -s h -l help -d 'Show this message and exit'
+
+# llmcli templates edit
+complete -c llmcli -n '__llmcli_at templates edit' -s h -l help -d 'Show this message and exit'
+
+# llmcli templates rm
+complete -c llmcli -n '__llmcli_at templates rm' -s h -l help -d 'Show this message and exit'

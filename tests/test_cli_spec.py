@@ -35,7 +35,7 @@ def test_commands_take_their_parameters_from_the_spec(command, argument, flags) 
 
 def test_chat_is_complete_without_the_one_shot_flags() -> None:
     dropped = set(_names(complete)) - set(_names(chat))
-    assert dropped == {"json", "suffix", "text_completion"}
+    assert dropped == {"json", "suffix", "text_completion", "save", "edit"}
 
 
 def test_retry_and_timeout_defaults_come_from_policy() -> None:

@@ -16,19 +16,39 @@ def complete(prompt: str | None = None, **given: Any) -> None:
     from llmcli.cli.runner import run
 
     flags = spec.Flags(**given)
-    # `-a -` takes stdin as an attachment: then it is not part of the prompt.
-    text = read_prompt(prompt, use_stdin="-" not in flags.attach)
+    # `-a -` and `-f -` take stdin as an attachment or fragment: then it is not the prompt.
+    use_stdin = "-" not in flags.attach and "-" not in flags.fragment
+    if flags.save or flags.template or flags.edit or flags.fragment or flags.param:
+        text = _prompt_from_parts(prompt, flags, use_stdin)
+        if text is None:
+            return
+    else:
+        text = read_prompt(prompt, use_stdin)
     run(flags, [prompt_message(text, flags)])
 
 
-def read_prompt(prompt: str | None, use_stdin: bool = True) -> str:
-    """PROMPT, piped stdin, or both (stdin first, a blank line, then PROMPT).
+def _prompt_from_parts(prompt: str | None, flags: spec.Flags, use_stdin: bool) -> str | None:
+    """Templates, fragments and the editor (llmcli/cli/templates.py); None after --save."""
+    from llmcli.cli.templates import build_prompt, save_template
+
+    if flags.save:
+        save_template(flags, prompt)
+        return None
+    given = read_prompt(prompt, use_stdin, required=False) or None
+    return build_prompt(given, flags)
+
+
+def read_prompt(prompt: str | None, use_stdin: bool = True, required: bool = True) -> str:
+    """PROMPT, piped stdin, or both (stdin first, a blank line, then PROMPT); "" when
+    neither is given and none is `required`.
 
     A piped prompt can be tens of megabytes: it is not copied more than it must be (no
     strip or join of it unless PROMPT is given too)."""
     piped = _read_stdin() if use_stdin else None
     parts = [p for p in (piped, prompt) if p and not p.isspace()]
     del piped
+    if not parts and not required:
+        return ""
     if not parts:
         raise UsageError(
             "no prompt: pass PROMPT or pipe text on stdin, e.g. echo hi | llmcli complete"

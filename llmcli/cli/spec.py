@@ -94,6 +94,25 @@ COMPLETE: tuple[Flag, ...] = (
     declare("system", str | None, None, "-s", "--system", request=True,
             help="System prompt (local/ models get a short one unless given; -s '' for none).",
             spelled="-s"),
+    declare("template", str | None, None, "-t", "--template", metavar="NAME|PATH",
+            help="Template name or .toml/.md file (`llmcli templates list`); flags win over it."),
+    declare("param", list[str] | None, None, "-p", "--param", metavar="NAME=VALUE",
+            help="Fill the template's $NAME (repeatable)."),
+    declare("fragment", list[str] | None, None, "-f", "--fragment", metavar="SOURCE",
+            help="Context for the prompt: a file, a folder (.gitignore honoured; binary and "
+            "over-2-MB files skipped), a glob, - or '!COMMAND'. Repeatable."),
+    declare("system_fragment", list[str] | None, None, "--sf", "--system-fragment",
+            metavar="SOURCE", help="Like -f, added to the system prompt (repeatable)."),
+    declare("allow_commands", bool, False, "--allow-commands", panel=MORE,
+            help="Let -f '!COMMAND' run without asking."),
+    declare("extract", bool, False, "-x", "--extract",
+            help="Print only the answer's first fenced code block."),
+    declare("extract_last", bool, False, "--extract-last", panel=MORE,
+            help="Print only the answer's last code block."),
+    declare("edit", bool, False, "-e", "--edit",
+            help="Write the prompt in $VISUAL/$EDITOR (empty cancels)."),
+    declare("save", str | None, None, "--save", panel=MORE, metavar="NAME",
+            help="Save -s, PROMPT, -m, -o and the schema as template NAME; send nothing."),
     declare("stream", bool, True, "--stream/--no-stream", request=True,
             help="Stream the answer as it is generated."),
     declare("thinking", bool, False, "--thinking", panel=MORE, request=True,
@@ -197,7 +216,15 @@ COMPLETE: tuple[Flag, ...] = (
 )
 FLAGS = {f.name: f for f in COMPLETE}
 # What makes no sense in a conversation on a terminal.
-CHAT = tuple(f for f in COMPLETE if f.name not in {"json", "suffix", "text_completion"})
+ONE_SHOT = {"json", "suffix", "text_completion", "save", "edit"}
+CHAT = tuple(f for f in COMPLETE if f.name not in ONE_SHOT)
+# What a template file may set, by the names of the flags it stands for (llmcli/templates
+# names no flag): a flag given on the command line wins; a list is the template's first.
+TEMPLATE_SETTINGS = ("system", "model", "options", "json_schema", "tools")
+TEMPLATE_TEXTS = ("system",)  # settings whose $variables are filled ($ref in a schema is not)
+# The system prompt's flag: what a markdown template (a fabric pattern) sets, what --sf adds to.
+SYSTEM_SETTING = "system"
+TEMPLATE_SAVES = ("system", "model", "options", "json_schema", "tools", "fragment")
 
 IMAGE: tuple[Flag, ...] = (
     declare("model", str | None, None, "-m", "--model", metavar="MODEL",
