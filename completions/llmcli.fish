@@ -182,8 +182,6 @@ complete -c llmcli -n '__llmcli_at chat' -s p -l param -x -d 'Fill the template\
 complete -c llmcli -n '__llmcli_at chat' -s f -l fragment -x -d 'Context for the prompt: a file, a folder (.gitignore honoured; binary and over-2-MB...'
 complete -c llmcli -n '__llmcli_at chat' -l sf -l system-fragment -x -d 'Like -f, added to the system prompt (repeatable)'
 complete -c llmcli -n '__llmcli_at chat' -l allow-commands -d 'Let -f \'!COMMAND\' run without asking'
-complete -c llmcli -n '__llmcli_at chat' -s x -l extract -d 'Print only the answer\'s first fenced code block'
-complete -c llmcli -n '__llmcli_at chat' -l extract-last -d 'Print only the answer\'s last code block'
 complete -c llmcli -n '__llmcli_at chat' -l stream -d 'Stream the answer as it is generated'
 complete -c llmcli -n '__llmcli_at chat' -l no-stream -d 'The opposite of --stream'
 complete -c llmcli -n '__llmcli_at chat' -l thinking -d 'Turn on extended thinking / reasoning'

@@ -35,7 +35,8 @@ def test_commands_take_their_parameters_from_the_spec(command, argument, flags) 
 
 def test_chat_is_complete_without_the_one_shot_flags() -> None:
     dropped = set(_names(complete)) - set(_names(chat))
-    assert dropped == {"json", "suffix", "text_completion", "save", "edit"}
+    one_shot = {"json", "suffix", "text_completion", "save", "edit", "extract", "extract_last"}
+    assert dropped == one_shot
 
 
 def test_retry_and_timeout_defaults_come_from_policy() -> None:

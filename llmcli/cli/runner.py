@@ -145,6 +145,10 @@ def _validation_line(err: ValidationError) -> str:
 
 
 def make_renderer(flags: Flags) -> Renderer:
+    if flags.extract or flags.extract_last:
+        from llmcli.templates.extract import ExtractRenderer
+
+        return ExtractRenderer(flags.extract_last, flags.json)
     if flags.json:
         return JsonRenderer()
     config = _config()

@@ -216,7 +216,7 @@ COMPLETE: tuple[Flag, ...] = (
 )
 FLAGS = {f.name: f for f in COMPLETE}
 # What makes no sense in a conversation on a terminal.
-ONE_SHOT = {"json", "suffix", "text_completion", "save", "edit"}
+ONE_SHOT = {"json", "suffix", "text_completion", "save", "edit", "extract", "extract_last"}
 CHAT = tuple(f for f in COMPLETE if f.name not in ONE_SHOT)
 # What a template file may set, by the names of the flags it stands for (llmcli/templates
 # names no flag): a flag given on the command line wins; a list is the template's first.
