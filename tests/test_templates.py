@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -212,3 +213,48 @@ def test_edit_empty_file_cancels(llmcli, server, tmp_path):
     assert run.code == 1
     assert "nothing sent" in run.stderr
     assert server.requests == []
+
+
+# ---- chat: /template, /edit, /copy ------------------------------------------------------
+
+
+def _repl(server: ReplayServer):
+    from llmcli.cli.repl import Repl, Session
+    from llmcli.cli.spec import Flags
+
+    said: list[str] = []
+    flags = Flags(model="openai/gpt-4o-mini", api_base=server.url, log=False, stream=False)
+    return Repl(Session(flags=flags), said.append), said
+
+
+def test_chat_template_sets_system_and_sends_its_prompt(server, cli_env, monkeypatch):
+    for key, value in cli_env.items():
+        monkeypatch.setenv(key, value)
+    repl, said = _repl(server)
+    repl.handle("/template translate")
+    assert repl.s.flags.system.endswith("into English. Print only the translation.")
+    assert server.requests == []  # settings only: nothing to translate yet
+    server.queue(openai_reply("Hallo", stream=False))
+    repl.handle("/template translate guten Tag")
+    assert user_text(server) == "guten Tag"
+    assert "template translate in use" in said
+
+
+def test_chat_edit_and_copy(server, cli_env, monkeypatch, tmp_path, capsys):
+    for key, value in cli_env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("EDITOR", _editor(tmp_path, "from the editor"))
+    monkeypatch.delenv("VISUAL", raising=False)
+    repl, said = _repl(server)
+    server.queue(openai_reply("run:\n```sh\nls -l\n```\n", stream=False))
+    repl.handle("/edit")
+    assert user_text(server) == "from the editor"
+    clip = tmp_path / "clip"
+    tool = tmp_path / "bin" / "pbcopy"
+    tool.parent.mkdir()
+    tool.write_text(f"#!/bin/sh\ncat > {clip}\n")
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tool.parent}:{os.environ['PATH']}")
+    repl.handle("/copy")
+    assert clip.read_text() == "ls -l"
+    assert said[-1] == "copied"

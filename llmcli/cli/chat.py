@@ -23,6 +23,10 @@ def chat(prompt: str | None = None, **given: Any) -> None:
     from llmcli.history import History
 
     flags = spec.Flags(**given)
+    if flags.template or flags.fragment or flags.system_fragment:
+        from llmcli.cli.templates import chat_start
+
+        prompt = chat_start(prompt, flags)
     flags.log = flags.log and settings().log
     session = Session(flags=flags, history=History(flags.db).open() if flags.log else None)
     if session.history and (flags.cid or flags.continue_latest):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from llmcli.cli.chat_prompts import PROMPT_COMMANDS, PromptCommands
 from llmcli.cli.runner import Outcome, make_renderer, send
 from llmcli.cli.spec import Flags, spoken
 from llmcli.cli.steps import ToolSteps
@@ -46,6 +47,7 @@ COMMANDS: dict[str, str] = {
     "/history": "show this conversation compactly",
     "/save": "FILE.md: save this conversation as markdown",
     "/usage": "tokens and cost so far",
+    **PROMPT_COMMANDS,
     "/exit": "leave (Ctrl-D works too)",
 }
 EFFORTS = ("none", "low", "medium", "high")
@@ -76,7 +78,7 @@ class Session:
     history: History | None = None
 
 
-class Repl:
+class Repl(PromptCommands):
     def __init__(self, session: Session, out: Callable[[str], None] | None = None) -> None:
         self.s = session
         # Errors quote servers: control characters are shown, not obeyed, on a terminal.

@@ -148,14 +148,45 @@ def build_prompt(given: str | None, flags: Flags) -> str:
     return _with_fragments(text, fragments, flags)
 
 
-def apply_settings(settings: dict[str, Any], flags: Flags) -> None:
-    """What the template sets, where the command line set nothing; a list setting goes
-    first, so a later -o of the same key wins."""
+def template_turn(
+    name: str, given: str | None, flags: Flags, override: bool = True
+) -> str | None:
+    """Chat: the template's settings for the rest of the session, and its prompt with
+    `given` when either is there (None: nothing to send yet)."""
+    from llmcli.cli.spec import SYSTEM_SETTING, TEMPLATE_SETTINGS, TEMPLATE_TEXTS
+    from llmcli.templates import expand, load, parse_params, variables
+
+    template = load(name, TEMPLATE_SETTINGS, SYSTEM_SETTING)
+    prompt = template.prompt
+    needs_input = given is None and (prompt is None or "input" in variables(prompt))
+    if needs_input:  # settings only; their variables still filled
+        template.prompt = ""
+    settings, text = expand(template, given, parse_params(flags.param), TEMPLATE_TEXTS)
+    apply_settings(settings, flags, override=override)
+    return text or None
+
+
+def chat_start(prompt: str | None, flags: Flags) -> str | None:
+    """`chat -t NAME -f SOURCE [PROMPT]`: the template's settings, and the first message
+    (None: the user types it)."""
+    from llmcli.errors import UsageError
+
+    if flags.template:
+        prompt = template_turn(flags.template, prompt, flags, override=False)
+    if flags.fragment and not prompt:
+        raise UsageError("chat -f needs a first PROMPT to send the fragments with")
+    return _with_fragments(prompt, flags.fragment, flags) if prompt else prompt
+
+
+def apply_settings(settings: dict[str, Any], flags: Flags, override: bool = False) -> None:
+    """What the template sets, where the command line set nothing (`override`: chat's
+    /template, chosen after the flags); a list setting goes first, so a later -o of the
+    same key wins."""
     for key, value in settings.items():
         current = getattr(flags, key)
         if isinstance(current, list):
             setattr(flags, key, [*value, *current])
-        elif current is None:
+        elif current is None or override:
             setattr(flags, key, value)
 
 
