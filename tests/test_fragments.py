@@ -7,7 +7,7 @@ from pathlib import Path
 
 from llmcli.fragments import FILE_CAP, Fragment, render
 from tests.samples import openai_reply
-from tests.servers import ReplayServer
+from tests.servers import ReplayServer, Reply
 
 MODEL = ("-m", "openai/gpt-4o-mini")
 
@@ -130,3 +130,70 @@ def test_missing_source_is_one_line(llmcli, server, tmp_path):
 def test_a_fence_inside_a_fragment_cannot_close_it():
     text = render([Fragment("a.md", "```py\nx\n```")])
     assert text == "a.md\n````\n```py\nx\n```\n````"
+
+
+PAGE = """<html><head><title>t</title><style>body{color:red}</style></head>
+<body><h1>Design</h1><script>alert('x')</script><p>Events flow <b>one</b> way.</p>
+<ul><li>first</li><li>second</li></ul></body></html>"""
+
+
+def test_url_html_page_becomes_text(llmcli, server):
+    server.queue(Reply(body=PAGE.encode(), content_type="text/html; charset=utf-8"))
+    server.queue(openai_reply())
+    page = f"{server.url}/design.html"
+    run = llmcli("complete", *MODEL, "--api-base", server.url, "-f", page, "explain")
+    assert run.code == 0, run.stderr
+    text = user_text(server)
+    assert text.startswith(f"{page}\n```\n")
+    assert "Design" in text and "Events flow" in text and "one" in text and "second" in text
+    assert "<" not in text.split("```")[1]  # no markup left
+    assert "alert" not in text and "color:red" not in text
+    assert server.requests[0].path == "/design.html"
+
+
+def test_url_plain_text_is_kept_and_binary_refused(llmcli, server):
+    server.queue(Reply(body=b"plain <b>as is</b>", content_type="text/plain"))
+    server.queue(openai_reply())
+    run = llmcli("complete", *MODEL, "--api-base", server.url, "-f", f"{server.url}/a.txt", "x")
+    assert run.code == 0, run.stderr
+    assert "plain <b>as is</b>" in user_text(server)
+    server.replies.clear()  # the last reply is otherwise served again
+    server.queue(Reply(body=b"\x89PNG", content_type="image/png"))
+    run = llmcli("complete", *MODEL, "--api-base", server.url, "-f", f"{server.url}/a.png", "x")
+    assert run.code == 2
+    assert "image/png, not text" in run.stderr
+
+
+def test_url_retried_on_503(llmcli, server):
+    server.queue(Reply(status=503, body=b"busy", content_type="text/plain"))
+    server.queue(Reply(body=b"now ready", content_type="text/plain"))
+    server.queue(openai_reply())
+    run = llmcli("complete", *MODEL, "--api-base", server.url, "-f", f"{server.url}/r", "x")
+    assert run.code == 0, run.stderr
+    assert "now ready" in user_text(server)
+
+
+def test_plain_text_fallback_parser():
+    from llmcli.fragments.web import _plain_text
+
+    assert _plain_text(PAGE) == "Design\n\nEvents flow one way.\n\nfirst\n\nsecond"
+
+
+def test_fragments_over_the_context_window_are_refused_whole(llmcli, server, tmp_path):
+    # gpt-4o-mini's window is 128,000 tokens (the catalog); four characters a token.
+    for name in ("one.txt", "two.txt"):
+        (tmp_path / name).write_text("word " * 60_000)  # 300 KB each: 150k tokens together
+    run = llmcli(
+        "complete",
+        *MODEL,
+        "--api-base",
+        server.url,
+        "-f",
+        str(tmp_path / "one.txt"),
+        "-f",
+        str(tmp_path / "two.txt"),
+        "sum up",
+    )
+    assert run.code == 2
+    assert "context window" in run.stderr and run.stderr.count("\n") == 1
+    assert server.requests == []

@@ -197,11 +197,15 @@ def _with_fragments(text: str, sources: list[str], flags: Flags) -> str:
     from llmcli.fragments import gather, render
 
     if flags.system_fragment:
-        block = render(gather(flags.system_fragment, flags.allow_commands))
+        block = render(gather(flags.system_fragment, *_how(flags)))
         before = getattr(flags, SYSTEM_SETTING)
         setattr(flags, SYSTEM_SETTING, f"{before}\n\n{block}" if before else block)
-    found = gather(sources, flags.allow_commands)
+    found = gather(sources, *_how(flags))
     return f"{render(found)}\n\n{text}" if found else text
+
+
+def _how(flags: Flags) -> tuple[bool, float, int]:
+    return flags.allow_commands, flags.timeout, flags.retries
 
 
 def edit_prompt(start: str) -> str:

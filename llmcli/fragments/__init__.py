@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llmcli.errors import UsageError
+from llmcli.policy import Policy
 
 FILE_CAP = 2 * 1024 * 1024  # per file; said in -f's help
 _SNIFF = 8192
@@ -26,11 +27,22 @@ class Fragment:
     text: str
 
 
-def gather(sources: list[str], allow_commands: bool) -> list[Fragment]:
-    """Every source's fragments in order; skipped files are named on stderr."""
+def gather(
+    sources: list[str],
+    allow_commands: bool,
+    timeout: float = Policy.timeout,
+    retries: int = Policy.retries,
+) -> list[Fragment]:
+    """Every source's fragments in order; skipped files are named on stderr. URLs are
+    fetched with `timeout` and `retries` (--timeout, --retries)."""
     found: list[Fragment] = []
     for source in sources:
-        found += _one(source, allow_commands)
+        if source.startswith(("http://", "https://")):
+            from llmcli.fragments.web import fetch_text
+
+            found.append(Fragment(source, fetch_text(source, timeout, retries)))
+        else:
+            found += _one(source, allow_commands)
     return found
 
 
@@ -39,8 +51,6 @@ def _one(source: str, allow_commands: bool) -> list[Fragment]:
         return [Fragment("stdin", sys.stdin.read())]
     if source.startswith("!"):
         return [_command(source[1:], allow_commands)]
-    if source.startswith(("http://", "https://")):
-        raise UsageError(f"-f {source}: URL fragments are not supported yet: download it first")
     path = Path(source).expanduser()
     if path.is_dir():
         return _folder(path)
