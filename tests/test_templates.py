@@ -258,3 +258,15 @@ def test_chat_edit_and_copy(server, cli_env, monkeypatch, tmp_path, capsys):
     repl.handle("/copy")
     assert clip.read_text() == "ls -l"
     assert said[-1] == "copied"
+
+
+def test_chat_input_opens_in_the_editor_with_ctrl_x_ctrl_e(tmp_path):
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    from llmcli.cli.repl import prompt_session
+
+    with create_pipe_input() as pipe:
+        session = prompt_session(tmp_path, pipe, DummyOutput())
+        assert session.app.current_buffer is not None
+        assert session.enable_open_in_editor

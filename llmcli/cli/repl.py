@@ -359,6 +359,7 @@ def prompt_session(
         key_bindings=keys,
         completer=_completer(),
         complete_while_typing=False,
+        enable_open_in_editor=True,  # Ctrl-X Ctrl-E: the message in $VISUAL/$EDITOR
         input=input,
         output=output,
     )
