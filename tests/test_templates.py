@@ -270,3 +270,22 @@ def test_chat_input_opens_in_the_editor_with_ctrl_x_ctrl_e(tmp_path):
         session = prompt_session(tmp_path, pipe, DummyOutput())
         assert session.app.current_buffer is not None
         assert session.enable_open_in_editor
+
+
+def test_chat_start_takes_template_params_and_fragments(tmp_path):
+    import pytest
+
+    from llmcli.cli.spec import Flags
+    from llmcli.cli.templates import chat_start
+    from llmcli.errors import UsageError
+
+    flags = Flags(template="translate", param=["lang=Dutch"])
+    assert chat_start("hello", flags) == "hello"
+    assert "into Dutch." in flags.system
+    note = tmp_path / "n.txt"
+    note.write_text("context")
+    assert chat_start("q", Flags(fragment=[str(note)])) == f"{note}\n```\ncontext\n```\n\nq"
+    with pytest.raises(UsageError, match="needs a first PROMPT"):
+        chat_start(None, Flags(fragment=[str(note)]))
+    with pytest.raises(UsageError, match="-t NAME"):
+        chat_start("x", Flags(param=["a=b"]))

@@ -23,7 +23,7 @@ def chat(prompt: str | None = None, **given: Any) -> None:
     from llmcli.history import History
 
     flags = spec.Flags(**given)
-    if flags.template or flags.fragment or flags.system_fragment:
+    if flags.template or flags.fragment or flags.system_fragment or flags.param:
         from llmcli.cli.templates import chat_start
 
         prompt = chat_start(prompt, flags)

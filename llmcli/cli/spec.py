@@ -100,7 +100,7 @@ COMPLETE: tuple[Flag, ...] = (
             help="Fill the template's $NAME (repeatable)."),
     declare("fragment", list[str] | None, None, "-f", "--fragment", metavar="SOURCE",
             help="Context for the prompt: a file, a folder (.gitignore honoured; binary and "
-            "over-2-MB files skipped), a glob, - or '!COMMAND'. Repeatable."),
+            "over-2-MB files skipped), a glob, a URL, - or '!COMMAND'. Repeatable."),
     declare("system_fragment", list[str] | None, None, "--sf", "--system-fragment",
             metavar="SOURCE", help="Like -f, added to the system prompt (repeatable)."),
     declare("allow_commands", bool, False, "--allow-commands", panel=MORE,

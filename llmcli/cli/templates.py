@@ -173,6 +173,8 @@ def chat_start(prompt: str | None, flags: Flags) -> str | None:
 
     if flags.template:
         prompt = template_turn(flags.template, prompt, flags, override=False)
+    elif flags.param:
+        raise UsageError("-p fills a template's variables: give the template with -t NAME")
     if flags.fragment and not prompt:
         raise UsageError("chat -f needs a first PROMPT to send the fragments with")
     return _with_fragments(prompt, flags.fragment, flags) if prompt else prompt
