@@ -148,9 +148,7 @@ def build_prompt(given: str | None, flags: Flags) -> str:
     return _with_fragments(text, fragments, flags)
 
 
-def template_turn(
-    name: str, given: str | None, flags: Flags, override: bool = True
-) -> str | None:
+def template_turn(name: str, given: str | None, flags: Flags, override: bool = True) -> str | None:
     """Chat: the template's settings for the rest of the session, and its prompt with
     `given` when either is there (None: nothing to send yet)."""
     from llmcli.cli.spec import SYSTEM_SETTING, TEMPLATE_SETTINGS, TEMPLATE_TEXTS
