@@ -289,3 +289,16 @@ def test_chat_start_takes_template_params_and_fragments(tmp_path):
         chat_start(None, Flags(fragment=[str(note)]))
     with pytest.raises(UsageError, match="-t NAME"):
         chat_start("x", Flags(param=["a=b"]))
+
+
+def test_templates_edit_copies_a_builtin_then_checks_it(llmcli, tmp_path):
+    script = tmp_path / "append.sh"
+    script.write_text('#!/bin/sh\nprintf \'model = "openai/gpt-x"\\n\' >> "$1"\n')
+    script.chmod(0o755)
+    run = llmcli("templates", "edit", "review", env={"EDITOR": str(script), "VISUAL": ""})
+    assert run.code == 0, run.stderr
+    saved = tmp_path / "config" / "llmcli" / "templates" / "review.toml"
+    assert "Review the code" in saved.read_text() and 'model = "openai/gpt-x"' in saved.read_text()
+    script.write_text("#!/bin/sh\nprintf 'colour = 1\\n' >> \"$1\"\n")
+    run = llmcli("templates", "edit", "review", env={"EDITOR": str(script), "VISUAL": ""})
+    assert run.code == 2 and "unknown key colour" in run.stderr
