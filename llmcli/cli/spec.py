@@ -243,6 +243,32 @@ MODELS_LIST: tuple[Flag, ...] = (
     declare("timeout", float, 60.0, "--timeout", panel=None, min=0.1, help="Seconds (--live)."),
     declare("debug", bool, False, "--debug", panel=None, help="Show the request (--live)."),
 )
+# `batch run`: complete's request and connection flags, per line overridable by the input.
+BATCH_REUSED = ("model", "system", "thinking", "thinking_budget", "reasoning_effort",
+                "temperature", "top_p", "top_k", "max_tokens", "stop", "user", "json_schema",
+                "json_mode", "cache_system", "cache_ttl", "prefill")
+BATCH: tuple[Flag, ...] = (
+    declare("output", Path | None, None, "-o", "--output", panel=IO, dir_okay=False,
+            help="Output JSONL (required): one line per input line; re-running with it "
+            "resumes."),
+    declare("concurrency", int, 8, "--concurrency", "-j", panel=IO, min=1,
+            help="Most requests at once (lowered while the provider rate-limits)."),
+    declare("ordered", bool, False, "--ordered", panel=IO,
+            help="Write the output in input order (a bounded buffer holds early answers)."),
+    declare("skip_invalid", bool, False, "--skip-invalid", panel=IO,
+            help="Skip invalid input lines instead of refusing the whole input."),
+    declare("fresh", bool, False, "--fresh", panel=IO,
+            help="Start over: empty the output instead of resuming."),
+    declare("max_cost", float | None, None, "--max-cost", "--budget", panel=IO, min=0,
+            metavar="USD",
+            help="Start no request that could take the cost past USD (exit 3 when it stops "
+            "the run)."),
+    *(FLAGS[name] for name in BATCH_REUSED),
+    declare("options", list[str] | None, None, "--option", panel=MORE, metavar="KEY=VALUE",
+            help="KEY=VALUE merged into every request body (repeatable)."),
+    *CONNECTION_FLAGS,
+    DEBUG_FLAG,
+)
 # fmt: on
 # Short forms a command dropped → the flag to use instead (said in one line, exit 2).
 RETIRED = {("image", "-o"): "--output"}
