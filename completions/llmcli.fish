@@ -4,7 +4,7 @@
 function __llmcli_subcommands --description 'The subcommands of a command path'
     switch $argv[1]
         case ''
-            printf '%s\n' 'complete' 'chat' 'embed' 'image' 'logs' 'keys' 'config' 'models' 'local'
+            printf '%s\n' 'complete' 'chat' 'embed' 'image' 'logs' 'keys' 'config' 'models' 'local' 'batch'
         case 'logs'
             printf '%s\n' 'path' 'list' 'show' 'export' 'search' 'doctor' 'rm' 'cost'
         case 'keys'
@@ -15,6 +15,8 @@ function __llmcli_subcommands --description 'The subcommands of a command path'
             printf '%s\n' 'pull' 'list' 'show' 'default' 'alias' 'aliases'
         case 'local'
             printf '%s\n' 'serve'
+        case 'batch'
+            printf '%s\n' 'run'
     end
 end
 
@@ -50,6 +52,8 @@ function __llmcli_value_options --description 'The options of a command path tha
             printf '%s\n' '-p' '--provider' '-c' '--capability' '-q' '--query' '--api-key' '--api-base' '--timeout'
         case 'local serve'
             printf '%s\n' '--port' '--host' '--threads' '--local-threads' '--ctx-size'
+        case 'batch run'
+            printf '%s\n' '-o' '--output' '-j' '--concurrency' '--max-cost' '--budget' '-m' '--model' '-s' '--system' '--thinking-budget' '--reasoning-effort' '--temperature' '--top-p' '--top-k' '--max-tokens' '--stop' '--user' '--json-schema' '--cache-ttl' '--prefill' '--option' '-H' '--header' '--api-key' '--api-base' '--retries' '--timeout'
     end
 end
 
@@ -99,6 +103,7 @@ complete -c llmcli -n '__llmcli_at' -a 'keys' -d 'Store API keys in a private fi
 complete -c llmcli -n '__llmcli_at' -a 'config' -d 'Show and change the config file (default model, aliases, per-provider settings)'
 complete -c llmcli -n '__llmcli_at' -a 'models' -d 'Models: the catalog (capabilities, prices), live lists, the default model, aliases'
 complete -c llmcli -n '__llmcli_at' -a 'local' -d 'Local models run by llama.cpp (the local/ provider)'
+complete -c llmcli -n '__llmcli_at' -a 'batch' -d 'Run many prompts from a JSONL file'
 complete -c llmcli -n '__llmcli_at' -l version -d 'Show the version and exit'
 complete -c llmcli -n '__llmcli_at' -l install-completion -d 'Install completion for the current shell'
 complete -c llmcli -n '__llmcli_at' -l show-completion -d 'Show completion for the current shell, to copy it or customize the installation'
@@ -410,3 +415,39 @@ complete -c llmcli -n '__llmcli_at local serve' -l embeddings -d 'Serve /v1/embe
 complete -c llmcli -n '__llmcli_at local serve' -s v -l verbose -d 'Show llama.cpp\'s log on stderr'
 complete -c llmcli -n '__llmcli_at local serve' -s h -l help -d 'Show this message and exit'
 complete -c llmcli -n '__llmcli_at local serve' -F -a 'smollm2'
+
+# llmcli batch
+complete -c llmcli -n '__llmcli_at batch' -a 'run' -d 'Send every line of SOURCE live, a few at a time'
+complete -c llmcli -n '__llmcli_at batch' -s h -l help -d 'Show this message and exit'
+
+# llmcli batch run
+complete -c llmcli -n '__llmcli_at batch run' -s o -l output -r -F -d 'Output JSONL (required): one line per input line'
+complete -c llmcli -n '__llmcli_at batch run' -s j -l concurrency -x -d 'Most requests at once (lowered while the provider rate-limits)'
+complete -c llmcli -n '__llmcli_at batch run' -l ordered -d 'Write the output in input order (a bounded buffer holds early answers)'
+complete -c llmcli -n '__llmcli_at batch run' -l skip-invalid -d 'Skip invalid input lines instead of refusing the whole input'
+complete -c llmcli -n '__llmcli_at batch run' -l fresh -d 'Start over: empty the output instead of resuming'
+complete -c llmcli -n '__llmcli_at batch run' -l max-cost -l budget -x -d 'Start no request that could take the cost past USD (exit 3 when it stops the run)'
+complete -c llmcli -n '__llmcli_at batch run' -s m -l model -x -a '(__llmcli_models)' -d 'PROVIDER/MODEL (default: the config\'s model, else local/smollm2, a small offline...'
+complete -c llmcli -n '__llmcli_at batch run' -s s -l system -x -d 'System prompt (local/ models get a short one unless given; -s \'\' for none)'
+complete -c llmcli -n '__llmcli_at batch run' -l thinking -d 'Turn on extended thinking / reasoning'
+complete -c llmcli -n '__llmcli_at batch run' -l thinking-budget -x -d 'Thinking token budget (implies --thinking)'
+complete -c llmcli -n '__llmcli_at batch run' -l reasoning-effort -x -a 'none low medium high' -d 'Reasoning effort'
+complete -c llmcli -n '__llmcli_at batch run' -l temperature -x -d 'Sampling temperature, 0 to 2 (local/ models: 0 unless given)'
+complete -c llmcli -n '__llmcli_at batch run' -l top-p -x -d 'Nucleus sampling (0-1)'
+complete -c llmcli -n '__llmcli_at batch run' -l top-k -x -d 'Top-k sampling'
+complete -c llmcli -n '__llmcli_at batch run' -l max-tokens -x -d 'Most tokens to generate (Anthropic default: 4096)'
+complete -c llmcli -n '__llmcli_at batch run' -l stop -x -d 'Stop sequence (repeatable)'
+complete -c llmcli -n '__llmcli_at batch run' -l user -x -d 'End-user id (Anthropic metadata.user_id)'
+complete -c llmcli -n '__llmcli_at batch run' -l json-schema -r -F -d 'Answer as JSON valid for SCHEMA: inline JSON, @path or a .json file (a bare schema, or...'
+complete -c llmcli -n '__llmcli_at batch run' -l json-mode -d 'Answer with a JSON object (no schema)'
+complete -c llmcli -n '__llmcli_at batch run' -l cache-system -d 'Cache the system prompt (cache_control)'
+complete -c llmcli -n '__llmcli_at batch run' -l cache-ttl -x -a '5m 1h' -d 'Cache lifetime'
+complete -c llmcli -n '__llmcli_at batch run' -l prefill -x -d 'Start the answer with TEXT (Anthropic assistant prefill)'
+complete -c llmcli -n '__llmcli_at batch run' -l option -x -d 'KEY=VALUE merged into every request body (repeatable)'
+complete -c llmcli -n '__llmcli_at batch run' -s H -l header -x -d 'Extra HTTP header \'Name: value\' (repeatable)'
+complete -c llmcli -n '__llmcli_at batch run' -l api-key -x -d 'API key (overrides the environment)'
+complete -c llmcli -n '__llmcli_at batch run' -l api-base -x -d 'Base URL: includes /v1 for OpenAI-compatible servers'
+complete -c llmcli -n '__llmcli_at batch run' -l retries -x -d 'Retries before the answer starts (connection errors, 408/409/429/5xx/529)'
+complete -c llmcli -n '__llmcli_at batch run' -l timeout -x -d 'Seconds to wait to connect and between bytes of the answer'
+complete -c llmcli -n '__llmcli_at batch run' -l debug -d 'Show the request sent (keys redacted) and tracebacks'
+complete -c llmcli -n '__llmcli_at batch run' -s h -l help -d 'Show this message and exit'

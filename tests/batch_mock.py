@@ -4,6 +4,7 @@ messages that answer `echo: <last user text>`, with a share of 429s (retry-after
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import threading
@@ -15,8 +16,14 @@ from tests.servers import _HTTPServer
 
 
 class ChatMock:
-    def __init__(self, rate_limited: float = 0.0, failing: float = 0.0, delay: float = 0.0,
-                 retry_after: str = "0.05", seed: int = 7) -> None:
+    def __init__(
+        self,
+        rate_limited: float = 0.0,
+        failing: float = 0.0,
+        delay: float = 0.0,
+        retry_after: str = "0.05",
+        seed: int = 7,
+    ) -> None:
         self.rate_limited, self.failing, self.delay = rate_limited, failing, delay
         self.retry_after = retry_after
         self.random = random.Random(seed)
@@ -49,17 +56,36 @@ class ChatMock:
             return 400, {}, {"error": {"type": "invalid_request_error", "message": "bad"}}
         usage = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
         if path.endswith("/messages"):
-            return 200, {}, {
-                "id": "msg_1", "type": "message", "role": "assistant", "model": body["model"],
-                "content": [{"type": "text", "text": f"echo: {text}"}],
-                "stop_reason": "end_turn", "usage": {"input_tokens": 10, "output_tokens": 5},
-            }
-        return 200, {}, {
-            "id": "c1", "object": "chat.completion", "model": body["model"],
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": f"echo: {text}"}}],
-            "usage": usage,
-        }
+            return (
+                200,
+                {},
+                {
+                    "id": "msg_1",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": body["model"],
+                    "content": [{"type": "text", "text": f"echo: {text}"}],
+                    "stop_reason": "end_turn",
+                    "usage": {"input_tokens": 10, "output_tokens": 5},
+                },
+            )
+        return (
+            200,
+            {},
+            {
+                "id": "c1",
+                "object": "chat.completion",
+                "model": body["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": f"echo: {text}"},
+                    }
+                ],
+                "usage": usage,
+            },
+        )
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         mock = self
@@ -87,6 +113,8 @@ class ChatMock:
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(data)
+                # The client may have been killed (tests/test_batch_resume.py).
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(data)
 
         return Handler

@@ -33,15 +33,17 @@ def read_out(path: Path) -> list[dict[str, Any]]:
 
 
 def batch(llmcli: Any, mock: ChatMock, src: Path, out: Path, *more: str) -> Any:
-    return llmcli("batch", "run", str(src), "-o", str(out), "-m", MODEL,
-                  "--api-base", mock.url + "/v1", *more)
+    return llmcli(
+        "batch", "run", str(src), "-o", str(out), "-m", MODEL, "--api-base", mock.url + "/v1", *more
+    )
 
 
 def test_every_line_answered_once_through_429s_and_500s(llmcli, tmp_path):
     mock = ChatMock(rate_limited=0.25, failing=0.03)
     try:
-        src = write_lines(tmp_path / "in.jsonl",
-                          [{"custom_id": f"t{n}", "prompt": f"p{n}"} for n in range(400)])
+        src = write_lines(
+            tmp_path / "in.jsonl", [{"custom_id": f"t{n}", "prompt": f"p{n}"} for n in range(400)]
+        )
         out = tmp_path / "out.jsonl"
         run = batch(llmcli, mock, src, out, "--concurrency", "8", "--retries", "8")
     finally:
@@ -54,20 +56,24 @@ def test_every_line_answered_once_through_429s_and_500s(llmcli, tmp_path):
         assert line["result"]["content"] == "echo: p" + line["custom_id"][1:]
     assert "400 done, 0 failed, 0 skipped, 6,000 tokens" in run.stderr
     # The 429s lowered the concurrency, and successes raised it again.
-    lowest, final = map(int, re.search(r"concurrency (\d+) at lowest, (\d+) at the end",
-                                       run.stderr).groups())
+    lowest, final = map(
+        int, re.search(r"concurrency (\d+) at lowest, (\d+) at the end", run.stderr).groups()
+    )
     assert lowest < 8
     assert final > lowest
 
 
 def test_invalid_lines_are_all_reported_before_anything_is_sent(llmcli, mock, tmp_path):
-    src = write_lines(tmp_path / "in.jsonl", [
-        {"custom_id": "a", "prompt": "x"},
-        "not json",
-        {"custom_id": "a", "prompt": "y"},
-        {"custom_id": "c"},
-        {"prompt": "numbered"},
-    ])
+    src = write_lines(
+        tmp_path / "in.jsonl",
+        [
+            {"custom_id": "a", "prompt": "x"},
+            "not json",
+            {"custom_id": "a", "prompt": "y"},
+            {"custom_id": "c"},
+            {"prompt": "numbered"},
+        ],
+    )
     run = batch(llmcli, mock, src, tmp_path / "out.jsonl")
     assert run.code == 2
     assert "line 2: not JSON" in run.stderr
@@ -82,17 +88,31 @@ def test_skip_invalid_sends_the_rest_and_numbers_lines_without_an_id(llmcli, moc
     out = tmp_path / "out.jsonl"
     run = batch(llmcli, mock, src, out, "--skip-invalid")
     assert run.code == 0, run.stderr
-    assert [(x["custom_id"], x["result"]["content"]) for x in read_out(out)] == [("2", "echo: hello")]
+    got = [(x["custom_id"], x["result"]["content"]) for x in read_out(out)]
+    assert got == [("2", "echo: hello")]
 
 
 def test_provider_batch_shapes_and_overrides_reach_the_request(llmcli, mock, tmp_path):
-    src = write_lines(tmp_path / "in.jsonl", [
-        {"custom_id": "o", "method": "POST", "url": "/v1/chat/completions",
-         "body": {"model": "gpt-4o", "max_completion_tokens": 50, "seed": 3,
-                  "messages": [{"role": "system", "content": "be brief"},
-                               {"role": "user", "content": "hi"}]}},
-        {"custom_id": "p", "prompt": "plain", "temperature": 0.5, "max_tokens": 9},
-    ])
+    src = write_lines(
+        tmp_path / "in.jsonl",
+        [
+            {
+                "custom_id": "o",
+                "method": "POST",
+                "url": "/v1/chat/completions",
+                "body": {
+                    "model": "gpt-4o",
+                    "max_completion_tokens": 50,
+                    "seed": 3,
+                    "messages": [
+                        {"role": "system", "content": "be brief"},
+                        {"role": "user", "content": "hi"},
+                    ],
+                },
+            },
+            {"custom_id": "p", "prompt": "plain", "temperature": 0.5, "max_tokens": 9},
+        ],
+    )
     out = tmp_path / "out.jsonl"
     run = batch(llmcli, mock, src, out, "--concurrency", "1", "--temperature", "0.1")
     assert run.code == 0, run.stderr
@@ -105,9 +125,20 @@ def test_provider_batch_shapes_and_overrides_reach_the_request(llmcli, mock, tmp
 
 
 def test_anthropic_params_line(llmcli, mock, tmp_path):
-    src = write_lines(tmp_path / "in.jsonl", [{"custom_id": "a1", "params": {
-        "model": "claude-sonnet-4-5", "max_tokens": 20, "system": "sys",
-        "messages": [{"role": "user", "content": [{"type": "text", "text": "yo"}]}]}}])
+    src = write_lines(
+        tmp_path / "in.jsonl",
+        [
+            {
+                "custom_id": "a1",
+                "params": {
+                    "model": "claude-sonnet-4-5",
+                    "max_tokens": 20,
+                    "system": "sys",
+                    "messages": [{"role": "user", "content": [{"type": "text", "text": "yo"}]}],
+                },
+            }
+        ],
+    )
     out = tmp_path / "out.jsonl"
     run = llmcli("batch", "run", str(src), "-o", str(out), "--api-base", mock.url)
     assert run.code == 0, run.stderr
@@ -119,8 +150,10 @@ def test_anthropic_params_line(llmcli, mock, tmp_path):
 
 
 def test_failed_line_has_its_error_and_the_run_goes_on(llmcli, mock, tmp_path):
-    src = write_lines(tmp_path / "in.jsonl", [{"custom_id": "b", "prompt": "bad one"},
-                                              {"custom_id": "g", "prompt": "good"}])
+    src = write_lines(
+        tmp_path / "in.jsonl",
+        [{"custom_id": "b", "prompt": "bad one"}, {"custom_id": "g", "prompt": "good"}],
+    )
     out = tmp_path / "out.jsonl"
     run = batch(llmcli, mock, src, out)
     assert run.code == 1
@@ -133,12 +166,16 @@ def test_failed_line_has_its_error_and_the_run_goes_on(llmcli, mock, tmp_path):
 
 
 def test_resume_skips_answered_ids_retries_failed_and_drops_a_torn_line(llmcli, mock, tmp_path):
-    src = write_lines(tmp_path / "in.jsonl",
-                      [{"custom_id": c, "prompt": c} for c in ("one", "two", "three")])
+    src = write_lines(
+        tmp_path / "in.jsonl", [{"custom_id": c, "prompt": c} for c in ("one", "two", "three")]
+    )
     out = tmp_path / "out.jsonl"
     ok = {"custom_id": "one", "result": {"content": "old"}, "error": None}
-    failed = {"custom_id": "two", "result": None, "error": {"type": "x", "status": 500,
-                                                          "message": "m"}}
+    failed = {
+        "custom_id": "two",
+        "result": None,
+        "error": {"type": "x", "status": 500, "message": "m"},
+    }
     out.write_text(json.dumps(ok) + "\n" + json.dumps(failed) + '\n{"custom_id": "thr')
     run = batch(llmcli, mock, src, out)
     assert run.code == 0, run.stderr
@@ -154,8 +191,9 @@ def test_resume_skips_answered_ids_retries_failed_and_drops_a_torn_line(llmcli, 
 def test_ordered_keeps_input_order(llmcli, tmp_path):
     mock = ChatMock(delay=0.02)
     try:
-        src = write_lines(tmp_path / "in.jsonl",
-                          [{"custom_id": str(n), "prompt": str(n)} for n in range(60)])
+        src = write_lines(
+            tmp_path / "in.jsonl", [{"custom_id": str(n), "prompt": str(n)} for n in range(60)]
+        )
         out = tmp_path / "out.jsonl"
         run = batch(llmcli, mock, src, out, "--ordered", "--concurrency", "8")
     finally:
@@ -173,11 +211,22 @@ def test_max_cost_stops_starting_requests(llmcli, mock, tmp_path):
 
     estimate = usage_cost("openai", "gpt-4o-mini", Usage(input_tokens=1, output_tokens=100))
     assert estimate
-    src = write_lines(tmp_path / "in.jsonl",
-                      [{"custom_id": str(n), "prompt": "x"} for n in range(50)])
+    src = write_lines(
+        tmp_path / "in.jsonl", [{"custom_id": str(n), "prompt": "x"} for n in range(50)]
+    )
     out = tmp_path / "out.jsonl"
-    run = batch(llmcli, mock, src, out, "--concurrency", "1", "--max-tokens", "100",
-                "--max-cost", str(estimate * 3.5))
+    run = batch(
+        llmcli,
+        mock,
+        src,
+        out,
+        "--concurrency",
+        "1",
+        "--max-tokens",
+        "100",
+        "--max-cost",
+        str(estimate * 3.5),
+    )
     assert run.code == 3, run.stderr
     assert "stopped by --max-cost" in run.stderr
     spent = usage_cost("openai", "gpt-4o-mini", Usage(input_tokens=10, output_tokens=5))
@@ -188,8 +237,19 @@ def test_max_cost_stops_starting_requests(llmcli, mock, tmp_path):
 
 def test_max_cost_refuses_an_unpriced_model(llmcli, mock, tmp_path):
     src = write_lines(tmp_path / "in.jsonl", [{"prompt": "x"}])
-    run = llmcli("batch", "run", str(src), "-o", str(tmp_path / "o.jsonl"), "-m",
-                 "openai/no-such-model-xyz", "--api-base", mock.url + "/v1", "--max-cost", "1")
+    run = llmcli(
+        "batch",
+        "run",
+        str(src),
+        "-o",
+        str(tmp_path / "o.jsonl"),
+        "-m",
+        "openai/no-such-model-xyz",
+        "--api-base",
+        mock.url + "/v1",
+        "--max-cost",
+        "1",
+    )
     assert run.code == 2
     assert "no price" in run.stderr and mock.bodies == []
 

@@ -10,7 +10,7 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
 
 def resume(path: Path, fresh: bool) -> set[str]:
@@ -43,7 +43,7 @@ class Writer:
     """Appends lines as items finish; `ordered` holds early ones back (at most `window`
     of them: the pool waits on `room` before starting an item further ahead)."""
 
-    def __init__(self, out: TextIO, ordered: bool, window: int) -> None:
+    def __init__(self, out: IO[str], ordered: bool, window: int) -> None:
         self.out = out
         self.ordered = ordered
         self.window = window
@@ -77,6 +77,6 @@ class Writer:
         self.out.flush()
 
 
-def open_append(path: Path) -> TextIO:
+def open_append(path: Path) -> IO[str]:
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     return os.fdopen(fd, "w", encoding="utf-8")

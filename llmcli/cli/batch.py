@@ -35,8 +35,10 @@ def run(source: str, **given: Any) -> None:
     """Send every line of SOURCE live, a few at a time; write one JSON line per input line."""
     from llmcli.batch.output import open_append, resume
 
-    batch = {k: given.pop(k) for k in ("output", "concurrency", "ordered", "skip_invalid",
-                                       "fresh", "max_cost")}
+    batch = {
+        k: given.pop(k)
+        for k in ("output", "concurrency", "ordered", "skip_invalid", "fresh", "max_cost")
+    }
     if batch["output"] is None:
         raise UsageError("batch run needs -o OUT.jsonl (the results; re-running resumes it)")
     flags = spec.Flags(**given)
@@ -140,15 +142,17 @@ class _Run:
             else:
                 result = answer.as_json()
         except ProviderError as err:
-            error = {"type": err.error_type or "provider_error", "status": err.status,
-                     "message": str(err)}
+            error = {
+                "type": err.error_type or "provider_error",
+                "status": err.status,
+                "message": str(err),
+            }
         except LlmcliError as err:
             error = {"type": type(err).__name__, "status": None, "message": spec.spoken(err)}
         finally:
             self.budget.settle(estimate, cost)
             self.limiter.release(ok=error is None)
-        self.writer.write(sequence, {"custom_id": item.custom_id, "result": result,
-                                     "error": error})
+        self.writer.write(sequence, {"custom_id": item.custom_id, "result": result, "error": error})
         with self.lock:
             self.ok += error is None
             self.failed += error is not None
@@ -160,9 +164,11 @@ class _Run:
 
         seconds = time.monotonic() - self.started
         stop = "; stopped by --max-cost" if self.budget.stopped else ""
-        return (f"llmcli: batch: {self.ok} done, {self.failed} failed, {self.skipped} skipped,"
-                f" {self.tokens:,} tokens, {format_usd(self.cost)}, {seconds:.1f}s; concurrency"
-                f" {self.limiter.lowest} at lowest, {int(self.limiter.limit)} at the end{stop}")
+        return (
+            f"llmcli: batch: {self.ok} done, {self.failed} failed, {self.skipped} skipped,"
+            f" {self.tokens:,} tokens, {format_usd(self.cost)}, {seconds:.1f}s; concurrency"
+            f" {self.limiter.lowest} at lowest, {int(self.limiter.limit)} at the end{stop}"
+        )
 
 
 def _line_flags(base: spec.Flags, item: Any) -> spec.Flags:
@@ -191,26 +197,38 @@ def _send(flags: spec.Flags, item: Any, on_retry: Any) -> Any:
         sleep(delay)
 
     policy = dataclasses.replace(job.policy, sleep=waiting)
-    result = execute(job.provider, job.request, job.connection, policy, lambda _: None,
-                     lambda note: warn(note.render(spec.flag_for)))
+    result = execute(
+        job.provider,
+        job.request,
+        job.connection,
+        policy,
+        lambda _: None,
+        lambda note: warn(note.render(spec.flag_for)),
+    )
     _price(result, job.request)
     return result
 
 
 def _estimate(flags: spec.Flags, item: Any) -> float:
     """The most this line may cost: its text at 4 characters a token, plus its
-    --max-tokens (else DEFAULT_OUTPUT_ESTIMATE) of output, at the catalog price."""
+    output cap (else DEFAULT_OUTPUT_ESTIMATE) of output, at the catalog price."""
     from llmcli.catalog import usage_cost
     from llmcli.cli.target import resolve_model
     from llmcli.events import Usage
     from llmcli.providers import route
 
     provider, model = route(resolve_model(flags.model or ""), flags.api_base)
-    chars = sum(len(m.text) for m in item.messages) + len(flags.system or "")
-    usage = Usage(input_tokens=chars // 4 + 1,
-                  output_tokens=flags.max_tokens or DEFAULT_OUTPUT_ESTIMATE)
+    # Every text of the line: its messages and the string flags (an instruction too).
+    chars = sum(len(m.text) for m in item.messages)
+    chars += sum(len(v) for v in flags.request_fields().values() if isinstance(v, str))
+    usage = Usage(
+        input_tokens=chars // 4 + 1,
+        output_tokens=getattr(flags, spec.OUTPUT_CAP) or DEFAULT_OUTPUT_ESTIMATE,
+    )
     cost = usage_cost(provider.name, model, usage)
     if cost is None:
-        raise UsageError(f"--max-cost: no price for {flags.model} in the catalog; run without"
-                         " --max-cost or pick a priced model")
+        raise UsageError(
+            f"--max-cost: no price for {flags.model} in the catalog; run without"
+            " --max-cost or pick a priced model"
+        )
     return cost

@@ -247,6 +247,8 @@ MODELS_LIST: tuple[Flag, ...] = (
 BATCH_REUSED = ("model", "system", "thinking", "thinking_budget", "reasoning_effort",
                 "temperature", "top_p", "top_k", "max_tokens", "stop", "user", "json_schema",
                 "json_mode", "cache_system", "cache_ttl", "prefill")
+# The flag that caps an answer's length: `batch run --max-cost` prices that many output tokens.
+OUTPUT_CAP = "max_tokens"
 BATCH: tuple[Flag, ...] = (
     declare("output", Path | None, None, "-o", "--output", panel=IO, dir_okay=False,
             help="Output JSONL (required): one line per input line; re-running with it "
