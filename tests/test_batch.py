@@ -258,3 +258,41 @@ def test_output_is_required(llmcli, tmp_path):
     src = write_lines(tmp_path / "in.jsonl", [{"prompt": "x"}])
     run = llmcli("batch", "run", str(src))
     assert run.code == 2 and "-o OUT.jsonl" in run.stderr
+
+
+def test_stdin_input_and_rpm_spacing(llmcli, mock, tmp_path):
+    lines = "".join(json.dumps({"prompt": f"s{n}"}) + "\n" for n in range(6))
+    out = tmp_path / "out.jsonl"
+    run = llmcli(
+        "batch",
+        "run",
+        "-",
+        "-o",
+        str(out),
+        "-m",
+        MODEL,
+        "--api-base",
+        mock.url + "/v1",
+        "--rpm",
+        "300",
+        input=lines,
+    )
+    assert run.code == 0, run.stderr
+    got = {x["custom_id"]: x["result"]["content"] for x in read_out(out)}
+    assert got == {str(n + 1): f"echo: s{n}" for n in range(6)}
+    seconds = float(re.search(r"\$[\d.]+, ([\d.]+)s", run.stderr).group(1))
+    assert seconds >= 5 * 60 / 300 - 0.05  # six starts 0.2 s apart
+
+
+def test_a_bad_override_fails_its_line_only(llmcli, mock, tmp_path):
+    src = write_lines(
+        tmp_path / "in.jsonl",
+        [{"custom_id": "t", "prompt": "x", "temperature": 9}, {"custom_id": "u", "prompt": "y"}],
+    )
+    out = tmp_path / "out.jsonl"
+    run = batch(llmcli, mock, src, out)
+    assert run.code == 1
+    lines = {x["custom_id"]: x for x in read_out(out)}
+    assert "--temperature" in lines["t"]["error"]["message"]
+    assert lines["u"]["result"]["content"] == "echo: y"
+    assert len(mock.bodies) == 1

@@ -15,8 +15,13 @@ from collections.abc import Callable
 
 
 class Limiter:
-    def __init__(self, maximum: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, maximum: int, rpm: int | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.maximum = maximum
+        # --rpm: starts at least this far apart (a steady pace, not bursts of a minute's worth).
+        self.spacing = 60.0 / rpm if rpm else 0.0
+        self.next_start = 0.0
         self.limit = float(maximum)
         self.lowest = maximum  # for the summary and the tests
         self.active = 0
@@ -28,9 +33,11 @@ class Limiter:
         """Wait for a free slot (and the end of any pause) and take it."""
         with self.cond:
             while True:
-                wait = self.paused_until - self.clock()
+                now = self.clock()
+                wait = max(self.paused_until, self.next_start) - now
                 if wait <= 0 and self.active < int(self.limit):
                     self.active += 1
+                    self.next_start = now + self.spacing
                     return
                 self.cond.wait(timeout=wait if wait > 0 else None)
 

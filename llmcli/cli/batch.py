@@ -37,7 +37,7 @@ def run(source: str, **given: Any) -> None:
 
     batch = {
         k: given.pop(k)
-        for k in ("output", "concurrency", "ordered", "skip_invalid", "fresh", "max_cost")
+        for k in ("output", "concurrency", "ordered", "skip_invalid", "fresh", "max_cost", "rpm")
     }
     if batch["output"] is None:
         raise UsageError("batch run needs -o OUT.jsonl (the results; re-running resumes it)")
@@ -98,7 +98,7 @@ class _Run:
         from llmcli.batch.pool import Budget, Limiter
 
         self.flags, self.done = flags, done
-        self.limiter = Limiter(batch["concurrency"])
+        self.limiter = Limiter(batch["concurrency"], batch["rpm"])
         self.budget = Budget(batch["max_cost"])
         self.writer = Writer(out, batch["ordered"], window=4 * batch["concurrency"])
         self.lock = threading.Lock()
@@ -149,6 +149,8 @@ class _Run:
             }
         except LlmcliError as err:
             error = {"type": type(err).__name__, "status": None, "message": spec.spoken(err)}
+        except Exception as err:  # one line's bug must not end the run or lose the line
+            error = {"type": "internal_error", "status": None, "message": repr(err)}
         finally:
             self.budget.settle(estimate, cost)
             self.limiter.release(ok=error is None)

@@ -255,6 +255,8 @@ BATCH: tuple[Flag, ...] = (
             "resumes."),
     declare("concurrency", int, 8, "--concurrency", "-j", panel=IO, min=1,
             help="Most requests at once (lowered while the provider rate-limits)."),
+    declare("rpm", int | None, None, "--rpm", panel=IO, min=1,
+            help="Most requests started per minute (evenly spaced)."),
     declare("ordered", bool, False, "--ordered", panel=IO,
             help="Write the output in input order (a bounded buffer holds early answers)."),
     declare("skip_invalid", bool, False, "--skip-invalid", panel=IO,
