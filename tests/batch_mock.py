@@ -30,6 +30,7 @@ class ChatMock:
         self.lock = threading.Lock()
         self.bodies: list[dict[str, Any]] = []
         self.peak = self.active = 0
+        self.success_headers: dict[str, str] = {}  # sent with every 200
         self.server = _HTTPServer(("127.0.0.1", 0), self._handler())
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -58,7 +59,7 @@ class ChatMock:
         if path.endswith("/messages"):
             return (
                 200,
-                {},
+                self.success_headers,
                 {
                     "id": "msg_1",
                     "type": "message",
@@ -71,7 +72,7 @@ class ChatMock:
             )
         return (
             200,
-            {},
+            self.success_headers,
             {
                 "id": "c1",
                 "object": "chat.completion",

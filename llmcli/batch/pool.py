@@ -58,6 +58,15 @@ class Limiter:
             self.paused_until = max(self.paused_until, now + delay)
             self.cond.notify_all()
 
+    def hold(self, delay: float) -> None:
+        """A limit is used up for `delay` seconds (rate-limit headers): start nothing new
+        until then (concurrency stays: nothing failed)."""
+        if delay <= 0:
+            return
+        with self.cond:
+            self.paused_until = max(self.paused_until, self.clock() + delay)
+            self.cond.notify_all()
+
     def wait_idle(self) -> None:
         with self.cond:
             while self.active:

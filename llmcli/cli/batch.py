@@ -133,7 +133,7 @@ class _Run:
     def _one(self, sequence: int, item: Any, flags: spec.Flags, estimate: float) -> None:
         result, error, cost, tokens = None, None, 0.0, 0
         try:
-            answer = _send(flags, item, self.limiter.backoff)
+            answer = _send(flags, item, self.limiter)
             usage = answer.usage
             cost = usage.cost or 0.0
             tokens = (usage.input_tokens or 0) + (usage.output_tokens or 0)
@@ -184,9 +184,10 @@ def _line_flags(base: spec.Flags, item: Any) -> spec.Flags:
     return flags
 
 
-def _send(flags: spec.Flags, item: Any, on_retry: Any) -> Any:
+def _send(flags: spec.Flags, item: Any, limiter: Any) -> Any:
     """One request through the engine, as `complete --json` sends it. A retry's wait
-    (the server's retry-after, else backoff) is reported to the limiter."""
+    (the server's retry-after, else backoff) and the rate-limit headers go to the limiter."""
+    from llmcli.batch.ratelimit import pause_for
     from llmcli.cli.runner import _price, prepare
     from llmcli.engine import execute
     from llmcli.errors import warn
@@ -195,10 +196,13 @@ def _send(flags: spec.Flags, item: Any, on_retry: Any) -> Any:
     sleep = job.policy.sleep
 
     def waiting(delay: float) -> None:
-        on_retry(delay)
+        limiter.backoff(delay)
         sleep(delay)
 
-    policy = dataclasses.replace(job.policy, sleep=waiting)
+    def headers(values: Any) -> None:
+        limiter.hold(pause_for(values))
+
+    policy = dataclasses.replace(job.policy, sleep=waiting, on_headers=headers)
     result = execute(
         job.provider,
         job.request,
