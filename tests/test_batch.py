@@ -38,11 +38,13 @@ def batch(llmcli: Any, mock: ChatMock, src: Path, out: Path, *more: str) -> Any:
     )
 
 
-def test_every_line_answered_once_through_429s_and_500s(llmcli, tmp_path):
+# The 2,000 lines run with the slow tests (LLMCLI_SLOW=1): 400 by default.
+@pytest.mark.parametrize("count", [400, pytest.param(2000, marks=pytest.mark.slow)])
+def test_every_line_answered_once_through_429s_and_500s(llmcli, tmp_path, count):
     mock = ChatMock(rate_limited=0.25, failing=0.03)
     try:
         src = write_lines(
-            tmp_path / "in.jsonl", [{"custom_id": f"t{n}", "prompt": f"p{n}"} for n in range(400)]
+            tmp_path / "in.jsonl", [{"custom_id": f"t{n}", "prompt": f"p{n}"} for n in range(count)]
         )
         out = tmp_path / "out.jsonl"
         run = batch(llmcli, mock, src, out, "--concurrency", "8", "--retries", "8")
@@ -50,11 +52,11 @@ def test_every_line_answered_once_through_429s_and_500s(llmcli, tmp_path):
         mock.stop()
     assert run.code == 0, run.stderr
     lines = read_out(out)
-    assert Counter(line["custom_id"] for line in lines) == {f"t{n}": 1 for n in range(400)}
+    assert Counter(line["custom_id"] for line in lines) == {f"t{n}": 1 for n in range(count)}
     for line in lines:
         assert line["error"] is None
         assert line["result"]["content"] == "echo: p" + line["custom_id"][1:]
-    assert "400 done, 0 failed, 0 skipped, 6,000 tokens" in run.stderr
+    assert f"{count} done, 0 failed, 0 skipped, {count * 15:,} tokens" in run.stderr
     # The 429s lowered the concurrency, and successes raised it again.
     lowest, final = map(
         int, re.search(r"concurrency (\d+) at lowest, (\d+) at the end", run.stderr).groups()

@@ -68,9 +68,9 @@ def _plain_line(data: dict[str, Any], flag_names: frozenset[str]) -> Item:
     raise LineError('no prompt: give "prompt" or "messages"')
 
 
-def check_all(lines: Iterable[str], flag_names: frozenset[str]) -> list[str]:
+def check_all(lines: Iterable[str], flag_names: frozenset[str]) -> tuple[list[str], int]:
     """Every problem in the input, `line N: why`, found before anything is sent (only the
-    ids are kept, so a large input costs no memory)."""
+    ids are kept, so a large input costs no memory), and how many lines are valid."""
     problems: list[str] = []
     seen: dict[str, int] = {}
     for number, text in numbered(lines):
@@ -82,7 +82,7 @@ def check_all(lines: Iterable[str], flag_names: frozenset[str]) -> list[str]:
         first = seen.setdefault(item.custom_id, number)
         if first != number:
             problems.append(f"line {number}: custom_id {item.custom_id!r} repeats line {first}")
-    return problems
+    return problems, len(seen)
 
 
 def numbered(lines: Iterable[str]) -> Iterator[tuple[int, str]]:

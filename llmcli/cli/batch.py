@@ -44,10 +44,10 @@ def run(source: str, **given: Any) -> None:
     flags = spec.Flags(**given)
     flags.stream, flags.log = False, False  # whole answers; the history is not written
     with _input(source) as lines:
-        _check(lines, batch["skip_invalid"])
+        total = _check(lines, batch["skip_invalid"])
         done = resume(Path(batch["output"]), batch["fresh"])
         with open_append(Path(batch["output"])) as out:
-            tally = _Run(flags, out, batch, done).go(lines)
+            tally = _Run(flags, out, batch, done, total).go(lines)
     sys.stderr.write(tally.summary() + "\n")
     if tally.budget_stopped:
         raise typer.Exit(EXIT_BUDGET)
@@ -75,10 +75,11 @@ def _input(source: str) -> Iterator[IO[str]]:
         yield spool
 
 
-def _check(lines: IO[str], skip_invalid: bool) -> None:
+def _check(lines: IO[str], skip_invalid: bool) -> int:
+    """Report the invalid lines (exit 2 unless skipped); the number of valid ones."""
     from llmcli.batch.lines import check_all
 
-    problems = check_all(lines, FLAG_NAMES)
+    problems, valid = check_all(lines, FLAG_NAMES)
     lines.seek(0)
     if problems and not skip_invalid:
         for problem in problems:
@@ -88,15 +89,20 @@ def _check(lines: IO[str], skip_invalid: bool) -> None:
         )
     for problem in problems:
         sys.stderr.write(f"llmcli: skipped {problem}\n")
+    return valid
 
 
 class _Run:
     """One `batch run`: the pool, the budget, the writer and the tally."""
 
-    def __init__(self, flags: spec.Flags, out: IO[str], batch: dict[str, Any], done: set[str]):
+    def __init__(
+        self, flags: spec.Flags, out: IO[str], batch: dict[str, Any], done: set[str], total: int
+    ):
         from llmcli.batch.output import Writer
         from llmcli.batch.pool import Budget, Limiter
+        from llmcli.batch.progress import Progress
 
+        self.progress = Progress(sys.stderr, total)
         self.flags, self.done = flags, done
         self.limiter = Limiter(batch["concurrency"], batch["rpm"])
         self.budget = Budget(batch["max_cost"])
@@ -128,6 +134,7 @@ class _Run:
                     break
                 pool.submit(self._one, sequence, item, flags, estimate)
                 sequence += 1
+        self.progress.close()  # the pool has finished: nothing redraws it
         return self
 
     def _one(self, sequence: int, item: Any, flags: spec.Flags, estimate: float) -> None:
@@ -160,6 +167,7 @@ class _Run:
             self.failed += error is not None
             self.tokens += tokens
             self.cost += cost
+            self.progress.update(self.ok, self.failed, self.skipped, self.tokens, self.cost)
 
     def summary(self) -> str:
         from llmcli.render import format_usd
