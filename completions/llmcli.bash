@@ -54,7 +54,7 @@ __llmcli_options() {
         'local') echo '-h --help' ;;
         'local serve') echo '--port --host --threads --local-threads --ctx-size --embeddings -v --verbose -h --help' ;;
         'batch') echo '-h --help' ;;
-        'batch run') echo '-o --output -j --concurrency --rpm --ordered --skip-invalid --fresh --max-cost --budget -m --model -s --system --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --json-mode --cache-system --cache-ttl --prefill --option -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
+        'batch run') echo '-o --output -j --concurrency --rpm --tpm --ordered --skip-invalid --fresh --max-cost --budget -m --model -s --system --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --json-mode --cache-system --cache-ttl --prefill --option -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
     esac
 }
 
@@ -76,7 +76,7 @@ __llmcli_value_options() {
         'models pull') echo '--sha256' ;;
         'models list') echo '-p --provider -c --capability -q --query --api-key --api-base --timeout' ;;
         'local serve') echo '--port --host --threads --local-threads --ctx-size' ;;
-        'batch run') echo '-o --output -j --concurrency --rpm --max-cost --budget -m --model -s --system --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --cache-ttl --prefill --option -H --header --api-key --api-base --retries --timeout' ;;
+        'batch run') echo '-o --output -j --concurrency --rpm --tpm --max-cost --budget -m --model -s --system --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --cache-ttl --prefill --option -H --header --api-key --api-base --retries --timeout' ;;
     esac
 }
 

@@ -53,7 +53,7 @@ function __llmcli_value_options --description 'The options of a command path tha
         case 'local serve'
             printf '%s\n' '--port' '--host' '--threads' '--local-threads' '--ctx-size'
         case 'batch run'
-            printf '%s\n' '-o' '--output' '-j' '--concurrency' '--rpm' '--max-cost' '--budget' '-m' '--model' '-s' '--system' '--thinking-budget' '--reasoning-effort' '--temperature' '--top-p' '--top-k' '--max-tokens' '--stop' '--user' '--json-schema' '--cache-ttl' '--prefill' '--option' '-H' '--header' '--api-key' '--api-base' '--retries' '--timeout'
+            printf '%s\n' '-o' '--output' '-j' '--concurrency' '--rpm' '--tpm' '--max-cost' '--budget' '-m' '--model' '-s' '--system' '--thinking-budget' '--reasoning-effort' '--temperature' '--top-p' '--top-k' '--max-tokens' '--stop' '--user' '--json-schema' '--cache-ttl' '--prefill' '--option' '-H' '--header' '--api-key' '--api-base' '--retries' '--timeout'
     end
 end
 
@@ -424,6 +424,7 @@ complete -c llmcli -n '__llmcli_at batch' -s h -l help -d 'Show this message and
 complete -c llmcli -n '__llmcli_at batch run' -s o -l output -r -F -d 'Output JSONL (required): one line per input line'
 complete -c llmcli -n '__llmcli_at batch run' -s j -l concurrency -x -d 'Most requests at once (lowered while the provider rate-limits)'
 complete -c llmcli -n '__llmcli_at batch run' -l rpm -x -d 'Most requests started per minute (evenly spaced)'
+complete -c llmcli -n '__llmcli_at batch run' -l tpm -x -d 'Most tokens per minute: each line counts its text (4 characters a token) plus its...'
 complete -c llmcli -n '__llmcli_at batch run' -l ordered -d 'Write the output in input order (a bounded buffer holds early answers)'
 complete -c llmcli -n '__llmcli_at batch run' -l skip-invalid -d 'Skip invalid input lines instead of refusing the whole input'
 complete -c llmcli -n '__llmcli_at batch run' -l fresh -d 'Start over: empty the output instead of resuming'

@@ -56,3 +56,14 @@ def test_resume_keeps_answered_ids_and_cuts_a_torn_line(tmp_path):
     assert resume(out, fresh=False) == {"a"}
     assert out.read_text() == good + bad
     assert resume(out, fresh=True) == set() and out.read_text() == ""
+
+
+def test_tpm_spaces_starts_by_their_tokens():
+    now = [0.0]
+    limiter = Limiter(4, tpm=6000, clock=lambda: now[0])
+    limiter.acquire(tokens=1000)  # 1000 of 6000 a minute: the next one 10 s later
+    assert limiter.next_start == 10.0
+    limiter.release(ok=True)
+    now[0] = 10.0
+    limiter.acquire(tokens=500)
+    assert limiter.next_start == 15.0

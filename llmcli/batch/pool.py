@@ -16,11 +16,17 @@ from collections.abc import Callable
 
 class Limiter:
     def __init__(
-        self, maximum: int, rpm: int | None = None, clock: Callable[[], float] = time.monotonic
+        self,
+        maximum: int,
+        rpm: int | None = None,
+        tpm: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.maximum = maximum
-        # --rpm: starts at least this far apart (a steady pace, not bursts of a minute's worth).
+        # --rpm/--tpm: starts spaced evenly (a steady pace, not a minute's worth at once):
+        # a request of N tokens is followed by at least N minutes / tpm.
         self.spacing = 60.0 / rpm if rpm else 0.0
+        self.seconds_per_token = 60.0 / tpm if tpm else 0.0
         self.next_start = 0.0
         self.limit = float(maximum)
         self.lowest = maximum  # for the summary and the tests
@@ -29,15 +35,17 @@ class Limiter:
         self.clock = clock
         self.cond = threading.Condition()
 
-    def acquire(self) -> None:
-        """Wait for a free slot (and the end of any pause) and take it."""
+    def acquire(self, tokens: int = 0) -> None:
+        """Wait for a free slot (and the end of any pause) and take it for a request of
+        about `tokens` tokens."""
         with self.cond:
             while True:
                 now = self.clock()
                 wait = max(self.paused_until, self.next_start) - now
                 if wait <= 0 and self.active < int(self.limit):
                     self.active += 1
-                    self.next_start = now + self.spacing
+                    gap = max(self.spacing, tokens * self.seconds_per_token)
+                    self.next_start = now + gap
                     return
                 self.cond.wait(timeout=wait if wait > 0 else None)
 

@@ -37,7 +37,16 @@ def run(source: str, **given: Any) -> None:
 
     batch = {
         k: given.pop(k)
-        for k in ("output", "concurrency", "ordered", "skip_invalid", "fresh", "max_cost", "rpm")
+        for k in (
+            "output",
+            "concurrency",
+            "ordered",
+            "skip_invalid",
+            "fresh",
+            "max_cost",
+            "rpm",
+            "tpm",
+        )
     }
     if batch["output"] is None:
         raise UsageError("batch run needs -o OUT.jsonl (the results; re-running resumes it)")
@@ -104,7 +113,7 @@ class _Run:
 
         self.progress = Progress(sys.stderr, total)
         self.flags, self.done = flags, done
-        self.limiter = Limiter(batch["concurrency"], batch["rpm"])
+        self.limiter = Limiter(batch["concurrency"], batch["rpm"], batch["tpm"])
         self.budget = Budget(batch["max_cost"])
         self.writer = Writer(out, batch["ordered"], window=4 * batch["concurrency"])
         self.lock = threading.Lock()
@@ -126,9 +135,10 @@ class _Run:
                     self.skipped += 1
                     continue
                 flags = _line_flags(self.flags, item)
-                estimate = _estimate(flags, item) if self.budget.limit is not None else 0.0
+                tokens = _tokens(flags, item)
+                estimate = _estimate(flags, tokens) if self.budget.limit is not None else 0.0
                 self.writer.room(sequence)
-                self.limiter.acquire()
+                self.limiter.acquire(sum(tokens))
                 if not self.budget.reserve(estimate):
                     self.limiter.release(ok=True)
                     break
@@ -223,23 +233,24 @@ def _send(flags: spec.Flags, item: Any, limiter: Any) -> Any:
     return result
 
 
-def _estimate(flags: spec.Flags, item: Any) -> float:
-    """The most this line may cost: its text at 4 characters a token, plus its
-    output cap (else DEFAULT_OUTPUT_ESTIMATE) of output, at the catalog price."""
+def _tokens(flags: spec.Flags, item: Any) -> tuple[int, int]:
+    """The most tokens a line may take, (input, output): its text at 4 characters a
+    token, and its output cap (else DEFAULT_OUTPUT_ESTIMATE)."""
+    # Every text of the line: its messages and the string flags (an instruction too).
+    chars = sum(len(m.text) for m in item.messages)
+    chars += sum(len(v) for v in flags.request_fields().values() if isinstance(v, str))
+    return chars // 4 + 1, getattr(flags, spec.OUTPUT_CAP) or DEFAULT_OUTPUT_ESTIMATE
+
+
+def _estimate(flags: spec.Flags, tokens: tuple[int, int]) -> float:
+    """The most this line may cost: `tokens` at the catalog price."""
     from llmcli.catalog import usage_cost
     from llmcli.cli.target import resolve_model
     from llmcli.events import Usage
     from llmcli.providers import route
 
     provider, model = route(resolve_model(flags.model or ""), flags.api_base)
-    # Every text of the line: its messages and the string flags (an instruction too).
-    chars = sum(len(m.text) for m in item.messages)
-    chars += sum(len(v) for v in flags.request_fields().values() if isinstance(v, str))
-    usage = Usage(
-        input_tokens=chars // 4 + 1,
-        output_tokens=getattr(flags, spec.OUTPUT_CAP) or DEFAULT_OUTPUT_ESTIMATE,
-    )
-    cost = usage_cost(provider.name, model, usage)
+    cost = usage_cost(provider.name, model, Usage(input_tokens=tokens[0], output_tokens=tokens[1]))
     if cost is None:
         raise UsageError(
             f"--max-cost: no price for {flags.model} in the catalog; run without"

@@ -257,6 +257,9 @@ BATCH: tuple[Flag, ...] = (
             help="Most requests at once (lowered while the provider rate-limits)."),
     declare("rpm", int | None, None, "--rpm", panel=IO, min=1,
             help="Most requests started per minute (evenly spaced)."),
+    declare("tpm", int | None, None, "--tpm", panel=IO, min=1,
+            help="Most tokens per minute: each line counts its text (4 characters a token) "
+            "plus its --max-tokens (4096 when unset)."),
     declare("ordered", bool, False, "--ordered", panel=IO,
             help="Write the output in input order (a bounded buffer holds early answers)."),
     declare("skip_invalid", bool, False, "--skip-invalid", panel=IO,
