@@ -32,9 +32,21 @@ def read_out(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def batch(llmcli: Any, mock: ChatMock, src: Path, out: Path, *more: str) -> Any:
+def batch(
+    llmcli: Any, mock: ChatMock, src: Path, out: Path, *more: str, timeout: float = 60
+) -> Any:
     return llmcli(
-        "batch", "run", str(src), "-o", str(out), "-m", MODEL, "--api-base", mock.url + "/v1", *more
+        "batch",
+        "run",
+        str(src),
+        "-o",
+        str(out),
+        "-m",
+        MODEL,
+        "--api-base",
+        mock.url + "/v1",
+        *more,
+        timeout=timeout,
     )
 
 
@@ -47,7 +59,7 @@ def test_every_line_answered_once_through_429s_and_500s(llmcli, tmp_path, count)
             tmp_path / "in.jsonl", [{"custom_id": f"t{n}", "prompt": f"p{n}"} for n in range(count)]
         )
         out = tmp_path / "out.jsonl"
-        run = batch(llmcli, mock, src, out, "--concurrency", "8", "--retries", "8")
+        run = batch(llmcli, mock, src, out, "--concurrency", "8", "--retries", "8", timeout=count)
     finally:
         mock.stop()
     assert run.code == 0, run.stderr
