@@ -6,12 +6,13 @@
 # The subcommands of a command path.
 __llmcli_subcommands() {
     case "$1" in
-        "") echo 'complete chat embed image logs keys config models local templates' ;;
+        "") echo 'complete chat embed image logs keys config models local batch templates' ;;
         'logs') echo 'path list show export search doctor rm cost' ;;
         'keys') echo 'set list rm path' ;;
         'config') echo 'path show edit set unset' ;;
         'models') echo 'pull list show default alias aliases' ;;
         'local') echo 'serve' ;;
+        'batch') echo 'run' ;;
         'templates') echo 'path list show edit rm' ;;
     esac
 }
@@ -53,6 +54,8 @@ __llmcli_options() {
         'models aliases') echo '--json -h --help' ;;
         'local') echo '-h --help' ;;
         'local serve') echo '--port --host --threads --local-threads --ctx-size --embeddings -v --verbose -h --help' ;;
+        'batch') echo '-h --help' ;;
+        'batch run') echo '--output -j --concurrency --rpm --tpm --ordered --skip-invalid --fresh --max-cost --budget -m --model -s --system --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --json-mode --cache-system --cache-ttl --prefill -o --option -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
         'templates') echo '-h --help' ;;
         'templates path') echo '-h --help' ;;
         'templates list') echo '-h --help' ;;
@@ -80,6 +83,7 @@ __llmcli_value_options() {
         'models pull') echo '--sha256' ;;
         'models list') echo '-p --provider -c --capability -q --query --api-key --api-base --timeout' ;;
         'local serve') echo '--port --host --threads --local-threads --ctx-size' ;;
+        'batch run') echo '--output -j --concurrency --rpm --tpm --max-cost --budget -m --model -s --system --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --cache-ttl --prefill -o --option -H --header --api-key --api-base --retries --timeout' ;;
     esac
 }
 
@@ -111,12 +115,12 @@ __llmcli_files() {
 # The value of option $2 of command path $1.
 __llmcli_option_value() {
     case "$1 $2" in
-        'complete -m' | 'complete --model' | 'chat -m' | 'chat --model' | 'embed -m' | 'embed --model' | 'image -m' | 'image --model' | 'logs list --model' | 'logs cost --model') __llmcli_words "$(__llmcli_models)" ;;
-        'complete -t' | 'complete --template' | 'complete --json-schema' | 'complete --tools' | 'complete -a' | 'complete --attach' | 'complete --db' | 'complete --save-images' | 'chat -t' | 'chat --template' | 'chat --json-schema' | 'chat --tools' | 'chat -a' | 'chat --attach' | 'chat --db' | 'chat --save-images' | 'embed -f' | 'embed --file' | 'image --output' | 'image --output-dir' | 'logs path --db' | 'logs list --db' | 'logs show --db' | 'logs export --db' | 'logs search --db' | 'logs doctor --db' | 'logs rm --db' | 'logs cost --db') __llmcli_files ;;
-        'complete --reasoning-effort' | 'chat --reasoning-effort') __llmcli_words 'none low medium high' ;;
+        'complete -m' | 'complete --model' | 'chat -m' | 'chat --model' | 'embed -m' | 'embed --model' | 'image -m' | 'image --model' | 'logs list --model' | 'logs cost --model' | 'batch run -m' | 'batch run --model') __llmcli_words "$(__llmcli_models)" ;;
+        'complete -t' | 'complete --template' | 'complete --json-schema' | 'complete --tools' | 'complete -a' | 'complete --attach' | 'complete --db' | 'complete --save-images' | 'chat -t' | 'chat --template' | 'chat --json-schema' | 'chat --tools' | 'chat -a' | 'chat --attach' | 'chat --db' | 'chat --save-images' | 'embed -f' | 'embed --file' | 'image --output' | 'image --output-dir' | 'logs path --db' | 'logs list --db' | 'logs show --db' | 'logs export --db' | 'logs search --db' | 'logs doctor --db' | 'logs rm --db' | 'logs cost --db' | 'batch run --output' | 'batch run --json-schema') __llmcli_files ;;
+        'complete --reasoning-effort' | 'chat --reasoning-effort' | 'batch run --reasoning-effort') __llmcli_words 'none low medium high' ;;
         'complete --tool-choice' | 'chat --tool-choice') __llmcli_words 'auto none required' ;;
         'complete --attach-type' | 'chat --attach-type') __llmcli_words 'image/png image/jpeg image/gif image/webp application/pdf text/plain' ;;
-        'complete --cache-ttl' | 'chat --cache-ttl') __llmcli_words '5m 1h' ;;
+        'complete --cache-ttl' | 'chat --cache-ttl' | 'batch run --cache-ttl') __llmcli_words '5m 1h' ;;
         'embed --format') __llmcli_words 'json jsonl' ;;
         'image --quality') __llmcli_words 'low medium high standard hd' ;;
         'logs export --format') __llmcli_words 'md json' ;;

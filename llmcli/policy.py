@@ -7,7 +7,7 @@ its defaults from here while `--help` stays light.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 
@@ -21,3 +21,5 @@ class Policy:
     # Header names (lower case) whose values are never shown: the -H headers.
     private_headers: frozenset[str] = frozenset()
     sleep: Callable[[float], None] = time.sleep
+    # Shown each answer's response headers (`batch run` reads the rate-limit headers).
+    on_headers: Callable[[Mapping[str, str]], None] | None = None

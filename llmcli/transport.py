@@ -172,6 +172,8 @@ def _try_once(
     if policy.debug:
         policy.debug(f"< HTTP {response.status_code} {response.reason_phrase}")
     status = response.status_code
+    if policy.on_headers is not None:
+        policy.on_headers(response.headers)
     try:
         if status in RETRY_STATUSES and can_retry:
             # Read the whole (small) error body: the provider decides from it.

@@ -270,6 +270,12 @@ MODELS_LIST: tuple[Flag, ...] = (
     declare("timeout", float, 60.0, "--timeout", panel=None, min=0.1, help="Seconds (--live)."),
     declare("debug", bool, False, "--debug", panel=None, help="Show the request (--live)."),
 )
+# `batch run`: complete's request and connection flags, per line overridable by the input.
+BATCH_REUSED = ("model", "system", "thinking", "thinking_budget", "reasoning_effort",
+                "temperature", "top_p", "top_k", "max_tokens", "stop", "user", "json_schema",
+                "json_mode", "cache_system", "cache_ttl", "prefill")
+# The flag that caps an answer's length: `batch run --max-cost` prices that many output tokens.
+OUTPUT_CAP = "max_tokens"
 # fmt: on
 # Short forms a command dropped → the flag to use instead (said in one line, exit 2).
 RETIRED = {("image", "-o"): "--output"}
