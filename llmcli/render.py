@@ -193,3 +193,30 @@ def format_usd(cost: float) -> str:
 def _detail(*pairs: tuple[str, Any]) -> str:
     shown = [f"{value:,} {label}" for label, value in pairs if value]
     return f" ({', '.join(shown)})" if shown else ""
+
+
+class ExtractRenderer(JsonRenderer):
+    """-x/--extract-last: collected like --json (a block is whole only once its closing
+    fence arrives); then the block, or the whole answer with a note on stderr when it has
+    none. With --json, the answer's object gains `extracted`."""
+
+    def __init__(self, from_end: bool, json_out: bool, out: TextIO | None = None) -> None:
+        super().__init__(out)
+        self.from_end = from_end
+        self.json_out = json_out
+
+    def close(self) -> None:
+        if self.last is None:
+            return
+        from llmcli.templates.extract import pick
+
+        block = pick(self.last.content, self.from_end)
+        if self.json_out:
+            data = {**self.last.as_json(), "extracted": block}
+            self.out.write(json.dumps(data, ensure_ascii=False) + "\n")
+        elif block is None:
+            sys.stderr.write("llmcli: the answer has no code block: printed it whole\n")
+            self.out.write(self.last.content.rstrip("\n") + "\n")
+        else:
+            self.out.write(block + "\n")
+        self.out.flush()

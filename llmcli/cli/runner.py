@@ -29,6 +29,7 @@ from llmcli.history import History, assistant_message
 from llmcli.policy import Policy
 from llmcli.providers._common import merge
 from llmcli.render import (
+    ExtractRenderer,
     JsonRenderer,
     Renderer,
     TerminalRenderer,
@@ -146,8 +147,6 @@ def _validation_line(err: ValidationError) -> str:
 
 def make_renderer(flags: Flags) -> Renderer:
     if flags.extract or flags.extract_last:
-        from llmcli.templates.extract import ExtractRenderer
-
         return ExtractRenderer(flags.extract_last, flags.json)
     if flags.json:
         return JsonRenderer()

@@ -1,13 +1,9 @@
-"""Code blocks in an answer: what -x/--extract prints and chat's /copy copies."""
+"""Code blocks in an answer: what -x/--extract prints (`render.ExtractRenderer`) and chat's
+/copy copies."""
 
 from __future__ import annotations
 
-import json
 import re
-import sys
-from typing import TextIO
-
-from llmcli.events import Event, Result
 
 # A CommonMark fence: up to three spaces, then three or more backticks or tildes.
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
@@ -40,35 +36,3 @@ def pick(text: str, last: bool) -> str | None:
     if not blocks:
         return None
     return blocks[-1] if last else blocks[0]
-
-
-class ExtractRenderer:
-    """-x/--extract-last: nothing while the answer streams (a block is whole only once
-    its closing fence arrives); then the block, or the whole answer with a note on
-    stderr when it has none. With --json, the answer's object gains `extracted`."""
-
-    def __init__(self, last: bool, json_out: bool, out: TextIO | None = None) -> None:
-        self.last = last
-        self.json_out = json_out
-        self.out = out or sys.stdout
-        self.result: Result | None = None
-
-    def event(self, event: Event) -> None:
-        pass
-
-    def finish(self, result: Result) -> None:
-        self.result = result
-
-    def close(self) -> None:
-        if self.result is None:
-            return
-        block = pick(self.result.content, self.last)
-        if self.json_out:
-            data = {**self.result.as_json(), "extracted": block}
-            self.out.write(json.dumps(data, ensure_ascii=False) + "\n")
-        elif block is None:
-            sys.stderr.write("llmcli: the answer has no code block: printed it whole\n")
-            self.out.write(self.result.content.rstrip("\n") + "\n")
-        else:
-            self.out.write(block + "\n")
-        self.out.flush()
