@@ -161,25 +161,15 @@ def download_attachment(
 ) -> AttachmentPart:
     """A URL attachment → the same attachment with its bytes inline (type re-sniffed);
     never more than `cap` bytes are downloaded."""
-    import httpx
+    from llmcli.fetch import FetchFailed, TooLarge, fetch
 
     url = part.url or ""
-    chunks: list[bytes] = []
-    got = 0
     try:
-        with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
-            response.raise_for_status()
-            for chunk in response.iter_bytes():
-                got += len(chunk)
-                if got > cap:
-                    raise too_large(url, None, cap)
-                chunks.append(chunk)
-    except httpx.HTTPStatusError as err:
-        raise UsageError(f"cannot download {url}: HTTP {err.response.status_code}") from None
-    except httpx.HTTPError as err:
+        data = fetch(url, timeout, cap).data
+    except TooLarge:
+        raise too_large(url, None, cap) from None
+    except FetchFailed as err:
         raise UsageError(f"cannot download {url}: {err}") from None
-    data = b"".join(chunks)
-    del chunks
     return AttachmentPart(
         mime=_check_type(sniff(data) or part.mime, url),
         data=base64.b64encode(data).decode(),

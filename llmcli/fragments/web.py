@@ -7,13 +7,11 @@ HTML parser: a real parser either way, never regexes over markup.
 
 from __future__ import annotations
 
-import time
 from html.parser import HTMLParser
 
 from llmcli.errors import UsageError
 
 PAGE_CAP = 10 * 1024 * 1024  # bytes downloaded; HTML shrinks a lot once it is text
-_RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504, 529}  # as llmcli/transport.py
 _TEXT_TYPES = ("application/json", "application/xml", "application/javascript", "+json", "+xml")
 _SKIPPED_TAGS = {"script", "style", "noscript", "template", "svg", "head"}
 _BLOCK_TAGS = {
@@ -24,7 +22,15 @@ _BLOCK_TAGS = {
 
 def fetch_text(url: str, timeout: float, retries: int) -> str:
     """The page as text: HTML made readable, other text as it is, anything else refused."""
-    body, mime, charset = _fetch(url, timeout, retries)
+    from llmcli.fetch import FetchFailed, TooLarge, fetch
+
+    try:
+        page = fetch(url, timeout, PAGE_CAP, retries)
+    except TooLarge:
+        raise UsageError(f"-f {url}: larger than {PAGE_CAP // (1024 * 1024)} MB") from None
+    except FetchFailed as err:
+        raise UsageError(f"-f {url}: {_reason(err)}") from None
+    body, mime, charset = page.data, page.mime, page.charset
     try:
         text = body.decode(charset or "utf-8", errors="replace")
     except LookupError:  # an unknown charset name
@@ -36,38 +42,9 @@ def fetch_text(url: str, timeout: float, retries: int) -> str:
     raise UsageError(f"-f {url}: the page is {mime}, not text (attach it with -a)")
 
 
-def _fetch(url: str, timeout: float, retries: int) -> tuple[bytes, str, str | None]:
-    import httpx
-
-    for attempt in range(retries + 1):
-        try:
-            return _get(url, timeout)
-        except httpx.HTTPStatusError as err:
-            status = err.response.status_code
-            if status not in _RETRY_STATUSES or attempt == retries:
-                raise UsageError(f"-f {url}: HTTP {status}") from None
-        except httpx.HTTPError as err:
-            if attempt == retries:
-                raise UsageError(f"-f {url}: cannot fetch: {err}") from None
-        time.sleep(min(0.5 * 2**attempt, 8.0))
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _get(url: str, timeout: float) -> tuple[bytes, str, str | None]:
-    import httpx
-
-    chunks: list[bytes] = []
-    got = 0
-    with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
-        response.raise_for_status()
-        for chunk in response.iter_bytes():
-            got += len(chunk)
-            if got > PAGE_CAP:
-                raise UsageError(f"-f {url}: larger than {PAGE_CAP // (1024 * 1024)} MB")
-            chunks.append(chunk)
-        kind = response.headers.get("content-type", "")
-    mime = kind.split(";")[0].strip().lower()
-    return b"".join(chunks), mime, response.charset_encoding
+def _reason(err: Exception) -> str:
+    reason = str(err)
+    return reason if reason.startswith("HTTP ") else f"cannot fetch: {reason}"
 
 
 def html_to_text(html: str) -> str:
