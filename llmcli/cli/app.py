@@ -13,7 +13,8 @@ import sys
 from typing import Any
 
 import typer
-import typer.core
+
+from llmcli.cli import typer_patches
 
 # The subcommands, in the order `llmcli --help` lists them: name → (module, attribute,
 # options of `app.command`). Commands are functions; groups are Typer apps.
@@ -34,77 +35,6 @@ _GROUPS: dict[str, tuple[str, str]] = {
 }
 
 
-def _no_coercion_for_absent_options() -> None:
-    """An option not given (None) needs no coercion: skip typer's.
-
-    typer (0.29) coerces every parameter through a pydantic TypeAdapter built on each run,
-    given or not: `complete` has some 60 options, most of them absent, and those adapters
-    were about a tenth of a one-shot run's CPU time and a megabyte of its memory. A given
-    option, a default other than None and a callback (--help, --version) go through as
-    before.
-    """
-    parameter = getattr(getattr(typer, "core", None), "_TyperParameter", None)
-    coerce = getattr(parameter, "process_value", None)
-    if coerce is None or getattr(coerce, "skips_absent", False):
-        return
-
-    def process_value(self: Any, ctx: Any, value: Any) -> Any:
-        if value is None and not self.required and self.callback is None:
-            return None
-        from llmcli.cli.invalid import check_finite
-
-        return check_finite(self, coerce(self, ctx, value))  # no float flag takes nan/inf
-
-    process_value.skips_absent = True  # type: ignore[attr-defined]
-    parameter.process_value = process_value  # type: ignore[union-attr]
-
-
-class WrappingGroup(typer.core.TyperGroup):
-    """A group whose command list wraps each command's help line, where click cuts it
-    off with `...` to fit one line."""
-
-    def format_commands(self, ctx: Any, formatter: Any) -> None:
-        rows = []
-        for name in self.list_commands(ctx):
-            command = self.get_command(ctx, name)
-            if command is not None and not command.hidden:
-                text = command.short_help or command.help or ""
-                rows.append((name, " ".join(text.split("\n\n")[0].split())))
-        if rows:
-            with formatter.section("Commands"):
-                formatter.write_dl(rows)
-
-
-# typer 0.29's value names (`<str>`, `<int range>`, `<list[str]>`, `<path>`) → plain ones.
-_PLAIN_NAMES = {"str": "TEXT", "int": "N", "float": "NUMBER", "path": "PATH", "bool": ""}
-
-
-def _plain_value_names() -> None:
-    """`--number N`, not `--number <int range>`, in every command's help.
-
-    The flag tables give their own names (flag.metavar_for); this covers the options and
-    arguments the `logs`, `keys`, `config`, `models` and `local` groups declare directly.
-    An argument shows its name only (`PROVIDER`, not `PROVIDER <str>`).
-    """
-    core = getattr(typer, "core", None)
-    parameter = getattr(core, "_TyperParameter", None)
-    shown = getattr(parameter, "display_type", None)
-    if shown is None or getattr(shown, "plain", False):
-        return
-
-    def display_type(self: Any, ctx: Any) -> str:
-        label = str(shown(self, ctx)).strip("<>").removesuffix(" range")
-        if label.startswith("list[") and label.endswith("]"):
-            label = label[5:-1]
-        if "|" in label:
-            return f"[{label}]"
-        return _PLAIN_NAMES.get(label, label.upper())
-
-    display_type.plain = True  # type: ignore[attr-defined]
-    parameter.display_type = display_type  # type: ignore[union-attr]
-    core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[union-attr]
-
-
 def build_app(only: str | None = None, *, stand_ins: bool = False) -> typer.Typer:
     """The root app with every subcommand, or `only` that one.
 
@@ -114,8 +44,7 @@ def build_app(only: str | None = None, *, stand_ins: bool = False) -> typer.Type
     line, so `llmcli --help` and click's "no such command" read exactly as with the full
     app, at a fraction of the cost.
     """
-    _no_coercion_for_absent_options()
-    _plain_value_names()
+    typer_patches.apply()
     root_app = typer.Typer(
         name="llmcli",
         help="Chat with and script against many LLM providers from one command line.",
@@ -125,7 +54,7 @@ def build_app(only: str | None = None, *, stand_ins: bool = False) -> typer.Type
         # where typer's rich panels cut entries off with `…` at 80 columns (flag.py lays
         # the options out in panels).
         rich_markup_mode=None,
-        cls=WrappingGroup,
+        cls=typer_patches.WrappingGroup,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     root_app.callback()(root)
@@ -140,7 +69,7 @@ def build_app(only: str | None = None, *, stand_ins: bool = False) -> typer.Type
         if only in (None, name):
             group: typer.Typer = getattr(importlib.import_module(module), attribute)
             group = _stand_in_group(group) if stand_ins else group
-            root_app.add_typer(group, name=name, cls=WrappingGroup)
+            root_app.add_typer(group, name=name, cls=typer_patches.WrappingGroup)
     return root_app
 
 
