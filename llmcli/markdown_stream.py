@@ -3,8 +3,10 @@
 Re-rendering the whole answer on every chunk is quadratic. Instead, completed
 blocks (ended by a blank line outside a code fence, unless a list goes on after it, or
 by a closing fence) are
-printed once and never redrawn; only the unfinished last block is live, and
-rich's `Live` redraws it at most `refresh_per_second` times from its own thread.
+printed once and never redrawn; only the unfinished last block is live, and it is
+redrawn at most `refresh_per_second` times, from `feed` itself. Not from rich's refresh
+thread: that thread's redraw could interleave with a block printed above the live region,
+and the region's erase then missed lines (a block's first line shown twice).
 Completed blocks are printed in batches at that same rate: one markdown parse and
 one print per batch, instead of one per block (both cost far more than a chunk).
 
@@ -18,7 +20,6 @@ same however its chunks happened to be batched, in `complete` and in `chat`.
 from __future__ import annotations
 
 import re
-import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -57,8 +58,8 @@ class MarkdownStream:
         # go on: a list whose items are apart ("- a", "", "- b") is one list, not two.
         self._after_blank = False
         self._in_list = False  # the current block's last lines belong to a list
-        self._lock = threading.Lock()
         self._live: Live | None = None
+        self._last_draw = 0.0
         self._printed = False
 
     def markdown(self, text: str) -> Markdown:
@@ -67,33 +68,34 @@ class MarkdownStream:
         return Markdown(text, code_theme="monokai")
 
     def tail_text(self) -> str:
-        with self._lock:
-            return "".join(self._ready) + "".join(self._done) + "".join(self._partial)
+        return "".join(self._ready) + "".join(self._done) + "".join(self._partial)
 
     def feed(self, text: str) -> None:
         if not text:
             return
         if "\n" not in text:
-            with self._lock:
-                self._partial.append(text)
+            self._partial.append(text)
         else:
             self._lines(text)
-        self._start_live()
+        live = self._live or self._start_live()
+        now = time.monotonic()
+        if now - self._last_draw >= 1 / self.refresh_per_second:
+            self._last_draw = now
+            live.refresh()
 
     def _lines(self, text: str) -> None:
         *complete, rest = text.split("\n")
         batch = ""
-        with self._lock:
-            for piece in complete:
-                self._partial.append(piece)
-                line = "".join(self._partial)
-                self._partial = []
-                self._block_line(line)
-            if rest:
-                self._partial.append(rest)
-            now = time.monotonic()
-            if self._ready and now - self._last_print >= 1 / self.refresh_per_second:
-                batch, self._ready, self._last_print = "".join(self._ready), [], now
+        for piece in complete:
+            self._partial.append(piece)
+            line = "".join(self._partial)
+            self._partial = []
+            self._block_line(line)
+        if rest:
+            self._partial.append(rest)
+        now = time.monotonic()
+        if self._ready and now - self._last_print >= 1 / self.refresh_per_second:
+            batch, self._ready, self._last_print = "".join(self._ready), [], now
         if batch.strip():
             self._print(batch)
 
@@ -145,15 +147,13 @@ class MarkdownStream:
         self.console.print(Segments(shown))
         self._printed = True
 
-    def _start_live(self) -> None:
-        if self._live is not None:
-            return
+    def _start_live(self) -> Live:
         from rich.live import Live
 
         self._live = Live(
             _Tail(self),
             console=self.console,
-            refresh_per_second=self.refresh_per_second,
+            auto_refresh=False,  # feed() redraws: see the module's docstring
             transient=True,
             vertical_overflow="crop",
             # Other output (reasoning, warnings) must reach the real streams untouched.
@@ -161,12 +161,12 @@ class MarkdownStream:
             redirect_stderr=False,
         )
         self._live.start()
+        return self._live
 
     def close(self) -> None:
         """Stop the live region and print what is left of the last block, once."""
         rest = self.tail_text()
-        with self._lock:
-            self._ready, self._done, self._partial = [], [], []
+        self._ready, self._done, self._partial = [], [], []
         if self._live is not None:
             self._live.stop()
             self._live = None

@@ -301,12 +301,9 @@ def answer_on_screen(raw: str) -> list[str]:
     return lines[first : last + 1]
 
 
-# Deselected by default (run with LLMCLI_SLOW=1): in 1 of about 10 full CI runs the
-# one-shot screen showed the list's first item twice, a live-region residue this test's
-# small terminal emulator or a race in the live redraw leaves; not yet explained (see the
-# closing note of the redesign session). tests/test_render_markdown.py checks the
-# one-blank-line spacing for every batching, deterministically, in-process.
-@pytest.mark.slow
+# It once failed in CI with a list's first item shown twice: rich's refresh thread redrew
+# the live region while a block was printed above it. Redraws now happen in `feed` only
+# (tests/test_render_markdown.py checks that no other thread draws).
 def test_complete_and_chat_render_the_same_markdown_the_same(
     server: ReplayServer, cli_env: dict[str, str]
 ):

@@ -6,6 +6,7 @@ one list either way."""
 from __future__ import annotations
 
 import io
+import threading
 
 import pytest
 from rich.console import Console
@@ -77,3 +78,24 @@ def test_one_blank_line_between_blocks_however_batched(chunk: int, rate: float) 
 def _lines(text: str) -> list[str]:
     """The lines without their margins (a heading is centred): blank lines are the point."""
     return [line.strip() for line in text.strip().split("\n")]
+
+
+def test_the_live_region_is_drawn_only_by_the_feeding_thread() -> None:
+    """A redraw from rich's refresh thread could interleave with a block printed above
+    the live region; the region's erase then missed lines, and a terminal showed a
+    block's first line twice (seen once in CI). Redraws now happen inside `feed`: no
+    other thread runs, and the screen after a stream is the answer, once."""
+    from tests.test_chat import screen
+
+    out = io.StringIO()
+    console = Console(
+        file=out, width=40, force_terminal=True, force_interactive=True, color_system=None
+    )
+    stream = MarkdownStream(console, refresh_per_second=1e9)  # redraw on every chunk
+    threads = threading.active_count()
+    for start in range(0, len(ANSWER), 3):
+        stream.feed(ANSWER[start : start + 3])
+        assert threading.active_count() == threads
+    stream.close()
+    shown = [line for line in screen(out.getvalue()) if line.strip()]
+    assert [line.strip() for line in shown] == [line for line in _lines(EXPECTED) if line]
