@@ -82,7 +82,7 @@ def test_missing_variable_is_one_line_naming_it(llmcli, server, tmp_path):
     run = llmcli("complete", *MODEL, "--api-base", server.url, "-t", "needs")
     assert run.code == 2
     assert run.stderr.count("\n") == 1
-    assert "$topic" in run.stderr and "-p topic=VALUE" in run.stderr
+    assert "$topic" in run.stderr and "-p topic VALUE" in run.stderr
     assert server.requests == []
 
 

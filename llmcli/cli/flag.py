@@ -21,6 +21,10 @@ TOOLS = "Tools and attachments"
 CONNECTION = "Connection"
 HISTORY = "History and output"
 PANELS = (REQUEST, MORE, TOOLS, CONNECTION, HISTORY)
+# The value name of an option that takes a pair, `-p NAME VALUE` (or `-p NAME=VALUE`): the
+# command's parser gives it the second word (typer_patches.take_pairs); it arrives as
+# `NAME=VALUE`, one item per use.
+PAIR = "NAME VALUE"
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,11 @@ class PanelledCommand(typer.core.TyperCommand):
     long values onto more lines, where typer's rich panels at 80 columns cut them off with
     `…` and squeeze the help into a narrow column.
     """
+
+    def make_parser(self, ctx: Any) -> Any:
+        from llmcli.cli.typer_patches import take_pairs
+
+        return take_pairs(super().make_parser(ctx), PAIR)
 
     def format_options(self, ctx: Any, formatter: Any) -> None:
         arguments, panels = [], dict[str, list[tuple[str, str]]]()

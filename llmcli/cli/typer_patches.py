@@ -57,6 +57,35 @@ class WrappingGroup(typer.core.TyperGroup):
                 formatter.write_dl(rows)
 
 
+def take_pairs(parser: Any, metavar: str) -> Any:
+    """Options shown with `metavar` (flag.PAIR) take `NAME VALUE` as well as `NAME=VALUE`.
+
+    click's `nargs=2` would take the next word even after `NAME=VALUE`, so the README's
+    `-p lang=French "good morning"` would lose its PROMPT: here a first word without `=`
+    takes the next word as its value, and either form arrives as `NAME=VALUE` (a NAME
+    holds no `=`). Shell completion parses through the same parser.
+    """
+    options = {**getattr(parser, "_long_opt", {}), **getattr(parser, "_short_opt", {})}
+    for option in {id(o): o for o in options.values()}.values():
+        if getattr(option.obj, "metavar", None) == metavar and hasattr(option, "process"):
+            option.process = _pair_taker(option.process, option.obj)
+    return parser
+
+
+def _pair_taker(process: Any, obj: Any) -> Any:
+    def take(value: Any, state: Any) -> None:
+        if isinstance(value, str) and "=" not in value:
+            if not state.rargs:
+                from llmcli.errors import UsageError
+
+                flag = next((o for o in obj.opts if o.startswith("--")), obj.opts[0])
+                raise UsageError(f"{flag} {value}: give its value too ({flag} NAME VALUE)")
+            value = f"{value}={state.rargs.pop(0)}"
+        process(value, state)
+
+    return take
+
+
 # typer 0.29's value names (`<str>`, `<int range>`, `<list[str]>`, `<path>`) → plain ones.
 _PLAIN_NAMES = {"str": "TEXT", "int": "N", "float": "NUMBER", "path": "PATH", "bool": ""}
 
