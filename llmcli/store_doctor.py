@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import sqlite3
 
 # Parents before children, so foreign keys hold while copying.
-TABLES = ("conversations", "contents", "messages", "responses")
+TABLES = ("conversations", "contents", "messages", "responses", "fragment_uses")
 
 
 def doctor(path: Path) -> str:

@@ -18,17 +18,20 @@ def complete(prompt: str | None = None, **given: Any) -> None:
     flags = spec.Flags(**given)
     # `-a -` and `-f -` take stdin as an attachment or fragment: then it is not the prompt.
     use_stdin = "-" not in flags.attach and "-" not in flags.fragment
+    fragments: Any = ()
     if flags.save or flags.template or flags.edit or flags.fragment or flags.param:
-        text = _prompt_from_parts(prompt, flags, use_stdin)
-        if text is None:
+        built = _prompt_from_parts(prompt, flags, use_stdin)
+        if built is None:
             return
+        text, fragments = built
     else:
         text = read_prompt(prompt, use_stdin)
-    run(flags, [prompt_message(text, flags)])
+    run(flags, [prompt_message(text, flags)], fragments)
 
 
-def _prompt_from_parts(prompt: str | None, flags: spec.Flags, use_stdin: bool) -> str | None:
-    """Templates, fragments and the editor (llmcli/cli/templates.py); None after --save."""
+def _prompt_from_parts(prompt: str | None, flags: spec.Flags, use_stdin: bool) -> Any:
+    """Templates, fragments and the editor (llmcli/cli/templates.py): the text and the
+    fragments it used; None after --save."""
     from llmcli.cli.templates import build_prompt, save_template
 
     if flags.save:

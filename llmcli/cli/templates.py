@@ -12,6 +12,7 @@ import typer
 
 if TYPE_CHECKING:
     from llmcli.cli.spec import Flags
+    from llmcli.store_fragments import Use
 
 templates_app = typer.Typer(
     name="templates",
@@ -121,9 +122,10 @@ def save_template(flags: Flags, prompt: str | None) -> None:
     typer.echo(f"saved template {flags.save} to {file}", err=True)
 
 
-def build_prompt(given: str | None, flags: Flags) -> str:
+def build_prompt(given: str | None, flags: Flags) -> tuple[str, list[Use]]:
     """The prompt text from the input (stdin and PROMPT), the editor, a template and
-    fragments; `flags` takes what the template sets and the command line left unset."""
+    fragments, and the fragments it used (for the history); `flags` takes what the
+    template sets and the command line left unset."""
     from llmcli.errors import UsageError
 
     if flags.edit:
@@ -164,9 +166,9 @@ def template_turn(name: str, given: str | None, flags: Flags, override: bool = T
     return text or None
 
 
-def chat_start(prompt: str | None, flags: Flags) -> str | None:
+def chat_start(prompt: str | None, flags: Flags) -> tuple[str | None, list[Use]]:
     """`chat -t NAME -f SOURCE [PROMPT]`: the template's settings, and the first message
-    (None: the user types it)."""
+    (None: the user types it) with the fragments it used."""
     from llmcli.errors import UsageError
 
     if flags.template:
@@ -175,7 +177,7 @@ def chat_start(prompt: str | None, flags: Flags) -> str | None:
         raise UsageError("-p fills a template's variables: give the template with -t NAME")
     if flags.fragment and not prompt:
         raise UsageError("chat -f needs a first PROMPT to send the fragments with")
-    return _with_fragments(prompt, flags.fragment, flags) if prompt else prompt
+    return _with_fragments(prompt, flags.fragment, flags) if prompt else (prompt, [])
 
 
 def apply_settings(settings: dict[str, Any], flags: Flags, override: bool = False) -> None:
@@ -190,18 +192,24 @@ def apply_settings(settings: dict[str, Any], flags: Flags, override: bool = Fals
             setattr(flags, key, value)
 
 
-def _with_fragments(text: str, sources: list[str], flags: Flags) -> str:
+def _with_fragments(text: str, sources: list[str], flags: Flags) -> tuple[str, list[Use]]:
     if not (sources or flags.system_fragment):
-        return text
-    from llmcli.cli.spec import SYSTEM_SETTING
+        return text, []
+    from llmcli.cli.spec import FLAGS, SYSTEM_SETTING
     from llmcli.fragments import gather, render
+    from llmcli.store_fragments import Use
 
+    uses: list[Use] = []
     if flags.system_fragment:
-        block = render(gather(flags.system_fragment, *_how(flags)))
+        found = gather(flags.system_fragment, *_how(flags))
+        block = render(found)
         before = getattr(flags, SYSTEM_SETTING)
         setattr(flags, SYSTEM_SETTING, f"{before}\n\n{block}" if before else block)
+        flag = FLAGS["system_fragment"].decls[0]
+        uses += [Use(f.label, f.sent, flag) for f in found]
     found = gather(sources, *_how(flags))
-    return f"{render(found)}\n\n{text}" if found else text
+    uses += [Use(f.label, f.sent, FLAGS["fragment"].decls[0]) for f in found]
+    return (f"{render(found)}\n\n{text}" if found else text), uses
 
 
 def _how(flags: Flags) -> tuple[bool, float, int]:
