@@ -148,11 +148,6 @@ class PanelledCommand(typer.core.TyperCommand):
     `…` and squeeze the help into a narrow column.
     """
 
-    def make_parser(self, ctx: Any) -> Any:
-        from llmcli.cli.typer_patches import take_pairs
-
-        return take_pairs(super().make_parser(ctx), PAIR)
-
     def format_options(self, ctx: Any, formatter: Any) -> None:
         arguments, panels = [], dict[str, list[tuple[str, str]]]()
         for param in self.get_params(ctx):

@@ -275,6 +275,8 @@ MODELS_LIST: tuple[Flag, ...] = (
 BATCH_REUSED = ("model", "system", "thinking", "thinking_budget", "reasoning_effort",
                 "temperature", "top_p", "top_k", "max_tokens", "stop", "user", "json_schema",
                 "json_mode", "cache_system", "cache_ttl", "prefill")
+# `batch run`: the prompt from templates and fragments, for every line (batch_prompts.py).
+BATCH_PROMPT = ("template", "param", "fragment", "system_fragment", "allow_commands")
 # The flag that caps an answer's length: `batch run --max-cost` prices that many output tokens.
 OUTPUT_CAP = "max_tokens"
 # fmt: on

@@ -11,8 +11,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from llmcli.cli.spec import Flags
+    from llmcli.fragments import Fragment
     from llmcli.store_fragments import Use
+
+    # How fragments are read: (sources, allow commands, timeout, retries) → fragments.
+    Gather = Callable[[list[str], bool, float, int], list[Fragment]]
 
 templates_app = typer.Typer(
     name="templates",
@@ -122,10 +128,13 @@ def save_template(flags: Flags, prompt: str | None) -> None:
     typer.echo(f"saved template {flags.save} to {file}", err=True)
 
 
-def build_prompt(given: str | None, flags: Flags) -> tuple[str, list[Use]]:
+def build_prompt(
+    given: str | None, flags: Flags, gather: Gather | None = None
+) -> tuple[str, list[Use]]:
     """The prompt text from the input (stdin and PROMPT), the editor, a template and
     fragments, and the fragments it used (for the history); `flags` takes what the
-    template sets and the command line left unset."""
+    template sets and the command line left unset. `gather` reads the sources (batch
+    keeps what it read for the next line)."""
     from llmcli.errors import UsageError
 
     if flags.edit:
@@ -147,7 +156,7 @@ def build_prompt(given: str | None, flags: Flags) -> tuple[str, list[Use]]:
         )
     else:
         text = given
-    return _with_fragments(text, fragments, flags)
+    return _with_fragments(text, fragments, flags, gather)
 
 
 def template_turn(name: str, given: str | None, flags: Flags, override: bool = True) -> str | None:
@@ -192,22 +201,26 @@ def apply_settings(settings: dict[str, Any], flags: Flags, override: bool = Fals
             setattr(flags, key, value)
 
 
-def _with_fragments(text: str, sources: list[str], flags: Flags) -> tuple[str, list[Use]]:
+def _with_fragments(
+    text: str, sources: list[str], flags: Flags, gather: Gather | None = None
+) -> tuple[str, list[Use]]:
     if not (sources or flags.system_fragment):
         return text, []
     from llmcli.cli.spec import FLAGS, SYSTEM_SETTING
-    from llmcli.fragments import gather, render
+    from llmcli.fragments import gather as read_sources
+    from llmcli.fragments import render
     from llmcli.store_fragments import Use
 
+    read = gather or read_sources
     uses: list[Use] = []
     if flags.system_fragment:
-        found = gather(flags.system_fragment, *_how(flags))
+        found = read(flags.system_fragment, *_how(flags))
         block = render(found)
         before = getattr(flags, SYSTEM_SETTING)
         setattr(flags, SYSTEM_SETTING, f"{before}\n\n{block}" if before else block)
         flag = FLAGS["system_fragment"].decls[0]
         uses += [Use(f.label, f.sent, flag) for f in found]
-    found = gather(sources, *_how(flags))
+    found = read(sources, *_how(flags))
     uses += [Use(f.label, f.sent, FLAGS["fragment"].decls[0]) for f in found]
     return (f"{render(found)}\n\n{text}" if found else text), uses
 

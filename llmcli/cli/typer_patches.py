@@ -13,6 +13,22 @@ import typer.core
 def apply() -> None:
     _no_coercion_for_absent_options()
     _plain_value_names()
+    _pair_options()
+
+
+def _pair_options() -> None:
+    """Every command's parser gives a pair option (flag.PAIR) its second word."""
+    command = getattr(getattr(typer, "core", None), "TyperCommand", None)
+    make_parser = getattr(command, "make_parser", None)
+    if make_parser is None or getattr(make_parser, "takes_pairs", False):
+        return
+    from llmcli.cli.flag import PAIR
+
+    def with_pairs(self: Any, ctx: Any) -> Any:
+        return take_pairs(make_parser(self, ctx), PAIR)
+
+    with_pairs.takes_pairs = True  # type: ignore[attr-defined]
+    command.make_parser = with_pairs  # type: ignore[union-attr]
 
 
 def _no_coercion_for_absent_options() -> None:
