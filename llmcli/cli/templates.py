@@ -159,9 +159,12 @@ def build_prompt(
     return _with_fragments(text, fragments, flags, gather)
 
 
-def template_turn(name: str, given: str | None, flags: Flags, override: bool = True) -> str | None:
+def template_turn(
+    name: str, given: str | None, flags: Flags, override: bool = True
+) -> tuple[str | None, list[str]]:
     """Chat: the template's settings for the rest of the session, and its prompt with
-    `given` when either is there (None: nothing to send yet)."""
+    `given` when either is there (None: nothing to send yet), with the template's
+    fragment sources (sent with that prompt)."""
     from llmcli.cli.spec import SYSTEM_SETTING, TEMPLATE_SETTINGS, TEMPLATE_TEXTS
     from llmcli.templates import expand, load, parse_params, variables
 
@@ -172,7 +175,19 @@ def template_turn(name: str, given: str | None, flags: Flags, override: bool = T
         template.prompt = ""
     settings, text = expand(template, given, parse_params(flags.param), TEMPLATE_TEXTS)
     apply_settings(settings, flags, override=override)
-    return text or None
+    return text or None, template.fragments
+
+
+def turn_fragments(text: str, sources: list[str], flags: Flags) -> tuple[str, list[Use]]:
+    """Chat's /template: the template's fragments before its prompt (-f/--sf of the
+    command line went with the first message)."""
+    from llmcli.cli.spec import FLAGS
+    from llmcli.fragments import gather, render
+    from llmcli.store_fragments import Use
+
+    found = gather(sources, *_how(flags))
+    uses = [Use(f.label, f.sent, FLAGS["fragment"].decls[0]) for f in found]
+    return (f"{render(found)}\n\n{text}" if found else text), uses
 
 
 def chat_start(prompt: str | None, flags: Flags) -> tuple[str | None, list[Use]]:
@@ -180,13 +195,15 @@ def chat_start(prompt: str | None, flags: Flags) -> tuple[str | None, list[Use]]
     (None: the user types it) with the fragments it used."""
     from llmcli.errors import UsageError
 
+    sources = list(flags.fragment)
     if flags.template:
-        prompt = template_turn(flags.template, prompt, flags, override=False)
+        prompt, own = template_turn(flags.template, prompt, flags, override=False)
+        sources = [*(own if prompt else []), *sources]  # as `complete -t` orders them
     elif flags.param:
         raise UsageError("-p fills a template's variables: give the template with -t NAME")
     if flags.fragment and not prompt:
         raise UsageError("chat -f needs a first PROMPT to send the fragments with")
-    return _with_fragments(prompt, flags.fragment, flags) if prompt else (prompt, [])
+    return _with_fragments(prompt, sources, flags) if prompt else (prompt, [])
 
 
 def apply_settings(settings: dict[str, Any], flags: Flags, override: bool = False) -> None:
