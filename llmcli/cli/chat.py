@@ -4,10 +4,13 @@ one-shot ones)."""
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmcli.cli import spec
 from llmcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from llmcli.store_fragments import Use
 
 
 @spec.signature(spec.CHAT, spec.argument("prompt", str | None, spec.PROMPT_HELP))
@@ -23,7 +26,7 @@ def chat(prompt: str | None = None, **given: Any) -> None:
     from llmcli.history import History
 
     flags = spec.Flags(**given)
-    fragments: Any = ()
+    fragments: list[Use] = []
     if flags.template or flags.fragment or flags.system_fragment or flags.param:
         from llmcli.cli.templates import chat_start
 
