@@ -20,8 +20,8 @@ def complete(prompt: str | None = None, **given: Any) -> None:
     from llmcli.cli.runner import run
 
     flags = spec.Flags(**given)
-    # `-a -` and `-f -` take stdin as an attachment or fragment: then it is not the prompt.
-    use_stdin = "-" not in flags.attach and "-" not in flags.fragment
+    # `-a -`, `-f -` and `--sf -` take stdin as an attachment or fragment: not the prompt.
+    use_stdin = "-" not in (*flags.attach, *flags.fragment, *flags.system_fragment)
     fragments: Sequence[Use] = ()
     parts = (flags.save, flags.template, flags.edit, flags.fragment, flags.system_fragment)
     if any(parts) or flags.param:
