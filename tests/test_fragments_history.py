@@ -127,25 +127,3 @@ def test_removing_conversations_forgets_a_fragment_only_when_unused(llmcli, serv
     assert show(llmcli, db, second)["messages"][0]["parts"][0]["text"].count("point 59") == 1
     assert llmcli("logs", "rm", second, "--db", str(db)).code == 0
     assert stored_copies(db, SMALL.rstrip("\n")) == 0
-
-
-def test_a_system_fragment_alone_reaches_the_system_prompt(llmcli, server, tmp_path):
-    doc = tmp_path / "rules.md"
-    doc.write_text("be terse\n")
-    server.queue(openai_reply())
-    run = llmcli("complete", *MODEL, "--api-base", server.url, "--sf", str(doc), "hi")
-    assert run.code == 0, run.stderr
-    first, last = server.requests[-1].json["messages"]
-    assert first == {"role": "system", "content": f"{doc}\n```\nbe terse\n```"}
-    assert last == {"role": "user", "content": "hi"}
-
-
-def test_stdin_as_a_system_fragment_is_not_the_prompt(llmcli, server):
-    server.queue(openai_reply())
-    run = llmcli(
-        "complete", *MODEL, "--api-base", server.url, "--sf", "-", "hi", input="be terse\n"
-    )
-    assert run.code == 0, run.stderr
-    first, last = server.requests[-1].json["messages"]
-    assert first == {"role": "system", "content": "stdin\n```\nbe terse\n```"}
-    assert last == {"role": "user", "content": "hi"}
