@@ -109,3 +109,17 @@ def test_a_command_fragment_runs_once_for_all_lines(llmcli, mock, tmp_path):
     assert len(mock.bodies) == 5
     assert all("shared" in b["messages"][-1]["content"] for b in mock.bodies)
     assert Path(counter).read_text() == "run\n"  # checked and sent: one run in all
+
+
+def test_skip_invalid_skips_a_line_missing_a_variable(llmcli, mock, tmp_path):
+    write_template(tmp_path, "greet", 'prompt = "Greet $who"\n')
+    src = write_lines(
+        tmp_path / "in.jsonl",
+        [{"custom_id": "a", "param": {"who": "Ann"}}, {"custom_id": "b", "prompt": "x"}],
+    )
+    out = tmp_path / "out.jsonl"
+    run = batch(llmcli, mock, src, out, "-t", "greet", "--skip-invalid")
+    assert run.code == 0, run.stderr
+    assert "skipped line 2: template greet: no value for $who" in run.stderr
+    assert [x["custom_id"] for x in read_out(out)] == ["a"]
+    assert mock.bodies[0]["messages"] == [{"role": "user", "content": "Greet Ann"}]

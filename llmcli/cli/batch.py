@@ -145,7 +145,10 @@ class _Run:
                     self.skipped += 1
                     continue
                 flags = _line_flags(self.flags, item)
-                self.prompts.apply(flags, item)
+                try:
+                    self.prompts.apply(flags, item)
+                except UsageError:
+                    continue  # an invalid line, reported and skipped (--skip-invalid)
                 tokens = _tokens(flags, item)
                 estimate = _estimate(flags, tokens) if self.budget.limit is not None else 0.0
                 self.writer.room(sequence)
