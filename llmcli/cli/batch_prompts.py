@@ -3,7 +3,7 @@ every line, and a plain line may add its own `template`, `param` (an object of
 variables), `fragment` and `system_fragment` (batch/lines.py), a line's template winning
 over -t and its variables over -p. Every line's prompt is built once before anything is
 sent (a missing variable is `line N: ...`, exit 2), then again as it is sent; each source
-is read once per run."""
+is read once per run. Imported by `--help` (through cli/batch): nothing heavy at the top."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import threading
 from typing import TYPE_CHECKING
 
 from llmcli.errors import UsageError
-from llmcli.request import Message, TextPart
 
 if TYPE_CHECKING:
     from llmcli.batch.lines import Item
@@ -35,6 +34,7 @@ class LinePrompts:
         if not (flags.template or flags.param or flags.fragment or flags.system_fragment):
             return
         from llmcli.cli.templates import build_prompt
+        from llmcli.request import Message, TextPart
 
         text, _ = build_prompt(_given(item), flags, self._gather)
         item.messages = [Message(role="user", parts=[TextPart(text=text)])]
@@ -55,6 +55,8 @@ class LinePrompts:
 
 def _given(item: Item) -> str | None:
     """The line's prompt: none, or one user message of text (what a template fills)."""
+    from llmcli.request import TextPart
+
     if not item.messages:
         return None
     only = item.messages[0]
