@@ -143,13 +143,15 @@ def add_exchange(
     with transaction(db):
         message_id = 0
         for role, parts in messages:
+            stored = dumps(store_content.shrink(db, parts, pieces))
             cursor = db.execute(
                 "INSERT INTO messages (conversation_id, role, parts, created_at)"
                 " VALUES (?, ?, ?, ?)",
-                (cid, role, dumps(store_content.shrink(db, parts, pieces)), now),
+                (cid, role, stored, now),
             )
             message_id = cursor.lastrowid or 0
-            index(db, message_id, parts)
+            # The index leaves fragments out: then `_forget_text` gives it the same text.
+            index(db, message_id, _parts(db, stored, indexed=True) if pieces else parts)
         usage = response.usage
         cursor = db.execute(
             "INSERT INTO responses (conversation_id, message_id, provider, model, input_tokens,"
@@ -182,9 +184,13 @@ def add_exchange(
             store_fragments.link(db, cursor.lastrowid or 0, fragments)
 
 
-def _parts(db: sqlite3.Connection, raw: str) -> list[dict[str, Any]]:
+def _parts(db: sqlite3.Connection, raw: str, indexed: bool = False) -> list[dict[str, Any]]:
+    """A message's stored parts; `indexed`: as the full-text index holds them (no
+    fragments)."""
     parts = json.loads(raw)
-    return store_content.expand(db, parts) if store_content.has_refs(raw) else parts  # type: ignore[no-any-return]
+    if not store_content.has_refs(raw):
+        return parts  # type: ignore[no-any-return]
+    return store_content.expand(db, parts, fragments=not indexed)  # type: ignore[no-any-return]
 
 
 def latest_conversation(db: sqlite3.Connection) -> str | None:
@@ -287,7 +293,7 @@ def _forget_text(db: sqlite3.Connection, cid: str, from_id: int) -> None:
         "SELECT id, parts FROM messages WHERE conversation_id = ? AND id >= ?", (cid, from_id)
     )
     for row in list(rows):
-        text = searchable(_parts(db, row["parts"]))
+        text = searchable(_parts(db, row["parts"], indexed=True))
         if text:
             db.execute(
                 "INSERT INTO message_fts (message_fts, rowid, text) VALUES ('delete', ?, ?)",

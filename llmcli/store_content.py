@@ -7,8 +7,10 @@ goes to `contents` once (a data URL keeps its head in "$llmcli_prefix", so an at
 base64 data and the request's data URL share one row); reading puts it back.
 
 A string holding fragment texts (-f, --sf: `pieces`) is kept as {"$llmcli_join": [...]}:
-the text around them, and each fragment as a reference, so a file sent with a hundred
-different prompts is stored once.
+the text around them, and each fragment as {"$llmcli_content_of_fragment": sha256}, so a
+file sent with a hundred different prompts is stored once. The full-text index leaves the
+fragments out (`expand(..., fragments=False)`): indexed with every prompt, a 200 KB file
+would grow the index by its own size each time.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ REF = "$llmcli_content"
 _PIECE = 1 << 20
 PREFIX = "$llmcli_prefix"
 JOIN = "$llmcli_join"
+# Holds REF, so `has_refs` and the lookups by REF find the rows that refer to fragments.
+FRAGMENT = REF + "_of_fragment"
 
 
 def shrink(db: sqlite3.Connection, value: Any, pieces: Sequence[str] = ()) -> Any:
@@ -64,22 +68,25 @@ def _cut(db: sqlite3.Connection, text: str, pieces: Sequence[str]) -> dict[str, 
     items: list[Any] = []
     start = 0
     for begin, end, piece in sorted(spans):
-        items += [text[start:begin], {REF: put(db, piece)}]
+        items += [text[start:begin], {FRAGMENT: put(db, piece)}]
         start = end
     items.append(text[start:])
     return {JOIN: [shrink(db, i) if isinstance(i, str) else i for i in items if i != ""]}
 
 
-def expand(db: sqlite3.Connection, value: Any) -> Any:
-    """The inverse of `shrink`: references replaced by their text."""
+def expand(db: sqlite3.Connection, value: Any, fragments: bool = True) -> Any:
+    """The inverse of `shrink`: references replaced by their text (fragments by nothing
+    when not `fragments`: what the full-text index holds)."""
     if isinstance(value, list):
-        return [expand(db, item) for item in value]
+        return [expand(db, item, fragments) for item in value]
     if isinstance(value, dict):
         if _is_reference(value):
             return value.get(PREFIX, "") + get(db, value[REF])
+        if set(value) == {FRAGMENT}:
+            return get(db, value[FRAGMENT]) if fragments else ""
         if set(value) == {JOIN}:
-            return "".join(expand(db, item) for item in value[JOIN])
-        return {key: expand(db, item) for key, item in value.items()}
+            return "".join(expand(db, item, fragments) for item in value[JOIN])
+        return {key: expand(db, item, fragments) for key, item in value.items()}
     return value
 
 
@@ -143,6 +150,8 @@ def _collect(value: Any, into: set[str]) -> None:
     elif isinstance(value, dict):
         if _is_reference(value):
             into.add(str(value[REF]))
+        elif set(value) == {FRAGMENT}:
+            into.add(str(value[FRAGMENT]))
         else:
             for item in value.values():
                 _collect(item, into)

@@ -78,7 +78,7 @@ def _salvage(damaged: Path, fresh: sqlite3.Connection) -> dict[str, int]:
         for row in list(fresh.execute("SELECT id, parts FROM messages")):
             parts = json.loads(row["parts"])
             if store_content.has_refs(row["parts"]):
-                parts = store_content.expand(fresh, parts)
+                parts = store_content.expand(fresh, parts, fragments=False)  # as indexed
             index(fresh, row["id"], parts)
     old.close()
     return kept

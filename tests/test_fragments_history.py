@@ -127,3 +127,27 @@ def test_removing_conversations_forgets_a_fragment_only_when_unused(llmcli, serv
     assert show(llmcli, db, second)["messages"][0]["parts"][0]["text"].count("point 59") == 1
     assert llmcli("logs", "rm", second, "--db", str(db)).code == 0
     assert stored_copies(db, SMALL.rstrip("\n")) == 0
+
+
+def test_the_search_index_leaves_fragments_out_and_forgets_cleanly(llmcli, server, tmp_path):
+    doc = tmp_path / "style.md"
+    doc.write_text(SMALL + "zanzibar\n")
+    db = tmp_path / "logs.db"
+    server.queue(openai_reply())
+    run = llmcli(
+        "complete", *MODEL, "--api-base", server.url, "--db", str(db),
+        "-f", str(doc), "what about quokkas",
+    )  # fmt: skip
+    assert run.code == 0, run.stderr
+    found = llmcli("logs", "search", "quokkas", "--json", "--db", str(db))
+    assert len(json.loads(found.stdout)) == 1
+    # Indexed once per use, a large file would grow the index by its size each time.
+    assert json.loads(llmcli("logs", "search", "zanzibar", "--json", "--db", str(db)).stdout) == []
+    assert llmcli("logs", "rm", ids(llmcli, db)[0], "--db", str(db)).code == 0
+    conn = sqlite3.connect(db)
+    # A contentless index forgets a row only when given the text it indexed: then no
+    # term is left.
+    conn.execute("CREATE VIRTUAL TABLE temp.terms USING fts5vocab(main, message_fts, 'row')")
+    assert conn.execute("SELECT term FROM temp.terms").fetchall() == []
+    conn.close()
+    assert json.loads(llmcli("logs", "search", "quokkas", "--json", "--db", str(db)).stdout) == []
