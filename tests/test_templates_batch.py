@@ -123,3 +123,29 @@ def test_skip_invalid_skips_a_line_missing_a_variable(llmcli, mock, tmp_path):
     assert "skipped line 2: template greet: no value for $who" in run.stderr
     assert [x["custom_id"] for x in read_out(out)] == ["a"]
     assert mock.bodies[0]["messages"] == [{"role": "user", "content": "Greet Ann"}]
+
+
+def test_stdin_fragment_with_stdin_input_is_refused(llmcli, mock, tmp_path):
+    out = tmp_path / "out.jsonl"
+    run = llmcli(
+        "batch", "run", "-", "--output", str(out), "-m", "openai/gpt-4o-mini",
+        "--api-base", mock.url + "/v1", "-f", "-",
+        input='{"prompt": "x"}\n',
+    )  # fmt: skip
+    assert run.code == 2
+    assert "line 1: -f -: stdin is the batch input" in run.stderr
+    assert mock.bodies == []
+
+
+def test_stdin_fragment_with_a_file_input_is_read_once(llmcli, mock, tmp_path):
+    src = write_lines(tmp_path / "in.jsonl", [{"prompt": "a"}, {"prompt": "b"}])
+    run = llmcli(
+        "batch", "run", str(src), "--output", str(tmp_path / "out.jsonl"),
+        "-m", "openai/gpt-4o-mini", "--api-base", mock.url + "/v1", "-f", "-",
+        input="shared\n",
+    )  # fmt: skip
+    assert run.code == 0, run.stderr
+    assert sorted(b["messages"][-1]["content"] for b in mock.bodies) == [
+        "stdin\n```\nshared\n```\n\na",
+        "stdin\n```\nshared\n```\n\nb",
+    ]

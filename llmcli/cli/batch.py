@@ -53,7 +53,7 @@ def run(source: str, **given: Any) -> None:
         raise UsageError("batch run needs -o OUT.jsonl (the results; re-running resumes it)")
     flags = spec.Flags(**given)
     flags.stream, flags.log = False, False  # whole answers; the history is not written
-    prompts = LinePrompts()  # templates and fragments: each line's prompt
+    prompts = LinePrompts(source == "-")  # templates and fragments: each line's prompt
     with _input(source) as lines:
         total = _check(lines, batch["skip_invalid"], flags, prompts)
         done = resume(Path(batch["output"]), batch["fresh"])

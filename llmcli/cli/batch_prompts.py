@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 
 class LinePrompts:
-    def __init__(self) -> None:
+    def __init__(self, stdin_is_input: bool = False) -> None:
+        self.stdin_is_input = stdin_is_input  # then `-f -` has nothing to read
         self._read: dict[str, list[Fragment]] = {}
         self._lock = threading.Lock()  # lines are sent from a pool
 
@@ -46,6 +47,8 @@ class LinePrompts:
 
         found: list[Fragment] = []
         for source in sources:
+            if source == "-" and self.stdin_is_input:
+                raise UsageError("-f -: stdin is the batch input: give the fragment as a file")
             with self._lock:  # one read (fetch, command) per source, whichever line asks
                 if source not in self._read:
                     self._read[source] = gather([source], allow_commands, timeout, retries)
