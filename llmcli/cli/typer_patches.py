@@ -84,13 +84,16 @@ def take_pairs(parser: Any, metavar: str) -> Any:
     options = {**getattr(parser, "_long_opt", {}), **getattr(parser, "_short_opt", {})}
     for option in {id(o): o for o in options.values()}.values():
         if getattr(option.obj, "metavar", None) == metavar and hasattr(option, "process"):
-            option.process = _pair_taker(option.process, option.obj)
+            option.process = _pair_taker(option.process, option.obj, parser)
     return parser
 
 
-def _pair_taker(process: Any, obj: Any) -> Any:
+def _pair_taker(process: Any, obj: Any, parser: Any) -> Any:
     def take(value: Any, state: Any) -> None:
         if isinstance(value, str) and "=" not in value:
+            if not state.rargs and getattr(parser.ctx, "resilient_parsing", False):
+                process(value, state)  # completing the line being typed
+                return
             if not state.rargs:
                 from llmcli.errors import UsageError
 
