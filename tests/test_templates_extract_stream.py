@@ -67,4 +67,3 @@ def test_blocks_found_piecewise_match_the_whole(size):
     for start in range(0, len(ANSWER), size):
         found += blocks.feed(ANSWER[start : start + size])
     assert [*found, *blocks.end()] == code_blocks(ANSWER) == ["wc -l *.py", "echo two"]
-
