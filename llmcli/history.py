@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmcli import store, store_files
+from llmcli import store, store_files, store_fragments
 from llmcli.errors import LlmcliError, UsageError
 from llmcli.events import Result, citation_json
 from llmcli.request import Message, Part, ReasoningPart, TextPart, ToolCallPart
@@ -38,6 +39,15 @@ class History:
         self.path = path or store.default_path()
         self.write = write
         self._db: sqlite3.Connection | None = None
+        # Fragments (-f, --sf) the next answer's prompt used, and every fragment text this
+        # run's messages hold: stored once, not in each message and request.
+        self._linked: list[store_fragments.Use] = []
+        self._pieces: list[str] = []
+
+    def use_fragments(self, uses: Sequence[store_fragments.Use]) -> None:
+        """The next answer saved used these fragments (in the order sent)."""
+        self._linked = list(uses)
+        self._pieces += [use.text for use in uses if use.text not in self._pieces]
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -67,6 +77,10 @@ class History:
         return str(store.conversation(self.db, cid)["model"])
 
     def load(self, cid: str) -> list[Message]:
+        """The conversation's messages; the fragments they hold are cut out again when the
+        conversation goes on."""
+        texts = store_fragments.texts_of(self.db, cid)
+        self._pieces += [text for text in texts if text not in self._pieces]
         return [Message(role=role, parts=parts) for role, parts in store.messages(self.db, cid)]  # type: ignore[arg-type]
 
     def save(
@@ -109,7 +123,8 @@ class History:
         import sqlite3
 
         try:
-            store.add_exchange(self.db, cid, rows, record)
+            store.add_exchange(self.db, cid, rows, record, self._linked, self._pieces)
+            self._linked = []
         except sqlite3.DatabaseError as err:
             problem = store_files.failure(self.path, err)
             raise LlmcliError(f"the answer was not stored: {problem}") from None

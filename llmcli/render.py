@@ -196,17 +196,41 @@ def _detail(*pairs: tuple[str, Any]) -> str:
 
 
 class ExtractRenderer(JsonRenderer):
-    """-x/--extract-last: collected like --json (a block is whole only once its closing
-    fence arrives); then the block, or the whole answer with a note on stderr when it has
-    none. With --json, the answer's object gains `extracted`."""
+    """-x/--extract-last: the first (or last) code block's contents, or the whole answer
+    with a note on stderr when it has none. -x prints the first block as soon as its
+    closing fence streams in (a block is whole only then: half a command piped to `sh`
+    would run); --extract-last and --json wait for the end. With --json, the answer's
+    object gains `extracted`."""
 
     def __init__(self, from_end: bool, json_out: bool, out: TextIO | None = None) -> None:
         super().__init__(out)
+        from llmcli.templates.extract import Blocks
+
         self.from_end = from_end
         self.json_out = json_out
+        self.blocks: Blocks | None = None if from_end or json_out else Blocks()
+        self.printed = False
+
+    def event(self, event: Event) -> None:
+        if self.blocks is not None and not self.printed and isinstance(event, TextDelta):
+            self._print_first(self.blocks.feed(event.text))
+
+    def finish(self, result: Result) -> None:
+        super().finish(result)
+        if self.blocks is not None and not self.printed:
+            self._print_first(self.blocks.end())
+            from llmcli.templates.extract import Blocks
+
+            self.blocks = Blocks()  # a tool step's next answer starts afresh
+
+    def _print_first(self, found: list[str]) -> None:
+        if found:
+            self.out.write(found[0] + "\n")
+            self.out.flush()
+            self.printed = True
 
     def close(self) -> None:
-        if self.last is None:
+        if self.last is None or self.printed:
             return
         from llmcli.templates.extract import pick
 

@@ -12,12 +12,14 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmcli import store_content, store_files
+from llmcli import store_content, store_files, store_fragments
 from llmcli.errors import UsageError
+from llmcli.store_fragments import Use
 from llmcli.store_schema import MIGRATIONS, dumps, index, migrate, searchable, transaction
 
 if TYPE_CHECKING:
@@ -131,21 +133,27 @@ def add_exchange(
     cid: str,
     messages: list[tuple[str, list[dict[str, Any]]]],
     response: ResponseRecord,
+    fragments: Sequence[Use] = (),
+    pieces: Sequence[str] = (),
 ) -> None:
-    """Store new messages (the user's, then the answer) and the response, atomically."""
+    """Store new messages (the user's, then the answer) and the response, atomically;
+    link the `fragments` the prompt used, and store the texts of `pieces` (fragments in
+    these messages or the request) once (store_fragments.py)."""
     now = time.time()
     with transaction(db):
         message_id = 0
         for role, parts in messages:
+            stored = dumps(store_content.shrink(db, parts, pieces))
             cursor = db.execute(
                 "INSERT INTO messages (conversation_id, role, parts, created_at)"
                 " VALUES (?, ?, ?, ?)",
-                (cid, role, dumps(store_content.shrink(db, parts)), now),
+                (cid, role, stored, now),
             )
             message_id = cursor.lastrowid or 0
-            index(db, message_id, parts)
+            # The index leaves fragments out: then `_forget_text` gives it the same text.
+            index(db, message_id, _parts(db, stored, indexed=True) if pieces else parts)
         usage = response.usage
-        db.execute(
+        cursor = db.execute(
             "INSERT INTO responses (conversation_id, message_id, provider, model, input_tokens,"
             " output_tokens, reasoning_tokens, cache_read_tokens, cache_write_tokens, cost,"
             " latency_ms, ttft_ms, finish_reason, error, citations, request, created_at)"
@@ -166,15 +174,23 @@ def add_exchange(
                 response.finish_reason,
                 response.error,
                 json.dumps(response.citations, ensure_ascii=False),
-                dumps(store_content.shrink(db, response.request)) if response.request else None,
+                dumps(store_content.shrink(db, response.request, pieces))
+                if response.request
+                else None,
                 now,
             ),
         )
+        if fragments:
+            store_fragments.link(db, cursor.lastrowid or 0, fragments)
 
 
-def _parts(db: sqlite3.Connection, raw: str) -> list[dict[str, Any]]:
+def _parts(db: sqlite3.Connection, raw: str, indexed: bool = False) -> list[dict[str, Any]]:
+    """A message's stored parts; `indexed`: as the full-text index holds them (no
+    fragments)."""
     parts = json.loads(raw)
-    return store_content.expand(db, parts) if store_content.has_refs(raw) else parts  # type: ignore[no-any-return]
+    if not store_content.has_refs(raw):
+        return parts  # type: ignore[no-any-return]
+    return store_content.expand(db, parts, fragments=not indexed)  # type: ignore[no-any-return]
 
 
 def latest_conversation(db: sqlite3.Connection) -> str | None:
@@ -277,7 +293,7 @@ def _forget_text(db: sqlite3.Connection, cid: str, from_id: int) -> None:
         "SELECT id, parts FROM messages WHERE conversation_id = ? AND id >= ?", (cid, from_id)
     )
     for row in list(rows):
-        text = searchable(_parts(db, row["parts"]))
+        text = searchable(_parts(db, row["parts"], indexed=True))
         if text:
             db.execute(
                 "INSERT INTO message_fts (message_fts, rowid, text) VALUES ('delete', ?, ?)",

@@ -5,12 +5,19 @@ copy and the stored request body). Every string of at least LARGE characters, in
 message's parts or the stored request, becomes {"$llmcli_content": sha256} and the text
 goes to `contents` once (a data URL keeps its head in "$llmcli_prefix", so an attachment's
 base64 data and the request's data URL share one row); reading puts it back.
+
+A string holding fragment texts (-f, --sf: `pieces`) is kept as {"$llmcli_join": [...]}:
+the text around them, and each fragment as {"$llmcli_content_of_fragment": sha256}, so a
+file sent with a hundred different prompts is stored once. The full-text index leaves the
+fragments out (`expand(..., fragments=False)`): indexed with every prompt, a 200 KB file
+would grow the index by its own size each time.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -21,27 +28,65 @@ LARGE = 16 * 1024
 REF = "$llmcli_content"
 _PIECE = 1 << 20
 PREFIX = "$llmcli_prefix"
+JOIN = "$llmcli_join"
+# Holds REF, so `has_refs` and the lookups by REF find the rows that refer to fragments.
+FRAGMENT = REF + "_of_fragment"
 
 
-def shrink(db: sqlite3.Connection, value: Any) -> Any:
-    """`value` with each large string stored in `contents` and replaced by its reference."""
+def shrink(db: sqlite3.Connection, value: Any, pieces: Sequence[str] = ()) -> Any:
+    """`value` with each large string stored in `contents` and replaced by its reference,
+    and each of `pieces` cut out of the strings that hold it."""
     if isinstance(value, str):
+        joined = _cut(db, value, pieces) if pieces else None
+        if joined is not None:
+            return joined
         return _reference(db, value) if len(value) >= LARGE else value
     if isinstance(value, list):
-        return [shrink(db, item) for item in value]
+        return [shrink(db, item, pieces) for item in value]
     if isinstance(value, dict):
-        return {key: shrink(db, item) for key, item in value.items()}
+        return {key: shrink(db, item, pieces) for key, item in value.items()}
     return value
 
 
-def expand(db: sqlite3.Connection, value: Any) -> Any:
-    """The inverse of `shrink`: references replaced by their text."""
+def _cut(db: sqlite3.Connection, text: str, pieces: Sequence[str]) -> dict[str, Any] | None:
+    """`text` as {JOIN: [before, reference, between, ...]}; None when it holds no piece.
+
+    A fragment is sent on lines of its own (fragments.render), so a piece is looked for
+    between newlines: that keeps a short fragment from matching inside a label. Any match
+    rebuilds the same text."""
+    spans: list[tuple[int, int, str]] = []
+    for piece in pieces:
+        at = text.find(f"\n{piece}\n") if piece else -1
+        while at >= 0 and any(
+            at + 1 < end and begin < at + 1 + len(piece) for begin, end, _ in spans
+        ):
+            at = text.find(f"\n{piece}\n", at + 1)
+        if at >= 0:
+            spans.append((at + 1, at + 1 + len(piece), piece))
+    if not spans:
+        return None
+    items: list[Any] = []
+    start = 0
+    for begin, end, piece in sorted(spans):
+        items += [text[start:begin], {FRAGMENT: put(db, piece)}]
+        start = end
+    items.append(text[start:])
+    return {JOIN: [shrink(db, i) if isinstance(i, str) else i for i in items if i != ""]}
+
+
+def expand(db: sqlite3.Connection, value: Any, fragments: bool = True) -> Any:
+    """The inverse of `shrink`: references replaced by their text (fragments by nothing
+    when not `fragments`: what the full-text index holds)."""
     if isinstance(value, list):
-        return [expand(db, item) for item in value]
+        return [expand(db, item, fragments) for item in value]
     if isinstance(value, dict):
         if _is_reference(value):
             return value.get(PREFIX, "") + get(db, value[REF])
-        return {key: expand(db, item) for key, item in value.items()}
+        if set(value) == {FRAGMENT}:
+            return get(db, value[FRAGMENT]) if fragments else ""
+        if set(value) == {JOIN}:
+            return "".join(expand(db, item, fragments) for item in value[JOIN])
+        return {key: expand(db, item, fragments) for key, item in value.items()}
     return value
 
 
@@ -86,8 +131,8 @@ def get(db: sqlite3.Connection, digest: str) -> str:
 
 
 def forget_unused(db: sqlite3.Connection) -> None:
-    """After a delete: drop the texts no message or request refers to any more."""
-    used: set[str] = set()
+    """After a delete: drop the texts no message, request or fragment use refers to."""
+    used = {digest for (digest,) in db.execute("SELECT hash FROM fragment_uses")}
     for sql in (
         "SELECT parts FROM messages WHERE instr(parts, ?)",
         "SELECT request FROM responses WHERE instr(request, ?)",
@@ -105,6 +150,8 @@ def _collect(value: Any, into: set[str]) -> None:
     elif isinstance(value, dict):
         if _is_reference(value):
             into.add(str(value[REF]))
+        elif set(value) == {FRAGMENT}:
+            into.add(str(value[FRAGMENT]))
         else:
             for item in value.values():
                 _collect(item, into)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import sqlite3
 
 # Parents before children, so foreign keys hold while copying.
-TABLES = ("conversations", "contents", "messages", "responses")
+TABLES = ("conversations", "contents", "messages", "responses", "fragment_uses")
 
 
 def doctor(path: Path) -> str:
@@ -78,7 +78,7 @@ def _salvage(damaged: Path, fresh: sqlite3.Connection) -> dict[str, int]:
         for row in list(fresh.execute("SELECT id, parts FROM messages")):
             parts = json.loads(row["parts"])
             if store_content.has_refs(row["parts"]):
-                parts = store_content.expand(fresh, parts)
+                parts = store_content.expand(fresh, parts, fragments=False)  # as indexed
             index(fresh, row["id"], parts)
     old.close()
     return kept

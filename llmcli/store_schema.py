@@ -93,8 +93,27 @@ def _m2(db: sqlite3.Connection) -> None:
         db.execute("UPDATE responses SET request = ? WHERE id = ?", (dumps(request), row["id"]))
 
 
+def _m_fragments(db: sqlite3.Connection) -> None:
+    """Fragments linked to each answer that used them (`flag`: -f or --sf); their text is
+    stored once in `contents`, keyed by its SHA-256 (store_fragments.py)."""
+    _script(
+        db,
+        """
+        CREATE TABLE fragment_uses (
+            response_id INTEGER NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            flag TEXT NOT NULL,
+            PRIMARY KEY (response_id, position)
+        );
+        CREATE INDEX fragment_uses_hash ON fragment_uses(hash);
+        """,
+    )
+
+
 # Numbered migrations: index + 1 is the schema version stored in PRAGMA user_version.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1, _m2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1, _m2, _m_fragments]
 
 
 def migrate(db: sqlite3.Connection) -> None:

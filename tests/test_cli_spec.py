@@ -113,7 +113,7 @@ def test_absent_options_are_not_coerced_and_given_ones_are(monkeypatch) -> None:
     monkeypatch.setattr(typer.core, "build_runtime_param", counting)
     seen: dict[str, object] = {}
 
-    def stop(flags: object, messages: object) -> None:
+    def stop(flags: object, messages: object, *fragments: object) -> None:
         seen.update(temperature=flags.temperature, top_k=flags.top_k, tools=flags.tools)  # type: ignore[attr-defined]
         raise SystemExit(0)
 

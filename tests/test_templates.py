@@ -82,7 +82,7 @@ def test_missing_variable_is_one_line_naming_it(llmcli, server, tmp_path):
     run = llmcli("complete", *MODEL, "--api-base", server.url, "-t", "needs")
     assert run.code == 2
     assert run.stderr.count("\n") == 1
-    assert "$topic" in run.stderr and "-p topic=VALUE" in run.stderr
+    assert "$topic" in run.stderr and "-p topic VALUE" in run.stderr
     assert server.requests == []
 
 
@@ -280,11 +280,13 @@ def test_chat_start_takes_template_params_and_fragments(tmp_path):
     from llmcli.errors import UsageError
 
     flags = Flags(template="translate", param=["lang=Dutch"])
-    assert chat_start("hello", flags) == "hello"
+    assert chat_start("hello", flags) == ("hello", [])
     assert "into Dutch." in flags.system
     note = tmp_path / "n.txt"
     note.write_text("context")
-    assert chat_start("q", Flags(fragment=[str(note)])) == f"{note}\n```\ncontext\n```\n\nq"
+    text, used = chat_start("q", Flags(fragment=[str(note)]))
+    assert text == f"{note}\n```\ncontext\n```\n\nq"
+    assert [(u.source, u.text, u.flag) for u in used] == [(str(note), "context", "-f")]
     with pytest.raises(UsageError, match="needs a first PROMPT"):
         chat_start(None, Flags(fragment=[str(note)]))
     with pytest.raises(UsageError, match="-t NAME"):

@@ -1,6 +1,9 @@
 """The input lines of `llmcli batch run`: three shapes, one `Item`.
 
-- `{"custom_id", "prompt"|"messages", ...flag fields}`: fields override the flags;
+- `{"custom_id", "prompt"|"messages", ...flag fields}`: fields override the flags; such a
+  line may also name a `template`, its variables (`param`: an object) and its
+  `fragment`/`system_fragment` sources (lists), added to the command line's -t, -p, -f
+  and --sf (named as the flags are: `params` is Anthropic's shape);
 - OpenAI's batch line `{"custom_id", "method", "url", "body"}` (body: a chat completions
   request; OpenAI OpenAPI spec, `BatchRequestInput`);
 - Anthropic's `{"custom_id", "params"}` (params: a Messages request; Claude API
@@ -10,10 +13,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from llmcli.errors import UsageError
 from llmcli.providers.batch_input import LineError, chat_messages, provider_line
 from llmcli.request import Message, TextPart
 
@@ -27,10 +31,21 @@ class Item:
     messages: list[Message]
     fields: dict[str, Any] = field(default_factory=dict)  # flag name → value
     options: dict[str, Any] = field(default_factory=dict)  # merged into the body
+    prompt_parts: dict[str, Any] = field(default_factory=dict)  # PROMPT_PARTS given
 
 
-def parse_line(text: str, number: int, flag_names: frozenset[str]) -> Item:
-    """One input line → an `Item`, or `LineError` saying what is wrong with it."""
+# What a plain line may give to build its prompt (cli/batch_prompts.py), and its type.
+PROMPT_PARTS = {"template": str, "param": dict, "fragment": list, "system_fragment": list}
+
+
+def parse_line(
+    text: str,
+    number: int,
+    flag_names: frozenset[str],
+    check: Callable[[Item], object] | None = None,
+) -> Item:
+    """One input line → an `Item`, or `LineError` saying what is wrong with it (`check`'s
+    usage error too: a template variable the line leaves without a value)."""
     try:
         data = json.loads(text)
     except ValueError:
@@ -47,13 +62,19 @@ def parse_line(text: str, number: int, flag_names: frozenset[str]) -> Item:
     else:
         item = _plain_line(data, flag_names)
     item.custom_id, item.number = str(custom_id), number
+    if check is not None:
+        try:
+            check(item)
+        except UsageError as err:
+            raise LineError(str(err)) from None
     return item
 
 
 def _plain_line(data: dict[str, Any], flag_names: frozenset[str]) -> Item:
     fields: dict[str, Any] = {}
+    parts = {key: _prompt_part(key, data[key]) for key in PROMPT_PARTS if key in data}
     for key, value in data.items():
-        if key in ("custom_id", "prompt", "messages"):
+        if key in ("custom_id", "prompt", "messages", *parts):
             continue
         if key not in flag_names:
             raise LineError(f"unknown field {key!r}")
@@ -61,21 +82,37 @@ def _plain_line(data: dict[str, Any], flag_names: frozenset[str]) -> Item:
         fields[key] = json.dumps(value) if isinstance(value, dict) else value
     prompt = data.get("prompt")
     if isinstance(prompt, str) and prompt.strip():
-        return Item("", 0, [Message(role="user", parts=[TextPart(text=prompt)])], fields)
+        user = Message(role="user", parts=[TextPart(text=prompt)])
+        return Item("", 0, [user], fields, prompt_parts=parts)
     if "messages" in data:
         messages, own = chat_messages(data["messages"])
-        return Item("", 0, messages, {**own, **fields})
+        return Item("", 0, messages, {**own, **fields}, prompt_parts=parts)
+    if parts:  # a template or fragments may be the whole prompt
+        return Item("", 0, [], fields, prompt_parts=parts)
     raise LineError('no prompt: give "prompt" or "messages"')
 
 
-def check_all(lines: Iterable[str], flag_names: frozenset[str]) -> tuple[list[str], int]:
+def _prompt_part(key: str, value: Any) -> Any:
+    kind = PROMPT_PARTS[key]
+    if not isinstance(value, kind) or (kind is list and not all(isinstance(v, str) for v in value)):
+        shape = {str: "a string", dict: "an object", list: "a list of strings"}[kind]
+        raise LineError(f"{key} must be {shape}")
+    if kind is dict:
+        return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in value.items()}
+    return value
+
+
+def check_all(
+    lines: Iterable[str], flag_names: frozenset[str], check: Callable[[Item], object] | None = None
+) -> tuple[list[str], int]:
     """Every problem in the input, `line N: why`, found before anything is sent (only the
-    ids are kept, so a large input costs no memory), and how many lines are valid."""
+    ids are kept, so a large input costs no memory), and how many lines are valid;
+    `check` builds each line's prompt (templates and fragments) to find its problems."""
     problems: list[str] = []
     seen: dict[str, int] = {}
     for number, text in numbered(lines):
         try:
-            item = parse_line(text, number, flag_names)
+            item = parse_line(text, number, flag_names, check)
         except LineError as err:
             problems.append(f"line {number}: {err}")
             continue

@@ -20,6 +20,7 @@ from typing import IO, Any
 import typer
 
 from llmcli.cli import spec, spec_batch
+from llmcli.cli.batch_prompts import LinePrompts
 from llmcli.errors import LlmcliError, ProviderError, UsageError
 
 batch_app = typer.Typer(help="Run many prompts from a JSONL file.", no_args_is_help=True)
@@ -52,11 +53,12 @@ def run(source: str, **given: Any) -> None:
         raise UsageError("batch run needs -o OUT.jsonl (the results; re-running resumes it)")
     flags = spec.Flags(**given)
     flags.stream, flags.log = False, False  # whole answers; the history is not written
+    prompts = LinePrompts(source == "-")  # templates and fragments: each line's prompt
     with _input(source) as lines:
-        total = _check(lines, batch["skip_invalid"])
+        total = _check(lines, batch["skip_invalid"], flags, prompts)
         done = resume(Path(batch["output"]), batch["fresh"])
         with open_append(Path(batch["output"])) as out:
-            tally = _Run(flags, out, batch, done, total).go(lines)
+            tally = _Run(flags, out, batch, done, total, prompts).go(lines)
     sys.stderr.write(tally.summary() + "\n")
     if tally.budget_stopped:
         raise typer.Exit(EXIT_BUDGET)
@@ -84,11 +86,13 @@ def _input(source: str) -> Iterator[IO[str]]:
         yield spool
 
 
-def _check(lines: IO[str], skip_invalid: bool) -> int:
+def _check(lines: IO[str], skip_invalid: bool, flags: spec.Flags, prompts: LinePrompts) -> int:
     """Report the invalid lines (exit 2 unless skipped); the number of valid ones."""
     from llmcli.batch.lines import check_all
 
-    problems, valid = check_all(lines, FLAG_NAMES)
+    problems, valid = check_all(
+        lines, FLAG_NAMES, lambda item: prompts.apply(_line_flags(flags, item), item)
+    )
     lines.seek(0)
     if problems and not skip_invalid:
         for problem in problems:
@@ -105,14 +109,20 @@ class _Run:
     """One `batch run`: the pool, the budget, the writer and the tally."""
 
     def __init__(
-        self, flags: spec.Flags, out: IO[str], batch: dict[str, Any], done: set[str], total: int
+        self,
+        flags: spec.Flags,
+        out: IO[str],
+        batch: dict[str, Any],
+        done: set[str],
+        total: int,
+        prompts: LinePrompts,
     ):
         from llmcli.batch.output import Writer
         from llmcli.batch.pool import Budget, Limiter
         from llmcli.batch.progress import Progress
 
         self.progress = Progress(sys.stderr, total)
-        self.flags, self.done = flags, done
+        self.flags, self.done, self.prompts = flags, done, prompts
         self.limiter = Limiter(batch["concurrency"], batch["rpm"], batch["tpm"])
         self.budget = Budget(batch["max_cost"])
         self.writer = Writer(out, batch["ordered"], window=4 * batch["concurrency"])
@@ -135,6 +145,10 @@ class _Run:
                     self.skipped += 1
                     continue
                 flags = _line_flags(self.flags, item)
+                try:
+                    self.prompts.apply(flags, item)
+                except UsageError:
+                    continue  # an invalid line, reported and skipped (--skip-invalid)
                 tokens = _tokens(flags, item)
                 estimate = _estimate(flags, tokens) if self.budget.limit is not None else 0.0
                 self.writer.room(sequence)

@@ -4,10 +4,13 @@ one-shot ones)."""
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmcli.cli import spec
 from llmcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from llmcli.store_fragments import Use
 
 
 @spec.signature(spec.CHAT, spec.argument("prompt", str | None, spec.PROMPT_HELP))
@@ -23,12 +26,15 @@ def chat(prompt: str | None = None, **given: Any) -> None:
     from llmcli.history import History
 
     flags = spec.Flags(**given)
+    fragments: list[Use] = []
     if flags.template or flags.fragment or flags.system_fragment or flags.param:
         from llmcli.cli.templates import chat_start
 
-        prompt = chat_start(prompt, flags)
+        prompt, fragments = chat_start(prompt, flags)
     flags.log = flags.log and settings().log
     session = Session(flags=flags, history=History(flags.db).open() if flags.log else None)
+    if session.history:
+        session.history.use_fragments(fragments)
     if session.history and (flags.cid or flags.continue_latest):
         session.cid = session.history.resolve(flags.cid, flags.continue_latest)
         if session.cid:

@@ -44,14 +44,18 @@ class PromptCommands:
         return messages
 
     def cmd_template(self, arg: str) -> None:
-        from llmcli.cli.templates import template_turn
+        from llmcli.cli.templates import template_turn, turn_fragments
 
         name, _, text = arg.partition(" ")
         if not name:
             raise UsageError("/template NAME [TEXT]: see `llmcli templates list`")
-        prompt = template_turn(name, text.strip() or None, self._session().flags)
+        session = self._session()
+        prompt, sources = template_turn(name, text.strip() or None, session.flags)
         self.say(f"template {name} in use")
         if prompt:
+            prompt, uses = turn_fragments(prompt, sources, session.flags)
+            if session.history:
+                session.history.use_fragments(uses)
             self.ask(prompt)
 
     def cmd_edit(self, arg: str) -> None:

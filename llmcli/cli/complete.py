@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from llmcli.cli import spec
 from llmcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from llmcli.store_fragments import Use
 
 
 @spec.signature(spec.COMPLETE, spec.argument("prompt", str | None, spec.PROMPT_HELP))
@@ -16,19 +20,25 @@ def complete(prompt: str | None = None, **given: Any) -> None:
     from llmcli.cli.runner import run
 
     flags = spec.Flags(**given)
-    # `-a -` and `-f -` take stdin as an attachment or fragment: then it is not the prompt.
-    use_stdin = "-" not in flags.attach and "-" not in flags.fragment
-    if flags.save or flags.template or flags.edit or flags.fragment or flags.param:
-        text = _prompt_from_parts(prompt, flags, use_stdin)
-        if text is None:
+    # `-a -`, `-f -` and `--sf -` take stdin as an attachment or fragment: not the prompt.
+    use_stdin = "-" not in (*flags.attach, *flags.fragment, *flags.system_fragment)
+    fragments: Sequence[Use] = ()
+    parts = (flags.save, flags.template, flags.edit, flags.fragment, flags.system_fragment)
+    if any(parts) or flags.param:
+        built = _prompt_from_parts(prompt, flags, use_stdin)
+        if built is None:
             return
+        text, fragments = built
     else:
         text = read_prompt(prompt, use_stdin)
-    run(flags, [prompt_message(text, flags)])
+    run(flags, [prompt_message(text, flags)], fragments)
 
 
-def _prompt_from_parts(prompt: str | None, flags: spec.Flags, use_stdin: bool) -> str | None:
-    """Templates, fragments and the editor (llmcli/cli/templates.py); None after --save."""
+def _prompt_from_parts(
+    prompt: str | None, flags: spec.Flags, use_stdin: bool
+) -> tuple[str, list[Use]] | None:
+    """Templates, fragments and the editor (llmcli/cli/templates.py): the text and the
+    fragments it used; None after --save."""
     from llmcli.cli.templates import build_prompt, save_template
 
     if flags.save:

@@ -21,6 +21,10 @@ TOOLS = "Tools and attachments"
 CONNECTION = "Connection"
 HISTORY = "History and output"
 PANELS = (REQUEST, MORE, TOOLS, CONNECTION, HISTORY)
+# The value name of an option that takes a pair, `-p NAME VALUE` (or `-p NAME=VALUE`): the
+# command's parser gives it the second word (typer_patches.take_pairs); it arrives as
+# `NAME=VALUE`, one item per use.
+PAIR = "NAME VALUE"
 
 
 @dataclass(frozen=True)

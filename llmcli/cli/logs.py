@@ -84,9 +84,10 @@ def _summary(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def conversation_json(conn: sqlite3.Connection, cid: str) -> dict[str, Any]:
-    from llmcli import store
+    from llmcli import store, store_fragments
 
     head = store.conversation(conn, cid)
+    used = store_fragments.of_conversation(conn, cid)
     return {
         "id": cid,
         "title": head["title"],
@@ -94,7 +95,13 @@ def conversation_json(conn: sqlite3.Connection, cid: str) -> dict[str, Any]:
         "created_at": head["created_at"],
         "messages": [{"role": r, "parts": p} for r, p in store.messages(conn, cid)],
         "responses": [
-            {k: json.loads(v) if k in ("citations", "request") and v else v for k, v in r.items()}
+            {
+                **{
+                    k: json.loads(v) if k in ("citations", "request") and v else v
+                    for k, v in r.items()
+                },
+                "fragments": used.get(r["id"], []),
+            }
             for r in store.responses(conn, cid)
         ],
     }
@@ -105,12 +112,23 @@ def conversation_markdown(data: dict[str, Any]) -> str:
         f"# {data['title']}",
         "",
         f"`{data['id']}` · {data['model']} · {_when(data['created_at'])}",
+        *_fragments_markdown(data["responses"]),
     ]
     for message in data["messages"]:
         out += ["", f"## {message['role'].capitalize()}", ""]
         for part in message["parts"]:
             out.extend(_part_markdown(part))
     return "\n".join(out) + "\n"
+
+
+def _fragments_markdown(responses: list[dict[str, Any]]) -> list[str]:
+    """The fragments (-f, --sf) the prompts used: source and the start of its SHA-256."""
+    lines = []
+    for number, response in enumerate(responses, 1):
+        for used in response.get("fragments", []):
+            digest, source, flag = used["sha256"][:12], used["source"], used["flag"]
+            lines.append(f"- `{digest}` {source} ({flag}), answer {number}")
+    return ["", "Fragments:", "", *lines] if lines else []
 
 
 def _part_markdown(part: dict[str, Any]) -> list[str]:

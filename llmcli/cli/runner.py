@@ -6,7 +6,7 @@ import copy
 import gc
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -43,6 +43,7 @@ from llmcli.transport import Connection
 if TYPE_CHECKING:
     from llmcli.config import Config
     from llmcli.providers.base import ChatProvider
+    from llmcli.store_fragments import Use
 
 
 @dataclass
@@ -201,9 +202,10 @@ def send(
     return Outcome(result, job.request, clock.elapsed_ms(), clock.first_ms)
 
 
-def run(flags: Flags, messages: list[Message]) -> Result:
+def run(flags: Flags, messages: list[Message], fragments: Sequence[Use] = ()) -> Result:
     """`complete`: one prompt (continuing a stored conversation when asked), the answer
     rendered and logged, and an error raised if it failed (after showing what arrived).
+    The history links the answer to the `fragments` (-f, --sf) the prompt holds.
 
     When the model calls tools bound with --tool-exec, they run (once approved), their
     results go back, and the model answers again, up to --max-steps times.
@@ -212,6 +214,8 @@ def run(flags: Flags, messages: list[Message]) -> Result:
     flags.log = flags.log and _config().log
     reads = flags.log or flags.cid or flags.continue_latest
     history = History(flags.db, write=flags.log).open() if reads else None
+    if history:
+        history.use_fragments(fragments)
     cid = history.resolve(flags.cid, flags.continue_latest) if history else None
     conversation: list[Message] = []
     if history and cid:

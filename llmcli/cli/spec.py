@@ -21,6 +21,7 @@ from typing import Annotated, Any
 from llmcli.cli.flag import CONNECTION as CONNECTION
 from llmcli.cli.flag import HISTORY as HISTORY
 from llmcli.cli.flag import MORE as MORE
+from llmcli.cli.flag import PAIR
 from llmcli.cli.flag import REQUEST as REQUEST
 from llmcli.cli.flag import TOOLS as TOOLS
 from llmcli.cli.flag import Flag as Flag
@@ -96,8 +97,8 @@ COMPLETE: tuple[Flag, ...] = (
             spelled="-s"),
     declare("template", str | None, None, "-t", "--template", metavar="NAME|PATH",
             help="Template name or .toml/.md file (`llmcli templates list`); flags win over it."),
-    declare("param", list[str] | None, None, "-p", "--param", metavar="NAME=VALUE",
-            help="Fill the template's $NAME (repeatable)."),
+    declare("param", list[str] | None, None, "-p", "--param", metavar=PAIR,
+            help="Fill the template's $NAME with VALUE (NAME=VALUE works too). Repeatable."),
     declare("fragment", list[str] | None, None, "-f", "--fragment", metavar="SOURCE",
             help="Context for the prompt: a file, a folder (.gitignore honoured; binary and "
             "over-2-MB files skipped), a glob, a URL, - or '!COMMAND'. Repeatable."),
@@ -274,6 +275,8 @@ MODELS_LIST: tuple[Flag, ...] = (
 BATCH_REUSED = ("model", "system", "thinking", "thinking_budget", "reasoning_effort",
                 "temperature", "top_p", "top_k", "max_tokens", "stop", "user", "json_schema",
                 "json_mode", "cache_system", "cache_ttl", "prefill")
+# `batch run`: the prompt from templates and fragments, for every line (batch_prompts.py).
+BATCH_PROMPT = ("template", "param", "fragment", "system_fragment", "allow_commands")
 # The flag that caps an answer's length: `batch run --max-cost` prices that many output tokens.
 OUTPUT_CAP = "max_tokens"
 # fmt: on

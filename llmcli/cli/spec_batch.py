@@ -7,7 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from llmcli.cli.flag import Flag, declare
-from llmcli.cli.spec import BATCH_REUSED, CONNECTION_FLAGS, DEBUG_FLAG, FLAGS, IO, OPTION_FLAG
+from llmcli.cli.spec import (
+    BATCH_PROMPT,
+    BATCH_REUSED,
+    CONNECTION_FLAGS,
+    DEBUG_FLAG,
+    FLAGS,
+    IO,
+    OPTION_FLAG,
+)
 
 # One flag per entry reads better than the formatter's one argument per line:
 # fmt: off
@@ -33,6 +41,7 @@ BATCH: tuple[Flag, ...] = (
             help="Start no request that could take the cost past USD (exit 3 when it stops "
             "the run)."),
     *(FLAGS[name] for name in BATCH_REUSED),
+    *(FLAGS[name] for name in BATCH_PROMPT),
     OPTION_FLAG,
     *CONNECTION_FLAGS,
     DEBUG_FLAG,

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from llmcli.cli.spec import Flags
+    from llmcli.fragments import Fragment
+    from llmcli.store_fragments import Use
+
+    # How fragments are read: (sources, allow commands, timeout, retries) → fragments.
+    Gather = Callable[[list[str], bool, float, int], list[Fragment]]
 
 templates_app = typer.Typer(
     name="templates",
@@ -121,9 +128,13 @@ def save_template(flags: Flags, prompt: str | None) -> None:
     typer.echo(f"saved template {flags.save} to {file}", err=True)
 
 
-def build_prompt(given: str | None, flags: Flags) -> str:
+def build_prompt(
+    given: str | None, flags: Flags, gather: Gather | None = None
+) -> tuple[str, list[Use]]:
     """The prompt text from the input (stdin and PROMPT), the editor, a template and
-    fragments; `flags` takes what the template sets and the command line left unset."""
+    fragments, and the fragments it used (for the history); `flags` takes what the
+    template sets and the command line left unset. `gather` reads the sources (batch
+    keeps what it read for the next line)."""
     from llmcli.errors import UsageError
 
     if flags.edit:
@@ -145,12 +156,15 @@ def build_prompt(given: str | None, flags: Flags) -> str:
         )
     else:
         text = given
-    return _with_fragments(text, fragments, flags)
+    return _with_fragments(text, fragments, flags, gather)
 
 
-def template_turn(name: str, given: str | None, flags: Flags, override: bool = True) -> str | None:
+def template_turn(
+    name: str, given: str | None, flags: Flags, override: bool = True
+) -> tuple[str | None, list[str]]:
     """Chat: the template's settings for the rest of the session, and its prompt with
-    `given` when either is there (None: nothing to send yet)."""
+    `given` when either is there (None: nothing to send yet), with the template's
+    fragment sources (sent with that prompt)."""
     from llmcli.cli.spec import SYSTEM_SETTING, TEMPLATE_SETTINGS, TEMPLATE_TEXTS
     from llmcli.templates import expand, load, parse_params, variables
 
@@ -161,21 +175,35 @@ def template_turn(name: str, given: str | None, flags: Flags, override: bool = T
         template.prompt = ""
     settings, text = expand(template, given, parse_params(flags.param), TEMPLATE_TEXTS)
     apply_settings(settings, flags, override=override)
-    return text or None
+    return text or None, template.fragments
 
 
-def chat_start(prompt: str | None, flags: Flags) -> str | None:
+def turn_fragments(text: str, sources: list[str], flags: Flags) -> tuple[str, list[Use]]:
+    """Chat's /template: the template's fragments before its prompt (-f/--sf of the
+    command line went with the first message)."""
+    from llmcli.cli.spec import FLAGS
+    from llmcli.fragments import gather, render
+    from llmcli.store_fragments import Use
+
+    found = gather(sources, *_how(flags))
+    uses = [Use(f.label, f.sent, FLAGS["fragment"].decls[0]) for f in found]
+    return (f"{render(found)}\n\n{text}" if found else text), uses
+
+
+def chat_start(prompt: str | None, flags: Flags) -> tuple[str | None, list[Use]]:
     """`chat -t NAME -f SOURCE [PROMPT]`: the template's settings, and the first message
-    (None: the user types it)."""
+    (None: the user types it) with the fragments it used."""
     from llmcli.errors import UsageError
 
+    sources = list(flags.fragment)
     if flags.template:
-        prompt = template_turn(flags.template, prompt, flags, override=False)
+        prompt, own = template_turn(flags.template, prompt, flags, override=False)
+        sources = [*(own if prompt else []), *sources]  # as `complete -t` orders them
     elif flags.param:
         raise UsageError("-p fills a template's variables: give the template with -t NAME")
     if flags.fragment and not prompt:
         raise UsageError("chat -f needs a first PROMPT to send the fragments with")
-    return _with_fragments(prompt, flags.fragment, flags) if prompt else prompt
+    return _with_fragments(prompt, sources, flags) if prompt else (prompt, [])
 
 
 def apply_settings(settings: dict[str, Any], flags: Flags, override: bool = False) -> None:
@@ -190,18 +218,28 @@ def apply_settings(settings: dict[str, Any], flags: Flags, override: bool = Fals
             setattr(flags, key, value)
 
 
-def _with_fragments(text: str, sources: list[str], flags: Flags) -> str:
+def _with_fragments(
+    text: str, sources: list[str], flags: Flags, gather: Gather | None = None
+) -> tuple[str, list[Use]]:
     if not (sources or flags.system_fragment):
-        return text
-    from llmcli.cli.spec import SYSTEM_SETTING
-    from llmcli.fragments import gather, render
+        return text, []
+    from llmcli.cli.spec import FLAGS, SYSTEM_SETTING
+    from llmcli.fragments import gather as read_sources
+    from llmcli.fragments import render
+    from llmcli.store_fragments import Use
 
+    read = gather or read_sources
+    uses: list[Use] = []
     if flags.system_fragment:
-        block = render(gather(flags.system_fragment, *_how(flags)))
+        found = read(flags.system_fragment, *_how(flags))
+        block = render(found)
         before = getattr(flags, SYSTEM_SETTING)
         setattr(flags, SYSTEM_SETTING, f"{before}\n\n{block}" if before else block)
-    found = gather(sources, *_how(flags))
-    return f"{render(found)}\n\n{text}" if found else text
+        flag = FLAGS["system_fragment"].decls[0]
+        uses += [Use(f.label, f.sent, flag) for f in found]
+    found = read(sources, *_how(flags))
+    uses += [Use(f.label, f.sent, FLAGS["fragment"].decls[0]) for f in found]
+    return (f"{render(found)}\n\n{text}" if found else text), uses
 
 
 def _how(flags: Flags) -> tuple[bool, float, int]:

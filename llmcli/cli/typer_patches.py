@@ -13,6 +13,22 @@ import typer.core
 def apply() -> None:
     _no_coercion_for_absent_options()
     _plain_value_names()
+    _pair_options()
+
+
+def _pair_options() -> None:
+    """Every command's parser gives a pair option (flag.PAIR) its second word."""
+    command = getattr(getattr(typer, "core", None), "TyperCommand", None)
+    make_parser = getattr(command, "make_parser", None)
+    if make_parser is None or getattr(make_parser, "takes_pairs", False):
+        return
+    from llmcli.cli.flag import PAIR
+
+    def with_pairs(self: Any, ctx: Any) -> Any:
+        return take_pairs(make_parser(self, ctx), PAIR)
+
+    with_pairs.takes_pairs = True  # type: ignore[attr-defined]
+    command.make_parser = with_pairs  # type: ignore[union-attr]
 
 
 def _no_coercion_for_absent_options() -> None:
@@ -55,6 +71,38 @@ class WrappingGroup(typer.core.TyperGroup):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+def take_pairs(parser: Any, metavar: str) -> Any:
+    """Options shown with `metavar` (flag.PAIR) take `NAME VALUE` as well as `NAME=VALUE`.
+
+    click's `nargs=2` would take the next word even after `NAME=VALUE`, so the README's
+    `-p lang=French "good morning"` would lose its PROMPT: here a first word without `=`
+    takes the next word as its value, and either form arrives as `NAME=VALUE` (a NAME
+    holds no `=`). Shell completion parses through the same parser.
+    """
+    options = {**getattr(parser, "_long_opt", {}), **getattr(parser, "_short_opt", {})}
+    for option in {id(o): o for o in options.values()}.values():
+        if getattr(option.obj, "metavar", None) == metavar and hasattr(option, "process"):
+            option.process = _pair_taker(option.process, option.obj, parser)
+    return parser
+
+
+def _pair_taker(process: Any, obj: Any, parser: Any) -> Any:
+    def take(value: Any, state: Any) -> None:
+        if isinstance(value, str) and "=" not in value:
+            if not state.rargs and getattr(parser.ctx, "resilient_parsing", False):
+                process(value, state)  # completing the line being typed
+                return
+            if not state.rargs:
+                from llmcli.errors import UsageError
+
+                flag = next((o for o in obj.opts if o.startswith("--")), obj.opts[0])
+                raise UsageError(f"{flag} {value}: give its value too ({flag} NAME VALUE)")
+            value = f"{value}={state.rargs.pop(0)}"
+        process(value, state)
+
+    return take
 
 
 # typer 0.29's value names (`<str>`, `<int range>`, `<list[str]>`, `<path>`) → plain ones.

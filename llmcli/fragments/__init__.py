@@ -26,6 +26,11 @@ class Fragment:
     label: str
     text: str
 
+    @property
+    def sent(self) -> str:
+        """The text as the prompt holds it (between its fences)."""
+        return self.text.rstrip("\n")
+
 
 def gather(
     sources: list[str],
@@ -157,5 +162,5 @@ def render(fragments: list[Fragment]) -> str:
         fence = "```"
         while fence in fragment.text:
             fence += "`"
-        blocks.append(f"{fragment.label}\n{fence}\n{fragment.text.rstrip(chr(10))}\n{fence}")
+        blocks.append(f"{fragment.label}\n{fence}\n{fragment.sent}\n{fence}")
     return "\n\n".join(blocks)

@@ -133,7 +133,7 @@ def substitute(text: str, values: dict[str, str], template: str) -> str:
     """`text` with its variables filled; a missing one is a usage error naming it."""
     missing = [v for v in variables(text) if v not in values]
     if missing:
-        hint = "pipe text or give PROMPT" if missing[0] == "input" else f"-p {missing[0]}=VALUE"
+        hint = "pipe text or give PROMPT" if missing[0] == "input" else f"-p {missing[0]} VALUE"
         raise UsageError(f"template {template}: no value for ${missing[0]}: {hint}")
 
     def fill(match: re.Match[str]) -> str:
@@ -143,12 +143,12 @@ def substitute(text: str, values: dict[str, str], template: str) -> str:
 
 
 def parse_params(items: list[str]) -> dict[str, str]:
-    """`-p NAME=VALUE` pairs (a later one wins)."""
+    """`-p NAME VALUE` pairs, as NAME=VALUE items (a later one wins)."""
     params: dict[str, str] = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise UsageError(f"invalid -p '{item}': use NAME=VALUE, e.g. -p lang=French")
+            raise UsageError(f"invalid -p '{item}': use -p NAME VALUE, e.g. -p lang French")
         params[name.strip()] = value
     return params
 
