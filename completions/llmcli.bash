@@ -55,7 +55,7 @@ __llmcli_options() {
         'local') echo '-h --help' ;;
         'local serve') echo '--port --host --threads --local-threads --ctx-size --embeddings -v --verbose -h --help' ;;
         'batch') echo '-h --help' ;;
-        'batch run') echo '--output -j --concurrency --rpm --tpm --ordered --skip-invalid --fresh --max-cost --budget -m --model -s --system --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --json-mode --cache-system --cache-ttl --prefill -o --option -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
+        'batch run') echo '--output -j --concurrency --rpm --tpm --ordered --skip-invalid --fresh --max-cost --budget -m --model -s --system --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --json-mode --cache-system --cache-ttl --prefill -t --template -p --param -f --fragment --sf --system-fragment --allow-commands -o --option -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
         'templates') echo '-h --help' ;;
         'templates path') echo '-h --help' ;;
         'templates list') echo '-h --help' ;;
@@ -83,7 +83,7 @@ __llmcli_value_options() {
         'models pull') echo '--sha256' ;;
         'models list') echo '-p --provider -c --capability -q --query --api-key --api-base --timeout' ;;
         'local serve') echo '--port --host --threads --local-threads --ctx-size' ;;
-        'batch run') echo '--output -j --concurrency --rpm --tpm --max-cost --budget -m --model -s --system --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --cache-ttl --prefill -o --option -H --header --api-key --api-base --retries --timeout' ;;
+        'batch run') echo '--output -j --concurrency --rpm --tpm --max-cost --budget -m --model -s --system --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --cache-ttl --prefill -t --template -p --param -f --fragment --sf --system-fragment -o --option -H --header --api-key --api-base --retries --timeout' ;;
     esac
 }
 
@@ -116,7 +116,7 @@ __llmcli_files() {
 __llmcli_option_value() {
     case "$1 $2" in
         'complete -m' | 'complete --model' | 'chat -m' | 'chat --model' | 'embed -m' | 'embed --model' | 'image -m' | 'image --model' | 'logs list --model' | 'logs cost --model' | 'batch run -m' | 'batch run --model') __llmcli_words "$(__llmcli_models)" ;;
-        'complete -t' | 'complete --template' | 'complete --json-schema' | 'complete --tools' | 'complete -a' | 'complete --attach' | 'complete --db' | 'complete --save-images' | 'chat -t' | 'chat --template' | 'chat --json-schema' | 'chat --tools' | 'chat -a' | 'chat --attach' | 'chat --db' | 'chat --save-images' | 'embed -f' | 'embed --file' | 'image --output' | 'image --output-dir' | 'logs path --db' | 'logs list --db' | 'logs show --db' | 'logs export --db' | 'logs search --db' | 'logs doctor --db' | 'logs rm --db' | 'logs cost --db' | 'batch run --output' | 'batch run --json-schema') __llmcli_files ;;
+        'complete -t' | 'complete --template' | 'complete --json-schema' | 'complete --tools' | 'complete -a' | 'complete --attach' | 'complete --db' | 'complete --save-images' | 'chat -t' | 'chat --template' | 'chat --json-schema' | 'chat --tools' | 'chat -a' | 'chat --attach' | 'chat --db' | 'chat --save-images' | 'embed -f' | 'embed --file' | 'image --output' | 'image --output-dir' | 'logs path --db' | 'logs list --db' | 'logs show --db' | 'logs export --db' | 'logs search --db' | 'logs doctor --db' | 'logs rm --db' | 'logs cost --db' | 'batch run --output' | 'batch run --json-schema' | 'batch run -t' | 'batch run --template') __llmcli_files ;;
         'complete --reasoning-effort' | 'chat --reasoning-effort' | 'batch run --reasoning-effort') __llmcli_words 'none low medium high' ;;
         'complete --tool-choice' | 'chat --tool-choice') __llmcli_words 'auto none required' ;;
         'complete --attach-type' | 'chat --attach-type') __llmcli_words 'image/png image/jpeg image/gif image/webp application/pdf text/plain' ;;
