@@ -15,7 +15,7 @@ from llmcli.gateway.anthropic_blocks import read_messages
 from llmcli.gateway.errors import bad_request
 from llmcli.gateway.openai_in import build_request
 from llmcli.gateway.read import number, obj, opt, positive_int, shape, text_list, typed
-from llmcli.request import McpServer, Request, ResponseFormat, TextPart, Tool
+from llmcli.request import McpServer, Message, Request, ResponseFormat, TextPart, Tool
 
 
 @dataclass
@@ -100,7 +100,7 @@ def messages_call(
     return MessagesCall(build_request(fields), fields["stream"], model_name, warnings)
 
 
-def _prefill(messages: list[Any]) -> str | None:
+def _prefill(messages: list[Message]) -> str | None:
     """A final assistant turn of text alone continues the answer (Anthropic's prefill):
     it becomes the Request's `prefill`, as `--prefill` does."""
     last = messages[-1] if messages else None
