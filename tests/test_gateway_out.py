@@ -224,9 +224,8 @@ def test_fail_frames() -> None:
         }
     }
     writer = anthropic_out.Events(model_name="m", id="msg")
-    assert writer.fail(err) == [
-        b'event: error\ndata: {"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}\n\n'
-    ]
+    body = b'{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}'
+    assert writer.fail(err) == [b"event: error\ndata: " + body + b"\n\n"]
 
 
 def test_citations_become_url_annotations() -> None:
