@@ -25,11 +25,15 @@ class _Reader:
         self.warnings = warnings
         self.cite = False
         self.messages: list[Message] = []
+        self.systems: list[str] = []  # system turns inside `messages`
         self._cache_noted = False
 
     def message(self, item: Any, param: str) -> None:
         item = obj(item, param)
         role = item.get("role")
+        if role == "system":
+            self.system(item, param)
+            return
         if role not in ("user", "assistant"):
             raise bad_request(f"{param}.role must be user or assistant", f"{param}.role")
         content = item.get("content")
@@ -43,6 +47,20 @@ class _Reader:
                 if (p := self.block(obj(b, f"{param}.content[{j}]"), f"{param}.content[{j}]"))
             ]
         self.messages.append(Message(role=role, parts=parts))
+
+    def system(self, item: dict[str, Any], param: str) -> None:
+        """A system turn inside `messages` (Anthropic's mid-conversation system prompt,
+        corpus anthropic/prompt-cache-write): Request has one system prompt, so its text
+        joins it, with a warning."""
+        content = item.get("content")
+        if isinstance(content, str):
+            self.systems.append(content)
+        else:
+            blocks = typed(content, list, f"{param}.content")
+            for j, b in enumerate(blocks):
+                b = obj(b, f"{param}.content[{j}]")
+                self.systems.append(typed(b.get("text"), str, f"{param}.content[{j}].text"))
+        self.warnings.append(f"{param}: a system turn was moved into the system prompt")
 
     def block(self, block: dict[str, Any], param: str) -> Part | None:
         if block.get("cache_control") is not None and not self._cache_noted:
@@ -131,12 +149,12 @@ def _source_part(block: dict[str, Any], param: str, default: str) -> AttachmentP
     raise bad_request(f"{param}.source.type must be base64 or url", f"{param}.source.type")
 
 
-def read_messages(value: Any, warnings: list[str]) -> tuple[list[Message], bool]:
-    """(messages, whether a document asked for citations)."""
+def read_messages(value: Any, warnings: list[str]) -> tuple[list[Message], bool, list[str]]:
+    """(messages, whether a document asked for citations, system turns' texts)."""
     items = typed(value, list, "messages")
     if not items:
         raise bad_request("messages: at least one message is required", "messages")
     reader = _Reader(warnings)
     for i, item in enumerate(items):
         reader.message(item, f"messages[{i}]")
-    return reader.messages, reader.cite
+    return reader.messages, reader.cite, reader.systems

@@ -94,7 +94,7 @@ def chat_call(body: Any, *, provider: str, model: str, model_name: str) -> ChatC
         raise bad_request("functions/function_call are deprecated: send tools", "functions")
     warnings: list[str] = []
     system, messages, cache_system = read_messages(body["messages"])
-    tools = _tools(body.get("tools"))
+    tools, raw_tools = _tools(body.get("tools"), shape(provider))
     stream = bool(opt(body, "stream", bool))
     stream_options = opt(body, "stream_options", dict) or {}
     fields: dict[str, Any] = {
@@ -117,6 +117,8 @@ def chat_call(body: Any, *, provider: str, model: str, model_name: str) -> ChatC
         "response_format": _response_format(body.get("response_format")),
         "options": _passed_through(body, provider, warnings),
     }
+    if raw_tools is not None:  # options are merged last: the client's list replaces ours
+        fields["options"]["tools"] = raw_tools
     include_usage = stream and bool(
         opt(stream_options, "include_usage", bool, "stream_options.include_usage")
     )
@@ -146,29 +148,38 @@ def _effort(value: Any, warnings: list[str]) -> str | None:
     return _EFFORTS[effort]
 
 
-def _tools(value: Any) -> list[Tool]:
+def _tools(value: Any, family: str) -> tuple[list[Tool], list[Any] | None]:
+    """Function tools; and when another type is given (OpenRouter's server tools such as
+    `openrouter:advisor`, corpus openrouter/stream-tool-calls), the list as the client
+    sent it, to pass through whole to an OpenAI-shaped provider (others: 400)."""
     if value is None:
-        return []
+        return [], None
     tools: list[Tool] = []
-    for i, item in enumerate(typed(value, list, "tools")):
+    items = typed(value, list, "tools")
+    other = False
+    for i, item in enumerate(items):
         param = f"tools[{i}]"
         item = obj(item, param)
         if item.get("type", "function") != "function":
-            raise bad_request(f"{param}.type: only function tools are supported", f"{param}.type")
-        fn = obj(item.get("function"), f"{param}.function")
-        name = typed(fn.get("name"), str, f"{param}.function.name")
-        parameters = opt(fn, "parameters", dict, f"{param}.function.parameters")
-        tools.append(
-            Tool(
-                name=name,
-                description=opt(fn, "description", str, f"{param}.function.description"),
-                parameters=parameters
-                if parameters is not None
-                else {"type": "object", "properties": {}},
-                strict=opt(fn, "strict", bool, f"{param}.function.strict"),
-            )
-        )
-    return tools
+            if family != "openai":
+                raise bad_request(
+                    f"{param}.type: only function tools go to this model", f"{param}.type"
+                )
+            other = True
+            continue
+        tools.append(_function_tool(item, param))
+    return tools, (items if other else None)
+
+
+def _function_tool(item: dict[str, Any], param: str) -> Tool:
+    fn = obj(item.get("function"), f"{param}.function")
+    parameters = opt(fn, "parameters", dict, f"{param}.function.parameters")
+    return Tool(
+        name=typed(fn.get("name"), str, f"{param}.function.name"),
+        description=opt(fn, "description", str, f"{param}.function.description"),
+        parameters=parameters if parameters is not None else {"type": "object", "properties": {}},
+        strict=opt(fn, "strict", bool, f"{param}.function.strict"),
+    )
 
 
 def _tool_choice(value: Any, tools: list[Tool]) -> str | None:
