@@ -71,8 +71,8 @@ class _Reader:
         kind = block.get("type")
         if kind == "text":
             return TextPart(text=typed(block.get("text"), str, f"{param}.text"))
-        if kind == "image":
-            return _source_part(block, param, "image/jpeg")
+        if kind == "image":  # named by its place, for an encoder's refusal
+            return _source_part(block, param, "image/jpeg").model_copy(update={"name": param})
         if kind == "document":
             return self.document(block, param)
         if kind == "tool_use":

@@ -88,7 +88,14 @@ def _user_part(part: dict[str, Any], param: str) -> Part:
     if kind == "image_url":
         image = part.get("image_url")
         url = image if isinstance(image, str) else obj(image, f"{param}.image_url").get("url")
-        return url_part(typed(url, str, f"{param}.image_url.url"), f"{param}.image_url.url")
+        # Named by its place: an encoder that refuses it says which part it was.
+        where = f"{param}.image_url.url"
+        part = url_part(typed(url, str, where), where, name=param)
+        if part.url is not None and part.kind != "image":
+            # An image part stays an image part, whatever its URL ends with (corpus
+            # openrouter/error-400-provider-error sends a .pdf URL as one).
+            part = part.model_copy(update={"mime": "image/jpeg"})
+        return part
     if kind == "file":
         return _file_part(obj(part.get("file"), f"{param}.file"), f"{param}.file")
     raise bad_request(
