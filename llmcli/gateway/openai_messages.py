@@ -90,12 +90,12 @@ def _user_part(part: dict[str, Any], param: str) -> Part:
         url = image if isinstance(image, str) else obj(image, f"{param}.image_url").get("url")
         # Named by its place: an encoder that refuses it says which part it was.
         where = f"{param}.image_url.url"
-        part = url_part(typed(url, str, where), where, name=param)
-        if part.url is not None and part.kind != "image":
+        image_part = url_part(typed(url, str, where), where, name=param)
+        if image_part.url is not None and image_part.kind != "image":
             # An image part stays an image part, whatever its URL ends with (corpus
             # openrouter/error-400-provider-error sends a .pdf URL as one).
-            part = part.model_copy(update={"mime": "image/jpeg"})
-        return part
+            image_part = image_part.model_copy(update={"mime": "image/jpeg"})
+        return image_part
     if kind == "file":
         return _file_part(obj(part.get("file"), f"{param}.file"), f"{param}.file")
     raise bad_request(
