@@ -136,6 +136,13 @@ class Chunks:
         }
         self._head = json.dumps(head, separators=(",", ":"), ensure_ascii=False)[:-1].encode()
         self._tail = b',"usage":null}\n\n' if include_usage else b"}\n\n"
+        # Text and reasoning deltas (nearly every chunk) are written around the string
+        # alone: one json.dumps of a str instead of a nested dict per chunk.
+        start = b"data: " + self._head + b',"choices":[{"index":0,"delta":{"'
+        self._content = start + b'content":'
+        self._reasoning = start + b'reasoning_content":'
+        self._call = start + b'tool_calls":[{"index":'
+        self._end = b'},"finish_reason":null}]' + self._tail
         self._started = False
         self._done = False
         self._index: dict[str, int] = {}  # tool call id → its index
@@ -154,9 +161,9 @@ class Chunks:
         if self._done:
             return []
         if isinstance(event, TextDelta):
-            return [self._chunk({"content": event.text})] if event.text else []
+            return self._text(self._content, "content", event.text)
         if isinstance(event, ReasoningDelta):
-            return [self._chunk({"reasoning_content": event.text})] if event.text else []
+            return self._text(self._reasoning, "reasoning_content", event.text)
         if isinstance(event, ToolCallStart):
             return self._start(event)
         if isinstance(event, ToolCallDelta):
@@ -166,6 +173,13 @@ class Chunks:
         if isinstance(event, StreamError):
             return self.fail(stream_error(event))
         return []  # usage and finish go out in `finish`; citations have no chunk field
+
+    def _text(self, prefix: bytes, key: str, text: str) -> list[bytes]:
+        if not text:
+            return []
+        if not self._started:
+            return [self._chunk({key: text})]
+        return [prefix + json.dumps(text, ensure_ascii=False).encode() + self._end]
 
     def _start(self, event: ToolCallStart) -> list[bytes]:
         if event.server:
@@ -184,8 +198,9 @@ class Chunks:
         if event.id in self._server or event.id not in self._index or not event.arguments_fragment:
             return []
         self._sent_args.add(event.id)
-        call = {"index": self._index[event.id], "function": {"arguments": event.arguments_fragment}}
-        return [self._chunk({"tool_calls": [call]})]
+        fragment = json.dumps(event.arguments_fragment, ensure_ascii=False).encode()
+        head = b'%s%d,"function":{"arguments":' % (self._call, self._index[event.id])
+        return [head + fragment + b"}}]" + self._end]
 
     def _done_call(self, event: ToolCallDone) -> list[bytes]:
         """A call that came whole (Ollama) goes out in one delta; one whose fragments went
