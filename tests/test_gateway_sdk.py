@@ -229,3 +229,42 @@ def test_gateway_error_shapes_parse_as_sdk_errors() -> None:
             model="x", messages=[{"role": "user", "content": "hi"}]
         )
     assert caught.value.code == "rate_limit_exceeded"
+
+
+def test_openai_client_replays_signed_thinking_to_anthropic() -> None:
+    """LiteLLM's `thinking_blocks` go out with the answer and come back with the next
+    turn, so Anthropic gets its signed thinking replayed unchanged."""
+    sent: list[dict[str, Any]] = []
+    client = openai_gateway("anthropic/stream-thinking", sent)
+    _, want = recorded("anthropic", "stream-thinking")
+    assert want.reasoning_blocks[0].signature
+    with client.chat.completions.stream(
+        model="claude", messages=[{"role": "user", "content": "cross?"}]
+    ) as stream:
+        for _ in stream:
+            pass
+        snapshot = stream.current_completion_snapshot
+    message = snapshot.choices[0].message.model_dump(exclude_none=True)
+    blocks = message["thinking_blocks"]
+    assert [(b["thinking"], b["signature"]) for b in blocks] == [
+        (b.text, b.signature) for b in want.reasoning_blocks
+    ]
+    replay = {
+        k: v
+        for k, v in message.items()
+        if k in ("role", "content", "thinking_blocks", "reasoning_content")
+    }
+    client.chat.completions.create(
+        model="claude",
+        messages=[
+            {"role": "user", "content": "cross?"},
+            replay,
+            {"role": "user", "content": "and rivers?"},
+        ],
+    )
+    first = sent[-1]["messages"][1]["content"][0]
+    assert first == {
+        "type": "thinking",
+        "thinking": want.reasoning_blocks[0].text,
+        "signature": want.reasoning_blocks[0].signature,
+    }

@@ -19,6 +19,20 @@ from llmcli.request import (
     ToolResultPart,
 )
 
+# Blocks of tools Anthropic runs itself (web search and fetch, code execution, MCP
+# connector, container uploads), as the Messages API content block types name them.
+_SERVER_BLOCKS = {
+    "server_tool_use",
+    "web_search_tool_result",
+    "web_fetch_tool_result",
+    "code_execution_tool_result",
+    "bash_code_execution_tool_result",
+    "text_editor_code_execution_tool_result",
+    "mcp_tool_use",
+    "mcp_tool_result",
+    "container_upload",
+}
+
 
 class _Reader:
     def __init__(self, warnings: list[str]) -> None:
@@ -90,6 +104,11 @@ class _Reader:
             )
         if kind == "redacted_thinking":
             return ReasoningPart(redacted=typed(block.get("data"), str, f"{param}.data"))
+        if kind in _SERVER_BLOCKS:
+            # A server tool's call and result replayed from an earlier turn: the neutral
+            # messages have no place for them; the answer's text that used them stays.
+            self.warnings.append(f"{param}: a {kind} block was dropped")
+            return None
         raise bad_request(f"{param}.type {kind!r} is not supported", f"{param}.type")
 
     def document(self, block: dict[str, Any], param: str) -> AttachmentPart:

@@ -117,12 +117,23 @@ def chat_call(body: Any, *, provider: str, model: str, model_name: str) -> ChatC
         "response_format": _response_format(body.get("response_format")),
         "options": _passed_through(body, provider, warnings),
     }
+    if shape(provider) == "anthropic" and body.get("thinking") is not None:
+        fields["thinking"], fields["thinking_budget"] = _anthropic_thinking(body["thinking"])
     if raw_tools is not None:  # options are merged last: the client's list replaces ours
         fields["options"]["tools"] = raw_tools
     include_usage = stream and bool(
         opt(stream_options, "include_usage", bool, "stream_options.include_usage")
     )
     return ChatCall(build_request(fields), stream, include_usage, model_name, warnings)
+
+
+def _anthropic_thinking(value: Any) -> tuple[bool, int | None]:
+    """`thinking: {type: enabled, budget_tokens}` in an OpenAI body, as LiteLLM takes it
+    for Anthropic models (docs.litellm.ai/docs/providers/anthropic, "Usage - Thinking")."""
+    thinking = obj(value, "thinking")
+    if thinking.get("type") != "enabled":
+        return False, None
+    return True, opt(thinking, "budget_tokens", int, "thinking.budget_tokens")
 
 
 def build_request(fields: dict[str, Any]) -> Request:
@@ -231,6 +242,8 @@ def _passed_through(body: dict[str, Any], provider: str, warnings: list[str]) ->
     for key, value in body.items():
         if key in _READ or value is None:
             continue
+        if key == "thinking" and family == "anthropic":
+            continue  # read into the Request (LiteLLM's spelling): `_anthropic_thinking`
         if key in _OPENAI_ONLY and family != "openai":
             if family == "ollama" and key in _OLLAMA_OPTIONS:
                 options.setdefault("options", {})[key] = value

@@ -81,6 +81,24 @@ def tool_call(call: ToolCallDone) -> dict[str, Any]:
     return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": args}}
 
 
+def thinking_blocks(result: Result, *, indexed: bool = False) -> list[dict[str, Any]]:
+    """Signed and redacted thinking as LiteLLM's `thinking_blocks` (docs.litellm.ai/docs/
+    reasoning_content): a client that sends them back with its tool results keeps an
+    Anthropic tool loop with thinking valid (the API wants the signed blocks replayed).
+    In a stream each entry carries `index`, which openai-python merges list entries by."""
+    if not any(b.signature or b.redacted is not None for b in result.reasoning_blocks):
+        return []
+    blocks: list[dict[str, Any]] = []
+    for i, b in enumerate(result.reasoning_blocks):
+        block: dict[str, Any] = {"index": i} if indexed else {}
+        if b.redacted is not None:
+            block.update(type="redacted_thinking", data=b.redacted)
+        else:
+            block.update(type="thinking", thinking=b.text, signature=b.signature or "")
+        blocks.append(block)
+    return blocks
+
+
 def completion(result: Result, *, model_name: str, id: str, created: int) -> dict[str, Any]:
     message: dict[str, Any] = {
         "role": "assistant",
@@ -89,6 +107,9 @@ def completion(result: Result, *, model_name: str, id: str, created: int) -> dic
     }
     if result.reasoning:
         message["reasoning_content"] = result.reasoning
+    blocks = thinking_blocks(result)
+    if blocks:
+        message["thinking_blocks"] = blocks
     if result.tool_calls:
         message["tool_calls"] = [tool_call(c) for c in result.tool_calls]
     notes = url_annotations(result.citations)
@@ -220,7 +241,8 @@ class Chunks:
         if self._done:
             return []
         self._done = True
-        frames = [self._chunk({}, finish_reason(result))]
+        blocks = thinking_blocks(result, indexed=True)
+        frames = [self._chunk({"thinking_blocks": blocks} if blocks else {}, finish_reason(result))]
         if self.include_usage:
             tail = b',"usage":' + compact(usage(result.usage)).encode() + b"}\n\n"
             frames.append(b"data: " + self._head + b',"choices":[]' + tail)
