@@ -138,6 +138,7 @@ REASONING = {
     "anthropic": ("thinking.budget_tokens", 4096),
     "openrouter": ("reasoning.effort", "high"),
     "ollama_chat": ("think", "high"),
+    "deepseek": ("thinking.type", "enabled"),
 }
 
 
@@ -161,7 +162,7 @@ SCHEMA = {
 }
 
 
-@pytest.mark.parametrize("provider", ["openai", "anthropic", "ollama_chat", "openrouter"])
+@pytest.mark.parametrize("provider", PROVIDERS5)
 def test_json_schema_reaches_every_provider(provider: str) -> None:
     fmt = {
         "type": "json_schema",
@@ -173,7 +174,11 @@ def test_json_schema_reaches_every_provider(provider: str) -> None:
         ),
         provider,
     )
-    assert json.dumps(SCHEMA)[1:-1] in json.dumps(wire)  # the schema, whatever wraps it
+    if provider == "deepseek":  # no schema output: json_object, the schema in the prompt
+        assert wire["response_format"] == {"type": "json_object"}
+        assert json.dumps(SCHEMA) in wire["messages"][0]["content"]
+    else:
+        assert json.dumps(SCHEMA)[1:-1] in json.dumps(wire)  # the schema, whatever wraps it
 
 
 def test_openai_stream_options_and_passthrough() -> None:
