@@ -642,3 +642,53 @@ def test_bad_anthropic_bodies_are_400_naming_the_field(body: dict[str, Any], par
     with pytest.raises(GatewayError) as caught:
         messages_call(body, provider="openai", model="m", model_name="a")
     assert caught.value.status == 400 and caught.value.param == param
+
+
+def test_what_cannot_be_placed_is_dropped_with_a_warning() -> None:
+    body: dict[str, Any] = {
+        "max_tokens": 100,
+        "container": "container_1",
+        "messages": [
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": "q", "cache_control": {"type": "ephemeral"}}],
+            },
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "server_tool_use", "id": "srv_1", "name": "web_search", "input": {}},
+                    {"type": "web_search_tool_result", "tool_use_id": "srv_1", "content": []},
+                    {"type": "text", "text": "found"},
+                    {"type": "tool_use", "id": "t1", "name": "f", "input": {}},
+                ],
+            },
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": "t1",
+                        "content": [{"type": "image", "source": {}}],
+                    }
+                ],
+            },
+        ],
+        "tools": [{"name": "f", "input_schema": {"type": "object"}}],
+    }
+    to_claude = messages_call(body, provider="anthropic", model="m", model_name="a")
+    assert encode("anthropic", to_claude.request)["container"] == "container_1"
+    warned = " ".join(to_claude.warnings)
+    assert "cache_control" in warned and "server_tool_use" in warned and "image" in warned
+    to_gpt = messages_call(body, provider="openai", model="m", model_name="a")
+    assert "container" not in encode("openai", to_gpt.request)
+    assert any(w.startswith("container was dropped") for w in to_gpt.warnings)
+
+
+def test_openrouter_server_tools_pass_through_whole() -> None:
+    body = load_case("openrouter", "stream-tool-calls").request
+    assert body is not None
+    wire = chat(body, "openrouter")
+    assert wire["tools"] == body["tools"]
+    with pytest.raises(GatewayError) as caught:
+        chat_call(body, provider="anthropic", model="m", model_name="a")
+    assert caught.value.param == "tools[0].type"
