@@ -234,3 +234,22 @@ def test_citations_become_url_annotations() -> None:
     body = openai_out.completion(result, model_name="m", id="c", created=1)
     notes = ChatCompletion.model_validate(body).choices[0].message.annotations or []
     assert notes and all(n.url_citation.url.startswith("http") for n in notes)
+
+
+def test_finish_reasons() -> None:
+    from llmcli.events import ToolCallDone
+
+    call = ToolCallDone("c", "f", {})
+    cases = [
+        ("stop", [], "stop", "end_turn"),
+        ("stop", [call], "tool_calls", "tool_use"),  # Ollama's tool turn ends with "stop"
+        ("length", [call], "length", "max_tokens"),  # a cut-off call stays cut off
+        ("content_filter", [], "content_filter", "refusal"),
+        ("pause_turn", [], "stop", "pause_turn"),  # Anthropic's own reason, kept there
+        ("load", [], "stop", "end_turn"),
+        (None, [], "stop", "end_turn"),
+    ]
+    for reason, calls, openai_reason, anthropic_reason in cases:
+        result = Result("p", "m", tool_calls=list(calls), finish_reason=reason)
+        assert openai_out.finish_reason(result) == openai_reason, reason
+        assert anthropic_out.stop_reason(result) == anthropic_reason, reason

@@ -43,10 +43,10 @@ _ANTHROPIC_OWN = {
 
 
 def stop_reason(result: Result) -> str:
-    if result.tool_calls:
-        return "tool_use"
     reason = result.finish_reason or "stop"
-    return reason if reason in _ANTHROPIC_OWN else _STOP.get(reason, "end_turn")
+    reason = reason if reason in _ANTHROPIC_OWN else _STOP.get(reason, "end_turn")
+    # Ollama ends a turn of tool calls with "stop"; a cut-off answer stays max_tokens.
+    return "tool_use" if result.tool_calls and reason == "end_turn" else reason
 
 
 def usage(u: Usage) -> dict[str, Any]:
