@@ -692,3 +692,33 @@ def test_openrouter_server_tools_pass_through_whole() -> None:
     with pytest.raises(GatewayError) as caught:
         chat_call(body, provider="anthropic", model="m", model_name="a")
     assert caught.value.param == "tools[0].type"
+
+
+def test_anthropic_only_headers_and_citations_do_not_stop_other_providers() -> None:
+    body: dict[str, Any] = {
+        "max_tokens": 100,
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "document",
+                        "source": {
+                            "type": "text",
+                            "media_type": "text/plain",
+                            "data": "The sky is blue.",
+                        },
+                        "citations": {"enabled": True},
+                    },
+                    {"type": "text", "text": "What colour?"},
+                ],
+            }
+        ],
+    }
+    betas = ["interleaved-thinking-2025-05-14"]
+    claude = messages_call(body, provider="anthropic", model="m", model_name="a", betas=betas)
+    assert claude.request.cite and claude.request.betas == betas
+    gpt = messages_call(body, provider="openai", model="m", model_name="a", betas=betas)
+    wire = encode("openai", gpt.request)  # refused before: betas and cite are Anthropic-only
+    assert "The sky is blue." in json.dumps(wire)
+    assert len(gpt.warnings) == 2
