@@ -253,3 +253,39 @@ def test_finish_reasons() -> None:
         result = Result("p", "m", tool_calls=list(calls), finish_reason=reason)
         assert openai_out.finish_reason(result) == openai_reason, reason
         assert anthropic_out.stop_reason(result) == anthropic_reason, reason
+
+
+def test_document_citations_reach_anthropic_clients() -> None:
+    from llmcli.events import Citation, Finish, TextDelta
+
+    cited = Citation(
+        "char_location",
+        cited_text="The sky is blue.",
+        title="Doc",
+        document_index=0,
+        start=0,
+        end=16,
+    )
+    web = Citation("web_search_result_location", cited_text="x", url="https://example.com")
+    events: list[Event] = [TextDelta("Blue."), cited, web, Finish("stop")]
+    acc = Accumulator("anthropic", "m")
+    for event in events:
+        acc.add(event)
+    result = acc.finish()
+    message = Message.model_validate(anthropic_out.message(result, model_name="m", id="msg"))
+    block = message.content[0]
+    assert block.type == "text" and block.citations is not None
+    assert [(c.type, c.cited_text) for c in block.citations] == [
+        ("char_location", "The sky is blue.")
+    ]
+    writer = anthropic_out.Events(model_name="m", id="msg")
+    snapshot = None
+    bufs: dict[int, bytes] = {}
+    for frame in [f for e in events for f in writer.feed(e)] + writer.finish(result):
+        event = EVENTS.validate_json(frame.decode().split("\ndata: ", 1)[1])
+        snapshot = accumulate_event(event=event, current_snapshot=snapshot, json_bufs=bufs)
+    assert snapshot is not None
+    streamed = snapshot.content[0]
+    assert streamed.type == "text" and [c.type for c in streamed.citations or []] == [
+        "char_location"
+    ]
