@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any, TextIO
 
 from llmcli.errors import LlmcliError
 from llmcli.mcp.names import McpTool
@@ -66,9 +66,11 @@ class Hub:
             return running
         began = time.monotonic()
         try:
-            task, running = self.portal().start_task(_serve, spec, timeout)
+            task, started = self.portal().start_task(_serve, spec, timeout)
         except Exception as err:  # whatever the transport or the server raised
             raise ServerFailed(failure_line(spec, err)) from None
+        running = started if isinstance(started, Running) else None
+        assert running is not None  # what _serve passes to task_status.started
         running.task = task
         running.started_ms = int((time.monotonic() - began) * 1000)
         self.servers[spec.name] = running
@@ -118,7 +120,7 @@ async def _serve(spec: ServerSpec, timeout: float, *, task_status: Any) -> None:
         raise TimeoutError("no answer in time")
 
 
-def _transport(spec: ServerSpec, errlog: IO[str]) -> Any:
+def _transport(spec: ServerSpec, errlog: TextIO) -> Any:
     if spec.url:
         from mcp.client.streamable_http import streamable_http_client
         from mcp.shared._httpx_utils import create_mcp_http_client
@@ -158,7 +160,7 @@ async def _call(session: Any, tool: str, arguments: dict[str, Any], timeout: flo
 
 
 @contextlib.contextmanager
-def _stderr_log(spec: ServerSpec) -> Iterator[IO[str]]:
+def _stderr_log(spec: ServerSpec) -> Iterator[TextIO]:
     path = log_path(spec.name)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as log:

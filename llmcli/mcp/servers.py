@@ -54,7 +54,7 @@ def from_settings(name: str, settings: McpServerSettings) -> ServerSpec:
     source = f"[mcp.servers.{name}]"
     check_name(name, source)
     if bool(settings.command) == bool(settings.url):
-        raise UsageError(f"{source}: give either command = [...] (stdio) or url = \"...\" (HTTP)")
+        raise UsageError(f'{source}: give either command = [...] (stdio) or url = "..." (HTTP)')
     return ServerSpec(
         name=name,
         command=list(settings.command or []),
@@ -115,9 +115,7 @@ def resolve_headers(spec: ServerSpec) -> dict[str, str]:
         if value.startswith("env:"):
             var = value[4:]
             if var not in os.environ:
-                raise UsageError(
-                    f"[mcp.servers.{spec.name}] header {key}: ${var} is not set"
-                )
+                raise UsageError(f"[mcp.servers.{spec.name}] header {key}: ${var} is not set")
             value = os.environ[var]
         headers[key] = value
     return headers

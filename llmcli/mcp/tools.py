@@ -1,0 +1,72 @@
+"""The MCP tools of one run or chat session: offered in each request, run when called.
+
+Servers are started once (by `start`); the same `McpTools` answers every step of the
+tool loop (llmcli/cli/steps.py), so "always" answers last for the whole session.
+"""
+
+from __future__ import annotations
+
+from llmcli.errors import warn
+from llmcli.events import ToolCallDone
+from llmcli.mcp.approval import McpApprover
+from llmcli.mcp.client import Hub, Running, ServerFailed, hub
+from llmcli.mcp.names import McpTool, as_tools
+from llmcli.mcp.results import failed, to_part
+from llmcli.mcp.servers import ServerSpec
+from llmcli.request import Tool, ToolResultPart
+
+
+class McpTools:
+    def __init__(self, servers: list[Running], yes: bool, timeout: float, runner: Hub) -> None:
+        self.servers = {s.spec.name: s for s in servers}
+        self.approver = McpApprover(yes)
+        self.timeout = timeout
+        self.hub = runner
+        self.by_name: dict[str, McpTool] = {}
+
+    def tools(self, provider: str) -> list[Tool]:
+        """The live servers' tools, named for `provider`."""
+        live = [t for s in self.servers.values() if not s.dead for t in s.tools]
+        offered, by_name = as_tools(live, provider)
+        self.by_name.update(by_name)  # names offered earlier stay callable
+        return offered
+
+    def owns(self, name: str) -> bool:
+        return name in self.by_name
+
+    def run(self, call: ToolCallDone) -> ToolResultPart:
+        tool = self.by_name[call.name]
+        running = self.servers[tool.server]
+        if running.dead:
+            return failed(call.id, call.name, tool.server, f"MCP server {tool.server} stopped")
+        refusal = self.approver.refusal(call, tool, running.spec)
+        if refusal is not None:
+            return failed(call.id, call.name, tool.server, refusal)
+        try:
+            result = self.hub.call(running, tool.name, call.arguments, self.timeout)
+        except TimeoutError:
+            message = f"cancelled: no result within --tool-timeout {self.timeout:g} s"
+            warn(f"{call.name}: {message}")
+            return failed(call.id, call.name, tool.server, message)
+        except ServerFailed as err:
+            warn(f"{err}: going on without its tools")
+            return failed(call.id, call.name, tool.server, f"MCP server {tool.server} stopped")
+        return to_part(result, call.id, call.name, tool.server)
+
+
+def start(specs: list[ServerSpec], yes: bool, timeout: float, *, fatal: bool) -> McpTools:
+    """Start (or reuse) each enabled server. One that fails: an error when `fatal`
+    (`complete`: nothing is sent), else one warning and the session goes on without it."""
+    runner = hub()
+    started: list[Running] = []
+    for spec in specs:
+        if not spec.enabled:
+            warn(f"MCP server {spec.name} is disabled in the config (enabled = false)")
+            continue
+        try:
+            started.append(runner.start(spec))
+        except ServerFailed as err:
+            if fatal:
+                raise
+            warn(f"{err}: going on without its tools")
+    return McpTools(started, yes, timeout, runner)
