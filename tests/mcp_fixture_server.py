@@ -2,12 +2,14 @@
 
 `python tests/mcp_fixture_server.py stdio` serves over stdio; `... http PORT` serves
 streamable HTTP on 127.0.0.1:PORT/mcp. Tools: `shout` (text), `picture` (an image),
-`doze` (sleeps: for --tool-timeout), `broken` (an error result).
+`doze` (sleeps: for --tool-timeout), `die` (exits mid-call), `broken` (an error
+result).
 """
 
 from __future__ import annotations
 
 import base64
+import os
 import sys
 import time
 
@@ -37,6 +39,13 @@ def doze(seconds: float) -> str:
     """Sleep, then say so."""
     time.sleep(seconds)
     return "awake"
+
+
+@server.tool()
+def die() -> str:
+    """Ends the server process mid-call."""
+    print("fixture server dying", file=sys.stderr, flush=True)
+    os._exit(1)
 
 
 @server.tool()

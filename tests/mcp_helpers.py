@@ -33,11 +33,9 @@ _CALL_CASES = {
 
 
 def config_text(servers: dict[str, dict[str, Any]]) -> str:
-    lines: list[str] = []
-    for name, table in servers.items():
-        lines.append(f"[mcp.servers.{name}]")
-        lines += [f"{key} = {json.dumps(value)}" for key, value in table.items()]
-    return "\n".join(lines) + "\n"
+    from llmcli.tomlfile import dumps
+
+    return dumps({"mcp": {"servers": servers}})
 
 
 def write_config(cli_env: dict[str, str], servers: dict[str, dict[str, Any]]) -> Path:

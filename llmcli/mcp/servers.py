@@ -99,6 +99,8 @@ def select(items: list[str], config: Config) -> list[ServerSpec]:
         chosen[spec.name] = spec
     if chosen:
         require_sdk()
+    for spec in chosen.values():
+        resolve_headers(spec)  # an unset variable: said before anything starts
     return list(chosen.values())
 
 
