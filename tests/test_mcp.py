@@ -10,8 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.mcp_helpers import MODELS, TIME_SERVER, answer, calls, offered, tool_results
-from tests.mcp_helpers import write_config
+from tests.mcp_helpers import (
+    MODELS,
+    TIME_SERVER,
+    answer,
+    calls,
+    offered,
+    tool_results,
+    write_config,
+)
 from tests.samples import openai_reply
 
 TOKYO = {"timezone": "Asia/Tokyo"}

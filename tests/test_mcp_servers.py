@@ -4,7 +4,6 @@ start-up, one that dies mid-call, one that hangs past --tool-timeout, and no SDK
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
 import sys
@@ -14,8 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.mcp_helpers import FIXTURE_SERVER, FIXTURE_STDIO, MODELS, answer, calls, offered
-from tests.mcp_helpers import tool_results, write_config
+from tests.mcp_helpers import (
+    FIXTURE_SERVER,
+    FIXTURE_STDIO,
+    MODELS,
+    answer,
+    calls,
+    offered,
+    tool_results,
+    write_config,
+)
 from tests.samples import openai_reply
 
 DEAD = "dead=sh -c 'echo oops: missing setting >&2; exit 3'"
@@ -202,7 +209,5 @@ def test_without_the_sdk_it_says_what_to_install(llmcli, server, monkeypatch):
     )
     run = _complete(llmcli, server, "openai", "--mcp-server", DEAD)
     assert run.code == 2
-    assert (
-        run.stderr
-        == "llmcli: MCP servers need the mcp package: pip install 'llmcli[mcp]' (or pip install mcp)\n"
-    )
+    hint = "MCP servers need the mcp package: pip install 'llmcli[mcp]' (or pip install mcp)"
+    assert run.stderr == f"llmcli: {hint}\n"
