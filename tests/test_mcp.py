@@ -139,3 +139,36 @@ def test_history_keeps_the_server_of_each_tool_result(llmcli, server, cli_env, t
     assert call.name == result.name == "time__get_current_time"
     assert result.server == "time"
     _check_now_in_tokyo(result.content)
+
+
+# ---- on a terminal -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("answer_", "runs"), [("n", False), ("s", True)])
+def test_terminal_prompt_and_always_saved_in_the_config(server, cli_env, answer_, runs):
+    import sys
+
+    import pexpect
+
+    config = write_config(cli_env, {"time": {"command": TIME_SERVER}})
+    server.queue(calls("openai", CALL), openai_reply("Done.", stream=False))
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "llmcli", "complete", "-m", MODELS["openai"], "--api-base", server.url,
+         "--no-stream", "--mcp-server", "time", "What time is it in Tokyo?"],
+        env=cli_env, encoding="utf-8", timeout=60,
+    )  # fmt: skip
+    child.expect(
+        r"run time__get_current_time \{\"timezone\": \"Asia/Tokyo\"\} \(MCP server time\)\?"
+    )
+    child.expect(r"\[y/n/a/s\]")
+    child.sendline(answer_)
+    child.expect("Done.")
+    child.expect(pexpect.EOF)
+    (result,) = tool_results("openai", server.requests[1].json)
+    if runs:
+        _check_now_in_tokyo(result["content"])
+        assert 'allow = ["get_current_time"]' in config.read_text()
+    else:
+        assert result["content"] == "the user declined to run this tool"
+        assert "allow" not in config.read_text()
