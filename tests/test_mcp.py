@@ -172,3 +172,22 @@ def test_terminal_prompt_and_always_saved_in_the_config(server, cli_env, answer_
     else:
         assert result["content"] == "the user declined to run this tool"
         assert "allow" not in config.read_text()
+
+
+def test_two_servers_together_and_tool_choice_naming_an_mcp_tool(llmcli, server, cli_env):
+    from tests.mcp_helpers import FIXTURE_STDIO
+
+    write_config(cli_env, {"time": {"command": TIME_SERVER, "allow": ["get_current_time"]}})
+    server.queue(calls("openai", CALL), openai_reply("Done.", stream=False))
+    fixture = "fx=" + " ".join(FIXTURE_STDIO)
+    run = _complete(
+        llmcli, server, "openai", "--mcp-server", "time", "--mcp-server", fixture,
+        "--tool-choice", "time__get_current_time",
+    )  # fmt: skip
+    assert run.code == 0, run.stderr
+    first = server.requests[0].json
+    assert {"time__get_current_time", "fx__shout", "fx__doze"} <= set(offered("openai", first))
+    assert first["tool_choice"] == {
+        "type": "function",
+        "function": {"name": "time__get_current_time"},
+    }

@@ -39,17 +39,20 @@ def list_servers() -> None:
         typer.echo("no MCP servers: add [mcp.servers.NAME] to the config (README: MCP servers)")
         return
     require_sdk()
+    from llmcli.mcp.tools import start_all
+
+    enabled = [spec for spec in specs if spec.enabled]
+    outcomes = dict(zip([s.name for s in enabled], start_all(hub(), enabled), strict=True))
     for spec in specs:
-        if not spec.enabled:
+        outcome = outcomes.get(spec.name)
+        if outcome is None:
             typer.echo(f"{spec.name:<16} disabled     {spec.where}")
-            continue
-        try:
-            running = hub().start(spec)
-        except ServerFailed as err:
-            typer.echo(f"{spec.name:<16} fails        {err}")
-            continue
-        count = f"{len(running.tools)} tools"
-        typer.echo(f"{spec.name:<16} {count:<12} {spec.where} ({running.started_ms} ms to start)")
+        elif isinstance(outcome, ServerFailed):
+            typer.echo(f"{spec.name:<16} fails        {outcome}")
+        else:
+            count = f"{len(outcome.tools)} tools"
+            started = f"({outcome.started_ms} ms to start)"
+            typer.echo(f"{spec.name:<16} {count:<12} {spec.where} {started}")
     _stop()
 
 

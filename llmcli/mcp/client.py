@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import math
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -48,15 +49,12 @@ class Hub:
 
     def __init__(self) -> None:
         self.servers: dict[str, Running] = {}
-        self._portal_cm: Any = None
         self._portal: Any = None
+        self._thread: threading.Thread | None = None
 
     def portal(self) -> Any:
         if self._portal is None:
-            from anyio.from_thread import start_blocking_portal
-
-            self._portal_cm = start_blocking_portal()
-            self._portal = self._portal_cm.__enter__()
+            self._portal, self._thread = _loop_thread()
         return self._portal
 
     def start(self, spec: ServerSpec, timeout: float = START_TIMEOUT) -> Running:
@@ -93,10 +91,33 @@ class Hub:
                 self._portal.call(running.stop.set)
                 running.task.result(timeout=5)
         self.servers.clear()
-        if self._portal_cm is not None:
+        if self._portal is not None:
             with contextlib.suppress(Exception):
-                self._portal_cm.__exit__(None, None, None)
-        self._portal_cm = self._portal = None
+                self._portal.call(self._portal.stop)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._portal = self._thread = None
+
+
+def _loop_thread() -> tuple[Any, threading.Thread]:
+    """A blocking portal on a daemon thread: anyio's `start_blocking_portal` runs on a
+    non-daemon worker that the interpreter joins at exit before `atexit` handlers run,
+    so a run that ended with an error would wait for servers nobody stops."""
+    import queue
+
+    import anyio
+    from anyio.from_thread import BlockingPortal
+
+    ready: queue.Queue[Any] = queue.Queue()
+
+    async def serve() -> None:
+        async with BlockingPortal() as portal:
+            ready.put(portal)
+            await portal.sleep_until_stopped()
+
+    thread = threading.Thread(target=anyio.run, args=(serve,), name="llmcli-mcp", daemon=True)
+    thread.start()
+    return ready.get(), thread
 
 
 async def _serve(spec: ServerSpec, timeout: float, *, task_status: Any) -> None:

@@ -55,18 +55,37 @@ class McpTools:
 
 
 def start(specs: list[ServerSpec], yes: bool, timeout: float, *, fatal: bool) -> McpTools:
-    """Start (or reuse) each enabled server. One that fails: an error when `fatal`
-    (`complete`: nothing is sent), else one warning and the session goes on without it."""
+    """Start (or reuse) each enabled server, all at once. One that fails: an error when
+    `fatal` (`complete`: nothing is sent), else one warning and the session goes on."""
     runner = hub()
-    started: list[Running] = []
     for spec in specs:
         if not spec.enabled:
             warn(f"MCP server {spec.name} is disabled in the config (enabled = false)")
-            continue
-        try:
-            started.append(runner.start(spec))
-        except ServerFailed as err:
-            if fatal:
-                raise
-            warn(f"{err}: going on without its tools")
+    started: list[Running] = []
+    for outcome in start_all(runner, [s for s in specs if s.enabled]):
+        if isinstance(outcome, Running):
+            started.append(outcome)
+        elif fatal:
+            raise outcome
+        else:
+            warn(f"{outcome}: going on without its tools")
     return McpTools(started, yes, timeout, runner)
+
+
+def start_all(runner: Hub, specs: list[ServerSpec]) -> list[Running | ServerFailed]:
+    """Each server started, or why not, in order: started side by side, since each one
+    spends seconds importing and starting (see bench/bench_mcp.py)."""
+
+    def one(spec: ServerSpec) -> Running | ServerFailed:
+        try:
+            return runner.start(spec)
+        except ServerFailed as err:
+            return err
+
+    if len(specs) < 2:
+        return [one(spec) for spec in specs]
+    from concurrent.futures import ThreadPoolExecutor
+
+    runner.portal()  # made once, before the threads share it
+    with ThreadPoolExecutor(len(specs)) as pool:
+        return list(pool.map(one, specs))
