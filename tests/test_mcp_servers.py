@@ -211,3 +211,27 @@ def test_without_the_sdk_it_says_what_to_install(llmcli, server, monkeypatch):
     assert run.code == 2
     hint = "MCP servers need the mcp package: pip install 'llmcli[mcp]' (or pip install mcp)"
     assert run.stderr == f"llmcli: {hint}\n"
+
+
+def test_chat_starts_its_servers_once_for_the_session(server, cli_env, monkeypatch):
+    from llmcli.cli.repl import Repl, Session
+    from llmcli.cli.spec import Flags
+    from llmcli.mcp import client
+    from tests.harness import reset_process_state
+
+    for key, value in cli_env.items():
+        monkeypatch.setenv(key, value)
+    reset_process_state()
+    flags = Flags(model="openai/gpt-4o-mini", log=False, api_base=server.url, stream=False)
+    flags.mcp_server, flags.yes = ["fx=" + " ".join(FIXTURE_STDIO)], True
+    repl = Repl(Session(flags=flags), [].append)
+    assert client._hub is not None
+    first = client._hub.servers["fx"]
+    for word in ("one", "two"):
+        server.queue(calls("openai", ("c", "fx__shout", {"text": word})), openai_reply("ok", False))
+        repl.ask(word)
+        assert client._hub.servers["fx"] is first
+        result = tool_results("openai", server.requests[-1].json)[-1]
+        assert result["content"] == word.upper()
+    reset_process_state()
+    assert client._hub is None
