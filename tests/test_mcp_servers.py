@@ -228,6 +228,7 @@ def test_chat_starts_its_servers_once_for_the_session(server, cli_env, monkeypat
     assert client._hub is not None
     first = client._hub.servers["fx"]
     for word in ("one", "two"):
+        server.replies.clear()  # the replay server keeps repeating its last reply
         server.queue(calls("openai", ("c", "fx__shout", {"text": word})), openai_reply("ok", False))
         repl.ask(word)
         assert client._hub.servers["fx"] is first
