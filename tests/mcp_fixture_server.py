@@ -2,8 +2,8 @@
 
 `python tests/mcp_fixture_server.py stdio` serves over stdio; `... http PORT` serves
 streamable HTTP on 127.0.0.1:PORT/mcp. Tools: `shout` (text), `picture` (an image),
-`doze` (sleeps: for --tool-timeout), `die` (exits mid-call), `broken` (an error
-result).
+`doze` (sleeps: for --tool-timeout), `die` (exits mid-call), `rpc_error` (a JSON-RPC
+error), `broken` (an error result).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import sys
 import time
 
 from mcp.server.mcpserver import Image, MCPServer
+from mcp.shared.exceptions import MCPError
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -46,6 +47,12 @@ def die() -> str:
     """Ends the server process mid-call."""
     print("fixture server dying", file=sys.stderr, flush=True)
     os._exit(1)
+
+
+@server.tool()
+def rpc_error() -> str:
+    """Answers with a JSON-RPC error instead of a result."""
+    raise MCPError(code=-32602, message="bad params from the fixture")
 
 
 @server.tool()

@@ -236,3 +236,20 @@ def test_chat_starts_its_servers_once_for_the_session(server, cli_env, monkeypat
         assert result["content"] == word.upper()
     reset_process_state()
     assert client._hub is None
+
+
+def test_a_json_rpc_error_is_an_error_result_and_the_server_lives_on(cli_env, monkeypatch):
+    from llmcli.mcp.client import Hub
+    from llmcli.mcp.servers import ServerSpec
+
+    monkeypatch.setenv("XDG_STATE_HOME", cli_env["XDG_STATE_HOME"])
+    hub = Hub()
+    try:
+        running = hub.start(ServerSpec("fx", FIXTURE_STDIO))
+        failed = hub.call(running, "rpc_error", {}, 30)
+        assert failed.is_error
+        assert failed.content[0].text == "MCP error -32602: bad params from the fixture"
+        assert not running.dead
+        assert hub.call(running, "shout", {"text": "still"}, 30).content[0].text == "STILL"
+    finally:
+        hub.stop_all()

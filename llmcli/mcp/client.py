@@ -174,10 +174,21 @@ async def _list_tools(session: Any, spec: ServerSpec) -> list[McpTool]:
 
 
 async def _call(session: Any, tool: str, arguments: dict[str, Any], timeout: float) -> Any:
+    """The result; a JSON-RPC error from a live server (unknown tool, bad arguments) as an
+    error result, since the model can correct itself. A closed connection raises."""
     import anyio
+    from mcp.shared.exceptions import MCPError
+    from mcp.types import CallToolResult, TextContent
+    from mcp_types import CONNECTION_CLOSED
 
-    with anyio.fail_after(timeout):  # cancelling the request sends notifications/cancelled
-        return await session.call_tool(tool, arguments)
+    try:
+        with anyio.fail_after(timeout):  # cancelling the request sends notifications/cancelled
+            return await session.call_tool(tool, arguments)
+    except MCPError as err:
+        if err.code == CONNECTION_CLOSED:
+            raise
+        text = f"MCP error {err.code}: {err.error.message}"
+        return CallToolResult(content=[TextContent(text=text)], is_error=True)
 
 
 @contextlib.contextmanager
