@@ -21,6 +21,15 @@ from tests.mcp_helpers import (
 )
 from tests.samples import openai_reply
 
+
+@pytest.fixture(autouse=True)
+def _fresh_process_state() -> None:
+    """A test before these may have left the config cached (`settings()`) in this process."""
+    from tests.harness import reset_process_state
+
+    reset_process_state()
+
+
 TOKYO = {"timezone": "Asia/Tokyo"}
 CALL = ("call_1", "time__get_current_time", TOKYO)
 

@@ -25,6 +25,15 @@ from tests.mcp_helpers import (
 )
 from tests.samples import openai_reply
 
+
+@pytest.fixture(autouse=True)
+def _fresh_process_state() -> None:
+    """A test before these may have left the config cached (`settings()`) in this process."""
+    from tests.harness import reset_process_state
+
+    reset_process_state()
+
+
 DEAD = "dead=sh -c 'echo oops: missing setting >&2; exit 3'"
 
 

@@ -15,6 +15,15 @@ from llmcli.mcp.results import to_part
 from llmcli.mcp.servers import select
 from tests.mcp_helpers import TIME_SERVER, write_config
 
+
+@pytest.fixture(autouse=True)
+def _fresh_process_state() -> None:
+    """A test before these may have left the config cached (`settings()`) in this process."""
+    from tests.harness import reset_process_state
+
+    reset_process_state()
+
+
 WIRE_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # OpenAI's, the strictest
 
 
