@@ -146,6 +146,8 @@ def _transport(spec: ServerSpec, errlog: TextIO) -> Any:
         from mcp.client.streamable_http import streamable_http_client
         from mcp.shared._httpx_utils import create_mcp_http_client
 
+        # The SDK's own client factory (its ClientSessionGroup uses it too): the MCP
+        # timeouts (30 s, 300 s reads for held-open streams), with the server's headers.
         client = create_mcp_http_client(headers=resolve_headers(spec))
         return streamable_http_client(spec.url, http_client=client)
     from mcp import StdioServerParameters, stdio_client
