@@ -72,7 +72,7 @@ class McpServerSettings(_Strict):
     remote one (`url`, streamable HTTP); llmcli/mcp/servers.py checks that one is given."""
 
     command: list[str] | None = Field(default=None, min_length=1)
-    env: dict[str, str] = Field(default_factory=dict)
+    env: dict[str, str] = Field(default_factory=dict)  # a value `env:NAME` reads $NAME
     cwd: str | None = None
     url: str | None = Field(default=None, min_length=1)
     headers: dict[str, str] = Field(default_factory=dict)  # a value `env:NAME` reads $NAME

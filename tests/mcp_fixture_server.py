@@ -43,6 +43,12 @@ def doze(seconds: float) -> str:
 
 
 @server.tool()
+def environ(name: str) -> str:
+    """The value of an environment variable of the server ("" when unset)."""
+    return os.environ.get(name, "")
+
+
+@server.tool()
 def die() -> str:
     """Ends the server process mid-call."""
     print("fixture server dying", file=sys.stderr, flush=True)

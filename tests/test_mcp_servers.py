@@ -262,3 +262,20 @@ def test_a_json_rpc_error_is_an_error_result_and_the_server_lives_on(cli_env, mo
         assert hub.call(running, "shout", {"text": "still"}, 30).content[0].text == "STILL"
     finally:
         hub.stop_all()
+
+
+def test_a_stdio_server_gets_its_env_and_not_llmclis_keys(llmcli, server, cli_env):
+    write_config(cli_env, {"fx": {"command": FIXTURE_STDIO, "env": {"FX": "env:FX_SOURCE"}}})
+    wanted = (
+        ("c1", "fx__environ", {"name": "FX"}),
+        ("c2", "fx__environ", {"name": "OPENAI_API_KEY"}),
+    )
+    server.queue(calls("openai", *wanted), openai_reply("ok", False))
+    run = _complete(llmcli, server, "openai", "--mcp-server", "fx", "-y", env={"FX_SOURCE": "v1"})
+    assert run.code == 0, run.stderr
+    given, key = tool_results("openai", server.requests[1].json)
+    # "" comes back as structured content only ({"result": ""}), sent as such.
+    assert (given["content"], key["content"]) == ("v1", '{"result": ""}')
+    missing = _complete(llmcli, server, "openai", "--mcp-server", "fx")
+    assert missing.code == 2
+    assert missing.stderr == "llmcli: [mcp.servers.fx] env FX: $FX_SOURCE is not set\n"

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from llmcli.errors import LlmcliError
 from llmcli.mcp.names import McpTool
-from llmcli.mcp.servers import ServerSpec, log_path, resolve_headers
+from llmcli.mcp.servers import ServerSpec, log_path, resolve_env, resolve_headers
 
 START_TIMEOUT = 60.0  # seconds for a server to start and list its tools (uvx may download)
 STDERR_LINES = 3  # of a failed server's stderr, shown in its one-line message
@@ -153,7 +153,7 @@ def _transport(spec: ServerSpec, errlog: TextIO) -> Any:
     from mcp import StdioServerParameters, stdio_client
 
     params = StdioServerParameters(
-        command=spec.command[0], args=spec.command[1:], env=spec.env or None, cwd=spec.cwd
+        command=spec.command[0], args=spec.command[1:], env=resolve_env(spec) or None, cwd=spec.cwd
     )
     return stdio_client(params, errlog=errlog)
 

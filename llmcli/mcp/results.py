@@ -35,7 +35,7 @@ def to_part(result: Any, call_id: str, offered: str, server: str) -> ToolResultP
             texts.append(f"[resource {block.uri}]")
     structured = getattr(result, "structured_content", None)
     if structured is not None and not any(t.strip() for t in texts):
-        texts.append(json.dumps(structured, ensure_ascii=False))
+        texts = [json.dumps(structured, ensure_ascii=False)]
     return ToolResultPart(
         tool_call_id=call_id,
         name=offered,

@@ -99,8 +99,9 @@ def select(items: list[str], config: Config) -> list[ServerSpec]:
         chosen[spec.name] = spec
     if chosen:
         require_sdk()
-    for spec in chosen.values():
-        resolve_headers(spec)  # an unset variable: said before anything starts
+    for spec in chosen.values():  # an unset variable: said before anything starts
+        resolve_headers(spec)
+        resolve_env(spec)
     return list(chosen.values())
 
 
@@ -112,15 +113,25 @@ def require_sdk() -> None:
 
 def resolve_headers(spec: ServerSpec) -> dict[str, str]:
     """Header values `env:NAME` read $NAME (a token kept out of the config file)."""
-    headers: dict[str, str] = {}
-    for key, value in spec.headers.items():
+    return _read_environment(spec, spec.headers, "header")
+
+
+def resolve_env(spec: ServerSpec) -> dict[str, str]:
+    """The variables a stdio server gets on top of the SDK's short safe list (PATH, HOME,
+    USER...: llmcli's own keys are not passed on); `env:NAME` reads $NAME."""
+    return _read_environment(spec, spec.env, "env")
+
+
+def _read_environment(spec: ServerSpec, table: dict[str, str], what: str) -> dict[str, str]:
+    resolved: dict[str, str] = {}
+    for key, value in table.items():
         if value.startswith("env:"):
             var = value[4:]
             if var not in os.environ:
-                raise UsageError(f"[mcp.servers.{spec.name}] header {key}: ${var} is not set")
+                raise UsageError(f"[mcp.servers.{spec.name}] {what} {key}: ${var} is not set")
             value = os.environ[var]
-        headers[key] = value
-    return headers
+        resolved[key] = value
+    return resolved
 
 
 def log_path(name: str) -> Path:
