@@ -76,7 +76,8 @@ class ToolSteps:
 
 
 def start_mcp(flags: Flags, *, fatal: bool) -> McpTools | None:
-    """The MCP servers chosen with --mcp-server, started (None when there are none)."""
+    """The MCP servers chosen with --mcp-server, started (None when there are none). Not
+    `fatal` (chat): started in the background, a failure a warning at the first request."""
     if not flags.mcp_server:
         return None
     from llmcli.config import settings
@@ -84,4 +85,8 @@ def start_mcp(flags: Flags, *, fatal: bool) -> McpTools | None:
     from llmcli.mcp.tools import start
 
     specs = select(flags.mcp_server, settings())
+    if not fatal:  # chat: they start while the first prompt is typed
+        from llmcli.mcp.tools import start_soon
+
+        return start_soon(specs, flags.yes, flags.tool_timeout)
     return start(specs, flags.yes, flags.tool_timeout, fatal=fatal)

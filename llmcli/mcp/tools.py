@@ -1,10 +1,15 @@
 """The MCP tools of one run or chat session: offered in each request, run when called.
 
 Servers are started once (by `start`); the same `McpTools` answers every step of the
-tool loop (llmcli/cli/steps.py), so "always" answers last for the whole session.
+tool loop (llmcli/cli/steps.py), so "always" answers last for the whole session. In
+chat they start in the background while the first prompt is typed (`start_soon`), and
+the first request waits for them.
 """
 
 from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
 
 from llmcli.errors import warn
 from llmcli.events import ToolCallDone
@@ -15,6 +20,8 @@ from llmcli.mcp.results import failed, to_part
 from llmcli.mcp.servers import ServerSpec
 from llmcli.request import Tool, ToolResultPart
 
+Outcomes = list[Running | ServerFailed]
+
 
 class McpTools:
     def __init__(self, servers: list[Running], yes: bool, timeout: float, runner: Hub) -> None:
@@ -23,9 +30,23 @@ class McpTools:
         self.timeout = timeout
         self.hub = runner
         self.by_name: dict[str, McpTool] = {}
+        self.pending: Future[Outcomes] | None = None
+
+    def _settle(self) -> None:
+        """Servers started in the background: wait for them; a failure is one warning,
+        said here on the main thread (not over a prompt being typed)."""
+        if self.pending is None:
+            return
+        outcomes, self.pending = self.pending.result(), None
+        for outcome in outcomes:
+            if isinstance(outcome, Running):
+                self.servers[outcome.spec.name] = outcome
+            else:
+                warn(f"{outcome}: going on without its tools")
 
     def tools(self, provider: str) -> list[Tool]:
         """The live servers' tools, named for `provider`."""
+        self._settle()
         live = [t for s in self.servers.values() if not s.dead for t in s.tools]
         offered, by_name = as_tools(live, provider)
         self.by_name.update(by_name)  # names offered earlier stay callable
@@ -72,7 +93,28 @@ def start(specs: list[ServerSpec], yes: bool, timeout: float, *, fatal: bool) ->
     return McpTools(started, yes, timeout, runner)
 
 
-def start_all(runner: Hub, specs: list[ServerSpec]) -> list[Running | ServerFailed]:
+def start_soon(specs: list[ServerSpec], yes: bool, timeout: float) -> McpTools:
+    """`chat`: the servers start on a thread; the first request waits for them."""
+    runner = hub()
+    tools = McpTools([], yes, timeout, runner)
+    enabled = [s for s in specs if s.enabled]
+    for spec in specs:
+        if not spec.enabled:
+            warn(f"MCP server {spec.name} is disabled in the config (enabled = false)")
+    future: Future[Outcomes] = Future()
+
+    def work() -> None:
+        try:
+            future.set_result(start_all(runner, enabled))
+        except BaseException as err:  # handed to the thread that waits for it
+            future.set_exception(err)
+
+    threading.Thread(target=work, name="llmcli-mcp-start", daemon=True).start()
+    tools.pending = future
+    return tools
+
+
+def start_all(runner: Hub, specs: list[ServerSpec]) -> Outcomes:
     """Each server started, or why not, in order: started side by side, since each one
     spends seconds importing and starting (see bench/bench_mcp.py)."""
 
