@@ -67,6 +67,24 @@ class ProviderSettings(_Strict):
         return value
 
 
+class McpServerSettings(_Strict):
+    """`[mcp.servers.NAME]`: a local server (`command`, run by llmcli over stdio) or a
+    remote one (`url`, streamable HTTP); llmcli/mcp/servers.py checks that one is given."""
+
+    command: list[str] | None = Field(default=None, min_length=1)
+    env: dict[str, str] = Field(default_factory=dict)  # a value `env:NAME` reads $NAME
+    cwd: str | None = None
+    url: str | None = Field(default=None, min_length=1)
+    headers: dict[str, str] = Field(default_factory=dict)  # a value `env:NAME` reads $NAME
+    enabled: bool = True
+    allow: list[str] = Field(default_factory=list)  # the server's tool names run unasked
+    deny: list[str] = Field(default_factory=list)  # never offered to the model
+
+
+class McpSettings(_Strict):
+    servers: dict[str, McpServerSettings] = Field(default_factory=dict)
+
+
 class Config(_Strict):
     model: str | None = Field(default=None, min_length=1)
     aliases: dict[str, str] = Field(default_factory=dict)
@@ -74,6 +92,7 @@ class Config(_Strict):
     log: bool = True
     color: Literal["auto", "always", "never"] = "auto"
     show_reasoning: bool = True
+    mcp: McpSettings = Field(default_factory=McpSettings)
 
 
 _TEMPLATE = """\
@@ -308,6 +327,8 @@ def show_data(config: Config) -> dict[str, Any]:
     }
     if providers:
         data["providers"] = providers
+    if config.mcp.servers:
+        data["mcp"] = config.mcp.model_dump(exclude_defaults=True)
     return data
 
 

@@ -39,11 +39,17 @@ class ToolCallPart(_Part):
 
 
 class ToolResultPart(_Part):
+    """A tool's answer. `images` (an MCP tool's image content) go along where a provider
+    takes images in a tool result (Anthropic); `content` names them for the others.
+    `server` is the MCP server that ran the tool (kept in the history)."""
+
     type: Literal["tool_result"] = "tool_result"
     tool_call_id: str
     name: str
     content: str
     is_error: bool = False
+    images: list[AttachmentPart] | None = None
+    server: str | None = None
 
 
 class AttachmentPart(_Part):
@@ -73,6 +79,8 @@ class AttachmentPart(_Part):
 
         return base64.b64decode(self.data or "").decode("utf-8", errors="replace")
 
+
+ToolResultPart.model_rebuild()  # `images` names AttachmentPart, defined after it
 
 Part = Annotated[
     TextPart | ReasoningPart | ToolCallPart | ToolResultPart | AttachmentPart,

@@ -28,17 +28,17 @@ def parse_bindings(items: list[str]) -> dict[str, str]:
     return bindings
 
 
-def run_tool(call: ToolCallDone, command: str) -> ToolResultPart:
+def run_tool(call: ToolCallDone, command: str, timeout: float = TIMEOUT) -> ToolResultPart:
     arguments = json.dumps(call.arguments, ensure_ascii=False)
     try:
         proc = subprocess.run(
-            command, shell=True, input=arguments, capture_output=True, text=True, timeout=TIMEOUT
+            command, shell=True, input=arguments, capture_output=True, text=True, timeout=timeout
         )
     except subprocess.TimeoutExpired:
         return ToolResultPart(
             tool_call_id=call.id,
             name=call.name,
-            content=f"timed out after {TIMEOUT:.0f} s",
+            content=f"timed out after {timeout:g} s",
             is_error=True,
         )
     failed = proc.returncode != 0
@@ -58,7 +58,7 @@ class Approver:
     def approve(self, call: ToolCallDone, command: str) -> bool:
         if self.yes or call.name in self.always:
             return True
-        tty = _terminal()
+        tty = terminal()
         if tty is None:
             raise UsageError(
                 f"the model called {call.name}, which needs approval: pass --yes to run bound "
@@ -76,7 +76,7 @@ class Approver:
         return answer in ("y", "yes")
 
 
-def _terminal() -> TextIO | None:
+def terminal() -> TextIO | None:
     """The controlling terminal, even when stdin is a pipe."""
     try:
         return open("/dev/tty")

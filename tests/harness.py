@@ -87,6 +87,12 @@ PROCESS_STATE: dict[str, dict[str, Callable[[types.ModuleType], None] | None]] =
         "atexit.register": None,  # stop_all: done after every run by the `_servers` reset
     },
     "llmcli.config": {"settings": _clear_settings},
+    # The MCP servers of a run, on their event-loop thread: stopped as at exit.
+    "llmcli.mcp.client": {
+        "_hub": _stop_local_servers,
+        "_registered": None,
+        "atexit.register": None,  # stop_all: done after every run by the `_hub` reset
+    },
     # The model catalog: parsed from the package's own data file, the same in every
     # process, so kept (parsing it again per run would only cost time).
     "llmcli.catalog": {"catalog": None, "_model_at": None, "_index": None},

@@ -19,9 +19,10 @@ PACKAGE = ROOT / "llmcli"
 
 SPEC = {"llmcli/cli/spec.py"}
 # Request flags whose name is also an ordinary word or another thing's name (a stream of
-# bytes, a user's home, a stop(), a path's suffix, a "thinking" column, the REPL's /attach):
-# a word count of these says nothing about how many places spell the flag.
-ORDINARY_WORDS = {"stream", "thinking", "stop", "user", "suffix", "attach"}
+# bytes, a user's home, a stop(), a path's suffix, a "thinking" column, the REPL's /attach,
+# the llmcli.mcp package and `llmcli mcp`): a word count of these says nothing about how
+# many places spell the flag.
+ORDINARY_WORDS = {"stream", "thinking", "stop", "user", "suffix", "attach", "mcp"}
 # Names that are also a wire word of the request (`ResponseFormat.json_schema`): one more
 # file may use them for that.
 WIRE_WORDS = {"json_schema"}

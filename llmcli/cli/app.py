@@ -32,6 +32,7 @@ _GROUPS: dict[str, tuple[str, str]] = {
     "local": ("llmcli.cli.local", "local_app"),
     "batch": ("llmcli.cli.batch", "batch_app"),
     "templates": ("llmcli.cli.templates", "templates_app"),
+    "mcp": ("llmcli.cli.mcp", "mcp_app"),
 }
 
 

@@ -103,9 +103,9 @@ def feature_fields(flags: Flags) -> dict[str, Any]:
         from llmcli.inputs import load_tools
 
         tools = load_tools(flags.tools)
-    if flags.tool_choice not in (None, "auto", "none", "required") and flags.tool_choice not in {
-        t.name for t in tools
-    }:
+    named = flags.tool_choice not in (None, "auto", "none", "required")
+    # An MCP tool (SERVER__TOOL) is known only once its server has started.
+    if named and not flags.mcp_server and flags.tool_choice not in {t.name for t in tools}:
         raise UsageError(f"--tool-choice {flags.tool_choice}: no such tool in --tools")
     if flags.cache_ttl not in (None, "5m", "1h"):
         raise UsageError(f"invalid --cache-ttl {flags.cache_ttl}: use 5m or 1h")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from llmcli.cli.chat_prompts import PROMPT_COMMANDS, PromptCommands
 from llmcli.cli.runner import Outcome, make_renderer, send
 from llmcli.cli.spec import Flags, spoken
-from llmcli.cli.steps import ToolSteps
+from llmcli.cli.steps import ToolSteps, start_mcp
 from llmcli.controls import for_stream
 from llmcli.errors import LlmcliError, UsageError
 from llmcli.events import Usage
@@ -84,6 +84,8 @@ class Repl(PromptCommands):
         # Errors quote servers: control characters are shown, not obeyed, on a terminal.
         self.say = out or (lambda text: sys.stderr.write(for_stream(text + "\n", sys.stderr)))
         self.running = True
+        # MCP servers start once per session; one that fails leaves a warning, not an end.
+        self.mcp = start_mcp(session.flags, fatal=False)
 
     # ---- turns ------------------------------------------------------------------------
 
@@ -95,7 +97,7 @@ class Repl(PromptCommands):
             prompt = Message(role="user", parts=[*self.s.pending, *prompt.parts])
             self.s.pending = []
         flags = self.s.flags
-        steps = ToolSteps(flags.tool_exec, flags.yes, flags.max_steps)
+        steps = ToolSteps(flags.tool_exec, flags.yes, flags.max_steps, self.mcp, flags.tool_timeout)
         new = [prompt]
         while new:
             outcome = self._send([*self.s.messages, *new])
@@ -116,7 +118,8 @@ class Repl(PromptCommands):
     def _send(self, messages: list[Message]) -> Outcome | None:
         spinner = _Spinner()
         try:
-            return send(self.s.flags, messages, make_renderer(self.s.flags), spinner.stop)
+            renderer = make_renderer(self.s.flags)
+            return send(self.s.flags, messages, renderer, spinner.stop, mcp=self.mcp)
         except KeyboardInterrupt:
             self.say("(interrupted)")
         except LlmcliError as err:

@@ -20,7 +20,7 @@ from llmcli.cli.features import (
 )
 from llmcli.cli.options import parse_options
 from llmcli.cli.spec import FLAG_NAMES, Flags, flag_for
-from llmcli.cli.steps import ToolSteps
+from llmcli.cli.steps import ToolSteps, start_mcp
 from llmcli.cli.target import serve_local, target_for_model
 from llmcli.engine import execute
 from llmcli.errors import Interrupted, LlmcliError, UsageError, warn
@@ -42,6 +42,7 @@ from llmcli.transport import Connection
 
 if TYPE_CHECKING:
     from llmcli.config import Config
+    from llmcli.mcp.tools import McpTools
     from llmcli.providers.base import ChatProvider
     from llmcli.store_fragments import Use
 
@@ -56,7 +57,7 @@ class Prepared:
     policy: Policy
 
 
-def prepare(flags: Flags, messages: list[Message]) -> Prepared:
+def prepare(flags: Flags, messages: list[Message], mcp: McpTools | None = None) -> Prepared:
     """Validate the flags once: request, provider module, connection and policy.
 
     The config file fills in what the flags leave out: the model (-m > LLMCLI_MODEL >
@@ -77,6 +78,9 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
     options = parse_options(flags.options)
     if provider_config and provider_config.options:
         options = merge(copy.deepcopy(provider_config.options), options)
+    features = feature_fields(flags)
+    if mcp is not None:  # the MCP servers' tools, named within this provider's limits
+        features["tools"] = [*features["tools"], *mcp.tools(target.provider)]
     try:
         req = Request(
             provider=target.provider,
@@ -84,7 +88,7 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
             messages=messages,
             options=options,
             **flags.request_fields(),
-            **feature_fields(flags),
+            **features,
         )
     except ValidationError as err:
         raise UsageError(_validation_line(err)) from None
@@ -126,10 +130,11 @@ def model_name(flags: Flags, config: Config | None = None) -> str:
 
 
 def release_local_servers() -> None:
-    """Stop the llama.cpp servers this process started (when none: imports nothing)."""
-    serving = sys.modules.get("llmcli.local.serving")
-    if serving is not None:
-        serving.stop_all()
+    """Stop the llama.cpp and MCP servers this process started (when none: imports nothing)."""
+    for name in ("llmcli.local.serving", "llmcli.mcp.client"):
+        module = sys.modules.get(name)
+        if module is not None:
+            module.stop_all()
 
 
 def _validation_line(err: ValidationError) -> str:
@@ -183,9 +188,10 @@ def send(
     messages: list[Message],
     renderer: Renderer,
     on_first_event: Callable[[], None] | None = None,
+    mcp: McpTools | None = None,
 ) -> Outcome:
     """Prepare, send and render one answer. Raises only for errors before it began."""
-    job = prepare(flags, messages)
+    job = prepare(flags, messages, mcp)
     clock = _Clock(on_first_event)
     result = execute(
         job.provider,
@@ -222,11 +228,12 @@ def run(flags: Flags, messages: list[Message], fragments: Sequence[Use] = ()) ->
         conversation = history.load(cid)
         flags.model = flags.model or history.model(cid)
     renderer = make_renderer(flags)
-    steps = ToolSteps(flags.tool_exec, flags.yes, flags.max_steps)
+    mcp = start_mcp(flags, fatal=True)
+    steps = ToolSteps(flags.tool_exec, flags.yes, flags.max_steps, mcp, flags.tool_timeout)
     new = list(messages)
     while True:
         conversation += new
-        outcome = send(flags, conversation, renderer)
+        outcome = send(flags, conversation, renderer, mcp=mcp)
         if history and flags.log:
             # httpx's response and its stream refer to each other: only the collector frees
             # them, and with them the encoded request body (50 MB for a 50 MB prompt). Since

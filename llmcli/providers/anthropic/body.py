@@ -262,6 +262,12 @@ def _block(part: Any, cite: bool = False) -> dict[str, Any]:
             "tool_use_id": part.tool_call_id,
             "content": part.content,
         }
+        if part.images:
+            # A tool_result's content may be a list of text and image blocks
+            # (https://platform.claude.com/docs/en/agents-and-tools/tool-use/implement-tool-use,
+            # "Handling results from client tools").
+            text = [{"type": "text", "text": part.content}] if part.content else []
+            block["content"] = [*text, *(attachment_block(i) for i in part.images)]
         if part.is_error:
             block["is_error"] = True
         return block
