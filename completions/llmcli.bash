@@ -6,7 +6,7 @@
 # The subcommands of a command path.
 __llmcli_subcommands() {
     case "$1" in
-        "") echo 'complete chat embed image logs keys config models local batch templates' ;;
+        "") echo 'complete chat embed image logs keys config models local batch templates mcp' ;;
         'logs') echo 'path list show export search doctor rm cost' ;;
         'keys') echo 'set list rm path' ;;
         'config') echo 'path show edit set unset' ;;
@@ -14,6 +14,7 @@ __llmcli_subcommands() {
         'local') echo 'serve' ;;
         'batch') echo 'run' ;;
         'templates') echo 'path list show edit rm' ;;
+        'mcp') echo 'list tools call logs' ;;
     esac
 }
 
@@ -21,8 +22,8 @@ __llmcli_subcommands() {
 __llmcli_options() {
     case "$1" in
         "") echo '--version --install-completion --show-completion -h --help' ;;
-        'complete') echo '-m --model -s --system -t --template -p --param -f --fragment --sf --system-fragment --allow-commands -x --extract --extract-last -e --edit --save --stream --no-stream --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --suffix --text --json-schema --json-mode --tools --tool-choice --parallel-tools --no-parallel-tools --tool-exec -y --yes --max-steps -a --attach --attach-type --max-attachment-size --cite --cache-system --cache-tools --cache-ttl --prefill --web-search --web-search-max-uses --mcp --mcp-token --beta -o --option --force -H --header --api-key --api-base --retries --timeout -c --continue --cid --log --no-log --db --json --save-images -u --usage --hide-reasoning --debug --local-threads -h --help' ;;
-        'chat') echo '-m --model -s --system -t --template -p --param -f --fragment --sf --system-fragment --allow-commands --stream --no-stream --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --json-mode --tools --tool-choice --parallel-tools --no-parallel-tools --tool-exec -y --yes --max-steps -a --attach --attach-type --max-attachment-size --cite --cache-system --cache-tools --cache-ttl --prefill --web-search --web-search-max-uses --mcp --mcp-token --beta -o --option --force -H --header --api-key --api-base --retries --timeout -c --continue --cid --log --no-log --db --save-images -u --usage --hide-reasoning --debug --local-threads -h --help' ;;
+        'complete') echo '-m --model -s --system -t --template -p --param -f --fragment --sf --system-fragment --allow-commands -x --extract --extract-last -e --edit --save --stream --no-stream --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --suffix --text --json-schema --json-mode --tools --tool-choice --parallel-tools --no-parallel-tools --tool-exec -y --yes --max-steps --mcp-server --tool-timeout -a --attach --attach-type --max-attachment-size --cite --cache-system --cache-tools --cache-ttl --prefill --web-search --web-search-max-uses --mcp --mcp-token --beta -o --option --force -H --header --api-key --api-base --retries --timeout -c --continue --cid --log --no-log --db --json --save-images -u --usage --hide-reasoning --debug --local-threads -h --help' ;;
+        'chat') echo '-m --model -s --system -t --template -p --param -f --fragment --sf --system-fragment --allow-commands --stream --no-stream --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --json-mode --tools --tool-choice --parallel-tools --no-parallel-tools --tool-exec -y --yes --max-steps --mcp-server --tool-timeout -a --attach --attach-type --max-attachment-size --cite --cache-system --cache-tools --cache-ttl --prefill --web-search --web-search-max-uses --mcp --mcp-token --beta -o --option --force -H --header --api-key --api-base --retries --timeout -c --continue --cid --log --no-log --db --save-images -u --usage --hide-reasoning --debug --local-threads -h --help' ;;
         'embed') echo '-m --model --lines -f --file --dimensions --batch-size --concurrency --json --format -u --usage -o --option -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
         'image') echo '-m --model -n --size --quality --image-config --output --output-dir --mkdir --force --json -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
         'logs') echo '-h --help' ;;
@@ -62,14 +63,19 @@ __llmcli_options() {
         'templates show') echo '-h --help' ;;
         'templates edit') echo '-h --help' ;;
         'templates rm') echo '-h --help' ;;
+        'mcp') echo '-h --help' ;;
+        'mcp list') echo '-h --help' ;;
+        'mcp tools') echo '-h --help' ;;
+        'mcp call') echo '--args --tool-timeout -h --help' ;;
+        'mcp logs') echo '-h --help' ;;
     esac
 }
 
 # The options of a command path that take a value.
 __llmcli_value_options() {
     case "$1" in
-        'complete') echo '-m --model -s --system -t --template -p --param -f --fragment --sf --system-fragment --save --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --suffix --json-schema --tools --tool-choice --tool-exec --max-steps -a --attach --attach-type --max-attachment-size --cache-ttl --prefill --web-search-max-uses --mcp --mcp-token --beta -o --option -H --header --api-key --api-base --retries --timeout --cid --db --save-images --local-threads' ;;
-        'chat') echo '-m --model -s --system -t --template -p --param -f --fragment --sf --system-fragment --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --tools --tool-choice --tool-exec --max-steps -a --attach --attach-type --max-attachment-size --cache-ttl --prefill --web-search-max-uses --mcp --mcp-token --beta -o --option -H --header --api-key --api-base --retries --timeout --cid --db --save-images --local-threads' ;;
+        'complete') echo '-m --model -s --system -t --template -p --param -f --fragment --sf --system-fragment --save --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --suffix --json-schema --tools --tool-choice --tool-exec --max-steps --mcp-server --tool-timeout -a --attach --attach-type --max-attachment-size --cache-ttl --prefill --web-search-max-uses --mcp --mcp-token --beta -o --option -H --header --api-key --api-base --retries --timeout --cid --db --save-images --local-threads' ;;
+        'chat') echo '-m --model -s --system -t --template -p --param -f --fragment --sf --system-fragment --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --tools --tool-choice --tool-exec --max-steps --mcp-server --tool-timeout -a --attach --attach-type --max-attachment-size --cache-ttl --prefill --web-search-max-uses --mcp --mcp-token --beta -o --option -H --header --api-key --api-base --retries --timeout --cid --db --save-images --local-threads' ;;
         'embed') echo '-m --model -f --file --dimensions --batch-size --concurrency --format -o --option -H --header --api-key --api-base --retries --timeout' ;;
         'image') echo '-m --model -n --size --quality --image-config --output --output-dir -H --header --api-key --api-base --retries --timeout' ;;
         'logs path') echo '--db' ;;
@@ -84,6 +90,7 @@ __llmcli_value_options() {
         'models list') echo '-p --provider -c --capability -q --query --api-key --api-base --timeout' ;;
         'local serve') echo '--port --host --threads --local-threads --ctx-size' ;;
         'batch run') echo '--output -j --concurrency --rpm --tpm --max-cost --budget -m --model -s --system --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --cache-ttl --prefill -t --template -p --param -f --fragment --sf --system-fragment -o --option -H --header --api-key --api-base --retries --timeout' ;;
+        'mcp call') echo '--args --tool-timeout' ;;
     esac
 }
 
@@ -131,7 +138,7 @@ __llmcli_option_value() {
 __llmcli_argument_value() {
     case "$1 $2" in
         'keys set 0' | 'keys rm 0') __llmcli_words 'openai anthropic azure azure_ai deepseek openrouter ollama ollama_chat local' ;;
-        'config set 0' | 'config unset 0') __llmcli_words 'model aliases. providers.openai.api_base providers.openai.options. providers.anthropic.api_base providers.anthropic.options. providers.azure.api_base providers.azure.options. providers.azure_ai.api_base providers.azure_ai.options. providers.deepseek.api_base providers.deepseek.options. providers.openrouter.api_base providers.openrouter.options. providers.ollama.api_base providers.ollama.options. providers.ollama_chat.api_base providers.ollama_chat.options. providers.local.api_base providers.local.options. log color show_reasoning' ;;
+        'config set 0' | 'config unset 0') __llmcli_words 'model aliases. providers.openai.api_base providers.openai.options. providers.anthropic.api_base providers.anthropic.options. providers.azure.api_base providers.azure.options. providers.azure_ai.api_base providers.azure_ai.options. providers.deepseek.api_base providers.deepseek.options. providers.openrouter.api_base providers.openrouter.options. providers.ollama.api_base providers.ollama.options. providers.ollama_chat.api_base providers.ollama_chat.options. providers.local.api_base providers.local.options. log color show_reasoning mcp' ;;
         'models pull 0') __llmcli_words 'local/smollm2' ;;
         'local serve 0') __llmcli_words 'smollm2'; __llmcli_files ;;
     esac

@@ -4,7 +4,7 @@
 function __llmcli_subcommands --description 'The subcommands of a command path'
     switch $argv[1]
         case ''
-            printf '%s\n' 'complete' 'chat' 'embed' 'image' 'logs' 'keys' 'config' 'models' 'local' 'batch' 'templates'
+            printf '%s\n' 'complete' 'chat' 'embed' 'image' 'logs' 'keys' 'config' 'models' 'local' 'batch' 'templates' 'mcp'
         case 'logs'
             printf '%s\n' 'path' 'list' 'show' 'export' 'search' 'doctor' 'rm' 'cost'
         case 'keys'
@@ -19,15 +19,17 @@ function __llmcli_subcommands --description 'The subcommands of a command path'
             printf '%s\n' 'run'
         case 'templates'
             printf '%s\n' 'path' 'list' 'show' 'edit' 'rm'
+        case 'mcp'
+            printf '%s\n' 'list' 'tools' 'call' 'logs'
     end
 end
 
 function __llmcli_value_options --description 'The options of a command path that take a value'
     switch $argv[1]
         case 'complete'
-            printf '%s\n' '-m' '--model' '-s' '--system' '-t' '--template' '-p' '--param' '-f' '--fragment' '--sf' '--system-fragment' '--save' '--thinking-budget' '--reasoning-effort' '--temperature' '--top-p' '--top-k' '--max-tokens' '--stop' '--user' '--suffix' '--json-schema' '--tools' '--tool-choice' '--tool-exec' '--max-steps' '-a' '--attach' '--attach-type' '--max-attachment-size' '--cache-ttl' '--prefill' '--web-search-max-uses' '--mcp' '--mcp-token' '--beta' '-o' '--option' '-H' '--header' '--api-key' '--api-base' '--retries' '--timeout' '--cid' '--db' '--save-images' '--local-threads'
+            printf '%s\n' '-m' '--model' '-s' '--system' '-t' '--template' '-p' '--param' '-f' '--fragment' '--sf' '--system-fragment' '--save' '--thinking-budget' '--reasoning-effort' '--temperature' '--top-p' '--top-k' '--max-tokens' '--stop' '--user' '--suffix' '--json-schema' '--tools' '--tool-choice' '--tool-exec' '--max-steps' '--mcp-server' '--tool-timeout' '-a' '--attach' '--attach-type' '--max-attachment-size' '--cache-ttl' '--prefill' '--web-search-max-uses' '--mcp' '--mcp-token' '--beta' '-o' '--option' '-H' '--header' '--api-key' '--api-base' '--retries' '--timeout' '--cid' '--db' '--save-images' '--local-threads'
         case 'chat'
-            printf '%s\n' '-m' '--model' '-s' '--system' '-t' '--template' '-p' '--param' '-f' '--fragment' '--sf' '--system-fragment' '--thinking-budget' '--reasoning-effort' '--temperature' '--top-p' '--top-k' '--max-tokens' '--stop' '--user' '--json-schema' '--tools' '--tool-choice' '--tool-exec' '--max-steps' '-a' '--attach' '--attach-type' '--max-attachment-size' '--cache-ttl' '--prefill' '--web-search-max-uses' '--mcp' '--mcp-token' '--beta' '-o' '--option' '-H' '--header' '--api-key' '--api-base' '--retries' '--timeout' '--cid' '--db' '--save-images' '--local-threads'
+            printf '%s\n' '-m' '--model' '-s' '--system' '-t' '--template' '-p' '--param' '-f' '--fragment' '--sf' '--system-fragment' '--thinking-budget' '--reasoning-effort' '--temperature' '--top-p' '--top-k' '--max-tokens' '--stop' '--user' '--json-schema' '--tools' '--tool-choice' '--tool-exec' '--max-steps' '--mcp-server' '--tool-timeout' '-a' '--attach' '--attach-type' '--max-attachment-size' '--cache-ttl' '--prefill' '--web-search-max-uses' '--mcp' '--mcp-token' '--beta' '-o' '--option' '-H' '--header' '--api-key' '--api-base' '--retries' '--timeout' '--cid' '--db' '--save-images' '--local-threads'
         case 'embed'
             printf '%s\n' '-m' '--model' '-f' '--file' '--dimensions' '--batch-size' '--concurrency' '--format' '-o' '--option' '-H' '--header' '--api-key' '--api-base' '--retries' '--timeout'
         case 'image'
@@ -56,6 +58,8 @@ function __llmcli_value_options --description 'The options of a command path tha
             printf '%s\n' '--port' '--host' '--threads' '--local-threads' '--ctx-size'
         case 'batch run'
             printf '%s\n' '--output' '-j' '--concurrency' '--rpm' '--tpm' '--max-cost' '--budget' '-m' '--model' '-s' '--system' '--thinking-budget' '--reasoning-effort' '--temperature' '--top-p' '--top-k' '--max-tokens' '--stop' '--user' '--json-schema' '--cache-ttl' '--prefill' '-t' '--template' '-p' '--param' '-f' '--fragment' '--sf' '--system-fragment' '-o' '--option' '-H' '--header' '--api-key' '--api-base' '--retries' '--timeout'
+        case 'mcp call'
+            printf '%s\n' '--args' '--tool-timeout'
     end
 end
 
@@ -107,6 +111,7 @@ complete -c llmcli -n '__llmcli_at' -a 'models' -d 'Models: the catalog (capabil
 complete -c llmcli -n '__llmcli_at' -a 'local' -d 'Local models run by llama.cpp (the local/ provider)'
 complete -c llmcli -n '__llmcli_at' -a 'batch' -d 'Run many prompts from a JSONL file'
 complete -c llmcli -n '__llmcli_at' -a 'templates' -d 'List, show, edit and remove prompt templates (used with -t NAME)'
+complete -c llmcli -n '__llmcli_at' -a 'mcp' -d 'MCP servers llmcli runs for any provider: list them, their tools, call one, logs'
 complete -c llmcli -n '__llmcli_at' -l version -d 'Show the version and exit'
 complete -c llmcli -n '__llmcli_at' -l install-completion -d 'Install completion for the current shell'
 complete -c llmcli -n '__llmcli_at' -l show-completion -d 'Show completion for the current shell, to copy it or customize the installation'
@@ -146,6 +151,8 @@ complete -c llmcli -n '__llmcli_at complete' -l no-parallel-tools -d 'The opposi
 complete -c llmcli -n '__llmcli_at complete' -l tool-exec -x -d 'NAME=COMMAND: run tool NAME with COMMAND (arguments JSON on stdin, stdout is the result)'
 complete -c llmcli -n '__llmcli_at complete' -s y -l yes -d 'Run bound tools without asking'
 complete -c llmcli -n '__llmcli_at complete' -l max-steps -x -d 'Most model answers in one tool-calling run'
+complete -c llmcli -n '__llmcli_at complete' -l mcp-server -x -d 'MCP server llmcli runs itself (any provider): [mcp.servers.NAME] of the config, or...'
+complete -c llmcli -n '__llmcli_at complete' -l tool-timeout -x -d 'Cancel a tool call after SECONDS (the model is told)'
 complete -c llmcli -n '__llmcli_at complete' -s a -l attach -r -F -d 'Attach an image (PNG, JPEG, GIF, WebP), a PDF or a text file (repeatable)'
 complete -c llmcli -n '__llmcli_at complete' -l attach-type -x -a 'image/png image/jpeg image/gif image/webp application/pdf text/plain' -d 'Force the attachment type'
 complete -c llmcli -n '__llmcli_at complete' -l max-attachment-size -x -d 'Largest attachment, e.g. 50M (default: what the provider takes in one request; 24 MB...'
@@ -156,7 +163,7 @@ complete -c llmcli -n '__llmcli_at complete' -l cache-ttl -x -a '5m 1h' -d 'Cach
 complete -c llmcli -n '__llmcli_at complete' -l prefill -x -d 'Start the answer with TEXT (Anthropic assistant prefill)'
 complete -c llmcli -n '__llmcli_at complete' -l web-search -d 'Let the model search the web (Anthropic)'
 complete -c llmcli -n '__llmcli_at complete' -l web-search-max-uses -x -d 'Most web searches per answer'
-complete -c llmcli -n '__llmcli_at complete' -l mcp -x -d 'Remote MCP server (Anthropic; repeatable)'
+complete -c llmcli -n '__llmcli_at complete' -l mcp -x -d 'MCP server that Anthropic\'s side calls (anthropic/ only; repeatable)'
 complete -c llmcli -n '__llmcli_at complete' -l mcp-token -x -d 'Bearer token for the MCP servers'
 complete -c llmcli -n '__llmcli_at complete' -l beta -x -d 'Extra anthropic-beta value (repeatable)'
 complete -c llmcli -n '__llmcli_at complete' -s o -l option -x -d 'KEY=VALUE merged into the provider\'s request body (VALUE parsed as JSON when it...'
@@ -207,6 +214,8 @@ complete -c llmcli -n '__llmcli_at chat' -l no-parallel-tools -d 'The opposite o
 complete -c llmcli -n '__llmcli_at chat' -l tool-exec -x -d 'NAME=COMMAND: run tool NAME with COMMAND (arguments JSON on stdin, stdout is the result)'
 complete -c llmcli -n '__llmcli_at chat' -s y -l yes -d 'Run bound tools without asking'
 complete -c llmcli -n '__llmcli_at chat' -l max-steps -x -d 'Most model answers in one tool-calling run'
+complete -c llmcli -n '__llmcli_at chat' -l mcp-server -x -d 'MCP server llmcli runs itself (any provider): [mcp.servers.NAME] of the config, or...'
+complete -c llmcli -n '__llmcli_at chat' -l tool-timeout -x -d 'Cancel a tool call after SECONDS (the model is told)'
 complete -c llmcli -n '__llmcli_at chat' -s a -l attach -r -F -d 'Attach an image (PNG, JPEG, GIF, WebP), a PDF or a text file (repeatable)'
 complete -c llmcli -n '__llmcli_at chat' -l attach-type -x -a 'image/png image/jpeg image/gif image/webp application/pdf text/plain' -d 'Force the attachment type'
 complete -c llmcli -n '__llmcli_at chat' -l max-attachment-size -x -d 'Largest attachment, e.g. 50M (default: what the provider takes in one request; 24 MB...'
@@ -217,7 +226,7 @@ complete -c llmcli -n '__llmcli_at chat' -l cache-ttl -x -a '5m 1h' -d 'Cache li
 complete -c llmcli -n '__llmcli_at chat' -l prefill -x -d 'Start the answer with TEXT (Anthropic assistant prefill)'
 complete -c llmcli -n '__llmcli_at chat' -l web-search -d 'Let the model search the web (Anthropic)'
 complete -c llmcli -n '__llmcli_at chat' -l web-search-max-uses -x -d 'Most web searches per answer'
-complete -c llmcli -n '__llmcli_at chat' -l mcp -x -d 'Remote MCP server (Anthropic; repeatable)'
+complete -c llmcli -n '__llmcli_at chat' -l mcp -x -d 'MCP server that Anthropic\'s side calls (anthropic/ only; repeatable)'
 complete -c llmcli -n '__llmcli_at chat' -l mcp-token -x -d 'Bearer token for the MCP servers'
 complete -c llmcli -n '__llmcli_at chat' -l beta -x -d 'Extra anthropic-beta value (repeatable)'
 complete -c llmcli -n '__llmcli_at chat' -s o -l option -x -d 'KEY=VALUE merged into the provider\'s request body (VALUE parsed as JSON when it...'
@@ -370,11 +379,11 @@ complete -c llmcli -n '__llmcli_at config edit' -s h -l help -d 'Show this messa
 
 # llmcli config set
 complete -c llmcli -n '__llmcli_at config set' -s h -l help -d 'Show this message and exit'
-complete -c llmcli -n '__llmcli_at config set' -a 'model aliases. providers.openai.api_base providers.openai.options. providers.anthropic.api_base providers.anthropic.options. providers.azure.api_base providers.azure.options. providers.azure_ai.api_base providers.azure_ai.options. providers.deepseek.api_base providers.deepseek.options. providers.openrouter.api_base providers.openrouter.options. providers.ollama.api_base providers.ollama.options. providers.ollama_chat.api_base providers.ollama_chat.options. providers.local.api_base providers.local.options. log color show_reasoning'
+complete -c llmcli -n '__llmcli_at config set' -a 'model aliases. providers.openai.api_base providers.openai.options. providers.anthropic.api_base providers.anthropic.options. providers.azure.api_base providers.azure.options. providers.azure_ai.api_base providers.azure_ai.options. providers.deepseek.api_base providers.deepseek.options. providers.openrouter.api_base providers.openrouter.options. providers.ollama.api_base providers.ollama.options. providers.ollama_chat.api_base providers.ollama_chat.options. providers.local.api_base providers.local.options. log color show_reasoning mcp'
 
 # llmcli config unset
 complete -c llmcli -n '__llmcli_at config unset' -s h -l help -d 'Show this message and exit'
-complete -c llmcli -n '__llmcli_at config unset' -a 'model aliases. providers.openai.api_base providers.openai.options. providers.anthropic.api_base providers.anthropic.options. providers.azure.api_base providers.azure.options. providers.azure_ai.api_base providers.azure_ai.options. providers.deepseek.api_base providers.deepseek.options. providers.openrouter.api_base providers.openrouter.options. providers.ollama.api_base providers.ollama.options. providers.ollama_chat.api_base providers.ollama_chat.options. providers.local.api_base providers.local.options. log color show_reasoning'
+complete -c llmcli -n '__llmcli_at config unset' -a 'model aliases. providers.openai.api_base providers.openai.options. providers.anthropic.api_base providers.anthropic.options. providers.azure.api_base providers.azure.options. providers.azure_ai.api_base providers.azure_ai.options. providers.deepseek.api_base providers.deepseek.options. providers.openrouter.api_base providers.openrouter.options. providers.ollama.api_base providers.ollama.options. providers.ollama_chat.api_base providers.ollama_chat.options. providers.local.api_base providers.local.options. log color show_reasoning mcp'
 
 # llmcli models
 complete -c llmcli -n '__llmcli_at models' -a 'pull' -d 'Download a model into the models directory (resumable, verified)'
@@ -498,3 +507,24 @@ complete -c llmcli -n '__llmcli_at templates edit' -s h -l help -d 'Show this me
 
 # llmcli templates rm
 complete -c llmcli -n '__llmcli_at templates rm' -s h -l help -d 'Show this message and exit'
+
+# llmcli mcp
+complete -c llmcli -n '__llmcli_at mcp' -a 'list' -d 'The configured servers: whether each starts, and how many tools it has'
+complete -c llmcli -n '__llmcli_at mcp' -a 'tools' -d 'A server\'s tools with their descriptions and input schemas'
+complete -c llmcli -n '__llmcli_at mcp' -a 'call' -d 'Call one tool and print its result (exit 1 when the tool reports an error)'
+complete -c llmcli -n '__llmcli_at mcp' -a 'logs' -d 'Print the stderr of the server\'s last start (kept off the terminal while it runs)'
+complete -c llmcli -n '__llmcli_at mcp' -s h -l help -d 'Show this message and exit'
+
+# llmcli mcp list
+complete -c llmcli -n '__llmcli_at mcp list' -s h -l help -d 'Show this message and exit'
+
+# llmcli mcp tools
+complete -c llmcli -n '__llmcli_at mcp tools' -s h -l help -d 'Show this message and exit'
+
+# llmcli mcp call
+complete -c llmcli -n '__llmcli_at mcp call' -l args -x -d 'The arguments as a JSON object'
+complete -c llmcli -n '__llmcli_at mcp call' -l tool-timeout -x -d 'Seconds before the call is cancelled'
+complete -c llmcli -n '__llmcli_at mcp call' -s h -l help -d 'Show this message and exit'
+
+# llmcli mcp logs
+complete -c llmcli -n '__llmcli_at mcp logs' -s h -l help -d 'Show this message and exit'
