@@ -27,6 +27,7 @@ from llmcli.cli.flag import Flag as Flag
 from llmcli.cli.flag import argument as argument
 from llmcli.cli.flag import declare as declare
 from llmcli.cli.flag import signature as signature
+from llmcli.cli.spec_budget import BUDGET_FLAGS, CONTEXT_FLAGS
 from llmcli.local import DEFAULT_MODEL  # a constant: the package's heavy parts stay unloaded
 from llmcli.policy import Policy
 
@@ -192,7 +193,8 @@ COMPLETE: tuple[Flag, ...] = (
     OPTION_FLAG,
     declare("force", bool, False, "--force", panel=MORE,
             help="Send a prompt that looks larger than the model's context window "
-            "(4 characters a token)."),
+            "(4 characters a token), or over the daily budget."),
+    *BUDGET_FLAGS,
     *CONNECTION_FLAGS,
     declare("continue_latest", bool, False, "-c", "--continue", panel=HISTORY,
             help="Continue the latest conversation."),
@@ -200,6 +202,7 @@ COMPLETE: tuple[Flag, ...] = (
             help="Continue the conversation with this id."),
     declare("log", bool, True, "--log/--no-log", panel=HISTORY,
             help="Store the exchange in the history database."),
+    *CONTEXT_FLAGS,
     DB,
     declare("json", bool, False, "--json", panel=REQUEST,
             help="Print one JSON object with the whole answer."),
@@ -216,7 +219,8 @@ COMPLETE: tuple[Flag, ...] = (
 )
 FLAGS = {f.name: f for f in COMPLETE}
 # What makes no sense in a conversation on a terminal.
-ONE_SHOT = {"json", "suffix", "text_completion", "save", "edit", "extract", "extract_last"}
+ONE_SHOT = {"json", "suffix", "text_completion", "save", "edit", "extract", "extract_last",
+            "estimate"}
 CHAT = tuple(f for f in COMPLETE if f.name not in ONE_SHOT)
 # What a template file may set, by the names of the flags it stands for (llmcli/templates
 # names no flag): a flag given on the command line wins; a list is the template's first.
@@ -224,6 +228,8 @@ TEMPLATE_SETTINGS = ("system", "model", "options", "json_schema", "tools")
 TEMPLATE_TEXTS = ("system",)  # settings whose $variables are filled ($ref in a schema is not)
 # The system prompt's flag: what a markdown template (a fabric pattern) sets, what --sf adds to.
 SYSTEM_SETTING = "system"
+# The flag that asks for structured output, also the catalog capability it needs (`cmd`).
+SCHEMA_SETTING = "json_schema"
 TEMPLATE_SAVES = ("system", "model", "options", "json_schema", "tools", "fragment")
 
 IMAGE: tuple[Flag, ...] = (
@@ -274,6 +280,8 @@ MODELS_LIST: tuple[Flag, ...] = (
 BATCH_REUSED = ("model", "system", "thinking", "thinking_budget", "reasoning_effort",
                 "temperature", "top_p", "top_k", "max_tokens", "stop", "user", "json_schema",
                 "json_mode", "cache_system", "cache_ttl", "prefill")
+# `cmd`: complete's flags that make sense for one generated shell command.
+CMD_REUSED = ("model", "system", "temperature", "max_tokens", "thinking", "reasoning_effort")
 # The flag that caps an answer's length: `batch run --max-cost` prices that many output tokens.
 OUTPUT_CAP = "max_tokens"
 # fmt: on
