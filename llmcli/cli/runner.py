@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from llmcli.cli.costs import guard
 from llmcli.cli.features import (
     check_attachments,
     check_prompt_size,
@@ -93,6 +94,8 @@ def prepare(flags: Flags, messages: list[Message]) -> Prepared:
         download_attachments(req, target.policy)
     check_attachments(req, flags.max_attachment_size)
     check_prompt_size(req, flags.force)
+    # --estimate, --max-cost, the daily budget: before anything is paid for.
+    guard(flags, req, target.module, target.connection, target.policy)
     return Prepared(req, target.module, target.connection, target.policy)
 
 
@@ -238,7 +241,10 @@ def run(flags: Flags, messages: list[Message]) -> Result:
     result = outcome.result
     renderer.close()
     if flags.usage:
-        sys.stderr.write(usage_line(steps.usage) + "\n")
+        from llmcli.cost import cache_saving
+
+        saved = cache_saving(outcome.request.provider, outcome.request.model, steps.usage)
+        sys.stderr.write(usage_line(steps.usage, saved) + "\n")
     if result.interrupted:
         raise Interrupted("interrupted")
     if result.error:
