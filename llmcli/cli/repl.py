@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmcli.cli.chat_prompts import PROMPT_COMMANDS, PromptCommands
-from llmcli.cli.runner import Outcome, make_renderer, send
+from llmcli.cli.runner import Fitter, Outcome, make_renderer, send
 from llmcli.cli.spec import Flags, spoken
 from llmcli.cli.steps import ToolSteps
 from llmcli.controls import for_stream
@@ -76,6 +76,7 @@ class Session:
     cid: str | None = None
     totals: Usage = field(default_factory=Usage)
     history: History | None = None
+    window: Fitter | None = None  # --context (cli/window.py)
 
 
 class Repl(PromptCommands):
@@ -116,7 +117,8 @@ class Repl(PromptCommands):
     def _send(self, messages: list[Message]) -> Outcome | None:
         spinner = _Spinner()
         try:
-            return send(self.s.flags, messages, make_renderer(self.s.flags), spinner.stop)
+            renderer = make_renderer(self.s.flags)
+            return send(self.s.flags, messages, renderer, spinner.stop, self.s.window)
         except KeyboardInterrupt:
             self.say("(interrupted)")
         except LlmcliError as err:
