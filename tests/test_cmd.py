@@ -246,3 +246,16 @@ def test_shell_integration_snippets_parse(shell: str, llmcli, tmp_path: Path) ->
     check = ["--no-execute"] if shell == "fish" else ["-n"]
     done = subprocess.run([binary, *check, str(script)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_template_replaces_the_built_in_instructions(server, llmcli, tmp_path: Path) -> None:
+    template = tmp_path / "powershell.md"
+    template.write_text("You write one PowerShell command.\n")
+    server.queue(structured("Get-ChildItem"))
+    run = llmcli(
+        "cmd", "-m", "openai/gpt-4o-mini", "--api-base", server.url, "-t", str(template), "ls"
+    )
+    assert run.code == 0, run.stderr
+    assert run.stdout == "Get-ChildItem\n"
+    first = server.requests[0].json["messages"][0]
+    assert first["role"] == "system" and first["content"].startswith("You write one PowerShell")

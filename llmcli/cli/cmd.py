@@ -35,6 +35,10 @@ def cmd(task: list[str] | None = None, **given: Any) -> None:
 
     flags = spec.Flags(**given)
     text = read_prompt(" ".join(task or []) or None)
+    if flags.template or flags.param:  # a template's instructions replace the built-in ones
+        from llmcli.cli.templates import chat_start
+
+        text = chat_start(text, flags) or text
     raise typer.Exit(CmdSession(flags).run(text))
 
 

@@ -281,7 +281,8 @@ BATCH_REUSED = ("model", "system", "thinking", "thinking_budget", "reasoning_eff
                 "temperature", "top_p", "top_k", "max_tokens", "stop", "user", "json_schema",
                 "json_mode", "cache_system", "cache_ttl", "prefill")
 # `cmd`: complete's flags that make sense for one generated shell command.
-CMD_REUSED = ("model", "system", "temperature", "max_tokens", "thinking", "reasoning_effort")
+CMD_REUSED = ("model", "system", "template", "param", "temperature", "max_tokens", "thinking",
+              "reasoning_effort")
 # The flag that caps an answer's length: `batch run --max-cost` prices that many output tokens.
 OUTPUT_CAP = "max_tokens"
 # fmt: on
