@@ -259,3 +259,10 @@ def test_a_template_replaces_the_built_in_instructions(server, llmcli, tmp_path:
     assert run.stdout == "Get-ChildItem\n"
     first = server.requests[0].json["messages"][0]
     assert first["role"] == "system" and first["content"].startswith("You write one PowerShell")
+
+
+def test_estimate_sends_nothing(server, llmcli) -> None:
+    run = llmcli("cmd", "-m", "openai/gpt-4o-mini", "--api-base", server.url, "--estimate", "ls")
+    assert run.code == 0, run.stderr
+    assert run.stdout.startswith("openai/gpt-4o-mini: ") and "estimate: 4 characters" in run.stdout
+    assert server.requests == []

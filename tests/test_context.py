@@ -239,3 +239,32 @@ def test_context_error_does_not_retry(server, llmcli, tmp_path) -> None:
     run = run_turn(llmcli, server, db, cid, "--context", "error", model="openai/gpt-4o-mini")
     assert run.code == 1 and len(server.requests) == 1
     assert "maximum context length" in run.stderr
+
+
+def test_chat_truncates_too(server, cli_env, tmp_path) -> None:
+    """The REPL sends through the same window: `chat --cid` on the 200 exchanges."""
+    import sys
+
+    import pexpect
+
+    db = tmp_path / "logs.db"
+    cid = seed(db, 200)
+    server.queue(chat_answer("fresh answer"))
+    argv = ["-m", "llmcli", "chat", "-m", SMALL, "--api-base", server.url, "--no-stream"]
+    argv += ["--db", str(db), "--cid", cid]
+    child = pexpect.spawn(
+        sys.executable, argv, env={**cli_env, "PROMPT_TOOLKIT_NO_CPR": "1"},
+        encoding="utf-8", timeout=30, dimensions=(40, 200),
+    )  # fmt: skip
+    child.expect("/help for commands")
+    child.expect(">")
+    child.sendline("next")
+    child.expect(r"dropped the oldest \d+ exchange")
+    child.expect("fresh answer")
+    child.expect(">")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    sent = server.requests[0].json["messages"]
+    assert sent[-1] == {"role": "user", "content": "next"}
+    assert 20 < sum(m["role"] == "user" for m in sent) < 200

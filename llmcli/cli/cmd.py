@@ -114,7 +114,7 @@ class CmdSession:
     def _menu(self, found: Suggestion, warning: str | None, tty_in: TextIO | None) -> int:
         from llmcli.render import colour_allowed
         from llmcli.shellcmd import menu
-        from llmcli.shellcmd.prompt import DESCRIBE, REVISE
+        from llmcli.shellcmd.prompt import REVISE
         from llmcli.shellcmd.safety import denied
 
         term = menu.Terminal(tty_in or sys.stdin, sys.stdout, colour_allowed(sys.stdout))
@@ -129,7 +129,7 @@ class CmdSession:
                 if code is not None:
                     return code
             elif choice == "describe":
-                term.say(found.explanation or self.ask(DESCRIBE))
+                term.say(found.explanation or self._describe())
             elif choice == "revise":
                 change = term.line("What should change? ")
                 if change and change.strip():
@@ -144,6 +144,15 @@ class CmdSession:
             else:
                 term.say("llmcli: aborted: nothing was run")
                 return 1
+
+    def _describe(self) -> str:
+        """One more request; a structured answer's explanation, else the whole text."""
+        from llmcli.shellcmd.prompt import DESCRIBE, read_answer
+
+        text = self.ask(DESCRIBE)
+        found = read_answer(text)
+        structured = text.lstrip().startswith("{")
+        return found.explanation if structured and found and found.explanation else text
 
     def _execute(self, term: Terminal, command: str, warning: str | None) -> int | None:
         """The command's exit code; None when a dangerous one was not confirmed."""
