@@ -139,6 +139,7 @@ class Window:
             timeout=flags.timeout,
             stream=False,
             log=False,
+            max_cost=flags.max_cost,  # the summary is a paid request too
             debug=flags.debug,
             **{spec.SYSTEM_SETTING: SUMMARY_INSTRUCTIONS},
         )
