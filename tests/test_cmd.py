@@ -266,3 +266,40 @@ def test_estimate_sends_nothing(server, llmcli) -> None:
     assert run.code == 0, run.stderr
     assert run.stdout.startswith("openai/gpt-4o-mini: ") and "estimate: 4 characters" in run.stdout
     assert server.requests == []
+
+
+# A stand-in for llmcli on PATH: prints the command `cmd` would print off a terminal,
+# one whose output (upper case) differs from its text, so the test sees it ran.
+FAKE_LLMCLI = """#!/bin/sh
+shift 2
+echo "echo $* | tr a-z A-Z"
+"""
+INTERACTIVE = {"bash": ["--norc", "--noprofile", "-i"], "zsh": ["-f", "-i"],
+               "fish": ["--no-config", "-i"]}  # fmt: skip
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_alt_l_replaces_the_command_line(shell: str, tmp_path: Path) -> None:
+    """In the real shell, on a pty: type a task, Alt-L, Enter: the generated command
+    replaced the line and ran (the task itself did not)."""
+    binary = shutil.which(shell)
+    if binary is None:
+        pytest.skip(f"{shell} is not installed here")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "llmcli").write_text(FAKE_LLMCLI)
+    (bin_dir / "llmcli").chmod(0o755)
+    snippet = tmp_path / f"snippet.{shell}"
+    snippet.write_text(SNIPPETS[shell])
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "TERM": "xterm", "HOME": str(tmp_path)}
+    child = pexpect.spawn(binary, INTERACTIVE[shell], env=env, encoding="utf-8", timeout=15,
+                          dimensions=(24, 200))  # fmt: skip
+    child.sendline(f"source {snippet}")
+    child.sendline("echo READY")
+    child.expect("READY\r\n")
+    child.send("list my files")
+    child.send("\x1bl")  # Alt-L: ESC l
+    child.send("\r")
+    child.expect("LIST MY FILES")
+    child.sendline("exit")
+    child.close(force=True)
