@@ -303,3 +303,13 @@ def test_alt_l_replaces_the_command_line(shell: str, tmp_path: Path) -> None:
     child.expect("LIST MY FILES")
     child.sendline("exit")
     child.close(force=True)
+
+
+def test_copy_without_a_clipboard_prints_the_command(server, cli_env, tmp_path: Path) -> None:
+    server.queue(structured("ls -la"))
+    env = {**cli_env, "PATH": str(tmp_path)}  # no clipboard tool to be found
+    child = spawn(server, env, "list files")
+    child.expect(MENU)
+    child.send("c")
+    child.expect(r"\r\nls -la\r\n")
+    assert finish(child) == 0
