@@ -85,6 +85,10 @@ class McpSettings(_Strict):
     servers: dict[str, McpServerSettings] = Field(default_factory=dict)
 
 
+class Budget(_Strict):
+    daily_usd: float | None = Field(default=None, ge=0)  # checked before each request
+
+
 class Config(_Strict):
     model: str | None = Field(default=None, min_length=1)
     aliases: dict[str, str] = Field(default_factory=dict)
@@ -93,6 +97,7 @@ class Config(_Strict):
     color: Literal["auto", "always", "never"] = "auto"
     show_reasoning: bool = True
     mcp: McpSettings = Field(default_factory=McpSettings)
+    budget: Budget = Field(default_factory=Budget)
 
 
 _TEMPLATE = """\
@@ -102,6 +107,9 @@ _TEMPLATE = """\
 # log = true                               # store conversations
 # color = "auto"                           # "auto", "always" or "never"
 # show_reasoning = true                    # false acts like --hide-reasoning
+#
+# [budget]
+# daily_usd = 5.0                          # refuse requests past $5 a day (--force overrides)
 #
 # [aliases]
 # fast = "openai/gpt-4o-mini"              # llmcli complete -m fast ...

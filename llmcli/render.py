@@ -167,19 +167,25 @@ class JsonRenderer:
             self.out.flush()
 
 
-def usage_line(usage: Usage) -> str:
-    """`usage: 120 input (100 cached), 45 output (30 reasoning), $0.0012`."""
+def usage_line(usage: Usage, saved: float | None = None) -> str:
+    """`usage: 120 input (100 cached, 83% cache hit), 45 output (30 reasoning), $0.0012,
+    caching saved $0.0003`: the hit ratio is cache reads / input tokens."""
     parts: list[str] = []
     if usage.input_tokens is not None:
         extra = _detail(
             ("cached", usage.cache_read_tokens), ("cache write", usage.cache_write_tokens)
         )
+        if usage.cache_read_tokens and usage.input_tokens:
+            hit = f"{usage.cache_read_tokens / usage.input_tokens:.0%} cache hit"
+            extra = extra[:-1] + f", {hit})"
         parts.append(f"{usage.input_tokens:,} input{extra}")
     if usage.output_tokens is not None:
         extra = _detail(("reasoning", usage.reasoning_tokens))
         parts.append(f"{usage.output_tokens:,} output{extra}")
     if usage.cost is not None:
         parts.append(format_usd(usage.cost))
+    if saved:
+        parts.append(f"caching saved {format_usd(saved)}")
     return "usage: " + (", ".join(parts) if parts else "not reported by the provider")
 
 

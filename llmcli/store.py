@@ -312,7 +312,8 @@ def cost_by_day(
         "SELECT date(r.created_at, 'unixepoch', 'localtime') AS day,"
         " r.provider || '/' || r.model AS model, COUNT(*) AS answers,"
         " SUM(r.input_tokens) AS input_tokens, SUM(r.output_tokens) AS output_tokens,"
-        " SUM(r.cost) AS cost, SUM(r.cost IS NULL) AS unpriced FROM responses r"
+        " SUM(r.cost) AS cost, SUM(r.cost IS NULL) AS unpriced,"
+        " SUM(r.cache_read_tokens) AS cache_read_tokens FROM responses r"
     )
     where: list[str] = []
     args: list[Any] = []

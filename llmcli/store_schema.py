@@ -113,7 +113,26 @@ def _m_fragments(db: sqlite3.Connection) -> None:
 
 
 # Numbered migrations: index + 1 is the schema version stored in PRAGMA user_version.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1, _m2, _m_fragments]
+def _m_context(db: sqlite3.Connection) -> None:
+    """Summaries that stand for a conversation's oldest messages (--context summarize):
+    the newest one covering the most is used on the next turn."""
+    _script(
+        db,
+        """
+        CREATE TABLE summaries (
+            id INTEGER PRIMARY KEY,
+            conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            covers INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            model TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX summaries_conversation ON summaries(conversation_id, covers);
+        """,
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1, _m2, _m_fragments, _m_context]
 
 
 def migrate(db: sqlite3.Connection) -> None:

@@ -23,6 +23,7 @@ _COMMANDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "chat": ("llmcli.cli.chat", "chat", {}),
     "embed": ("llmcli.cli.embed", "embed", {}),
     "image": ("llmcli.cli.image", "image", {}),
+    "cmd": ("llmcli.cli.cmd", "cmd", {}),
 }
 _GROUPS: dict[str, tuple[str, str]] = {
     "logs": ("llmcli.cli.logs", "logs_app"),
@@ -77,8 +78,8 @@ def build_app(only: str | None = None, *, stand_ins: bool = False) -> typer.Type
 def _help_layout(name: str) -> dict[str, Any]:
     """Options in panels, and the examples that end a command's help (the command's
     module has imported the flag tables already)."""
+    from llmcli.cli.examples import EXAMPLES
     from llmcli.cli.flag import PanelledCommand
-    from llmcli.cli.spec import EXAMPLES
 
     return {"cls": PanelledCommand, "epilog": EXAMPLES.get(name)}
 

@@ -41,6 +41,10 @@ def chat(prompt: str | None = None, **given: Any) -> None:
             session.messages = session.history.load(session.cid)
             flags.model = flags.model or session.history.model(session.cid)
     flags.model = model_name(flags)
+    from llmcli.cli.runner import send
+    from llmcli.cli.window import Window
+
+    session.window = Window(flags, session.history, lambda: session.cid, send)
     repl = Repl(session)
     repl.say(f"llmcli chat · {flags.model} · /help for commands, Ctrl-D to leave")
     try:  # a local/ model's llama.cpp server lives as long as the session

@@ -252,6 +252,7 @@ def cost_cmd(
             "output_tokens": r["output_tokens"],
             "cost": r["cost"],
             "unpriced": r["unpriced"],
+            **_caching(r["model"], r["input_tokens"], r["cache_read_tokens"]),
         }
         for r in rows
     ]
@@ -267,6 +268,7 @@ def cost_cmd(
             str(r["input_tokens"] or 0),
             str(r["output_tokens"] or 0),
             _usd(r["cost"]) + (f" ({r['unpriced']} unpriced)" if r["unpriced"] else ""),
+            _cached(r),
         )
         for r in data
     ]
@@ -277,11 +279,34 @@ def cost_cmd(
     from rich.console import Console
     from rich.table import Table
 
-    view = Table("day", "model", "answers", "input", "output", "cost", box=None)
+    view = Table("day", "model", "answers", "input", "output", "cost", "cache", box=None)
     for line in table:
         view.add_row(*line)
-    view.add_row("total", "", "", "", "", _usd(total))
+    view.add_row("total", "", "", "", "", _usd(total), "")
     Console().print(view)
+
+
+def _caching(model: str, input_tokens: int | None, read: int | None) -> dict[str, Any]:
+    """The prompt-cache hit ratio (cache reads / input tokens) and what the reads saved."""
+    from llmcli.cost import cache_hit, cache_saving
+    from llmcli.events import Usage
+
+    usage = Usage(input_tokens=input_tokens, cache_read_tokens=read)
+    provider, _, name = model.partition("/")
+    hit = cache_hit(usage)
+    return {
+        "cache_read_tokens": read or 0,
+        "cache_hit": None if hit is None else round(hit, 4),
+        "cache_saved": cache_saving(provider, name, usage),
+    }
+
+
+def _cached(row: dict[str, Any]) -> str:
+    """`40% hit, saved $0.012`, or `-` when nothing was read from a cache."""
+    if not row["cache_read_tokens"] or row["cache_hit"] is None:
+        return "-"
+    saved = f", saved {_usd(row['cache_saved'])}" if row["cache_saved"] else ""
+    return f"{row['cache_hit']:.0%} hit{saved}"
 
 
 def _usd(value: float | None) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmcli.cli.chat_prompts import PROMPT_COMMANDS, PromptCommands
-from llmcli.cli.runner import Outcome, make_renderer, send
+from llmcli.cli.runner import Fitter, Outcome, make_renderer, send
 from llmcli.cli.spec import Flags, spoken
 from llmcli.cli.steps import ToolSteps, start_mcp
 from llmcli.controls import for_stream
@@ -76,6 +76,7 @@ class Session:
     cid: str | None = None
     totals: Usage = field(default_factory=Usage)
     history: History | None = None
+    window: Fitter | None = None  # --context (cli/window.py)
 
 
 class Repl(PromptCommands):
@@ -119,7 +120,9 @@ class Repl(PromptCommands):
         spinner = _Spinner()
         try:
             renderer = make_renderer(self.s.flags)
-            return send(self.s.flags, messages, renderer, spinner.stop, mcp=self.mcp)
+            return send(
+                self.s.flags, messages, renderer, spinner.stop, mcp=self.mcp, window=self.s.window
+            )
         except KeyboardInterrupt:
             self.say("(interrupted)")
         except LlmcliError as err:

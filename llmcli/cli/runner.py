@@ -8,10 +8,11 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import ValidationError
 
+from llmcli.cli.costs import guard
 from llmcli.cli.features import (
     check_attachments,
     check_prompt_size,
@@ -23,7 +24,7 @@ from llmcli.cli.spec import FLAG_NAMES, Flags, flag_for
 from llmcli.cli.steps import ToolSteps, start_mcp
 from llmcli.cli.target import serve_local, target_for_model
 from llmcli.engine import execute
-from llmcli.errors import Interrupted, LlmcliError, UsageError, warn
+from llmcli.errors import Interrupted, LlmcliError, ProviderError, UsageError, warn
 from llmcli.events import Result
 from llmcli.history import History, assistant_message
 from llmcli.policy import Policy
@@ -57,7 +58,20 @@ class Prepared:
     policy: Policy
 
 
-def prepare(flags: Flags, messages: list[Message], mcp: McpTools | None = None) -> Prepared:
+class Fitter(Protocol):
+    """--context (cli/window.py): fits a conversation to the model's window, and says
+    whether a provider's "too long" error deserves one more try."""
+
+    def fit(self, req: Request) -> Request: ...
+    def retry(self, err: ProviderError) -> bool: ...
+
+
+def prepare(
+    flags: Flags,
+    messages: list[Message],
+    mcp: McpTools | None = None,
+    window: Fitter | None = None,
+) -> Prepared:
     """Validate the flags once: request, provider module, connection and policy.
 
     The config file fills in what the flags leave out: the model (-m > LLMCLI_MODEL >
@@ -92,12 +106,16 @@ def prepare(flags: Flags, messages: list[Message], mcp: McpTools | None = None) 
         )
     except ValidationError as err:
         raise UsageError(_validation_line(err)) from None
+    if window is not None:
+        req = window.fit(req)
     _catalog_warnings(req)
     serve_local(target, threads=flags.local_threads)
     if target.spec.inline_attachments:
         download_attachments(req, target.policy)
     check_attachments(req, flags.max_attachment_size)
     check_prompt_size(req, flags.force)
+    # --estimate, --max-cost, the daily budget: before anything is paid for.
+    guard(flags, req, target.module, target.connection, target.policy)
     return Prepared(req, target.module, target.connection, target.policy)
 
 
@@ -189,11 +207,30 @@ def send(
     renderer: Renderer,
     on_first_event: Callable[[], None] | None = None,
     mcp: McpTools | None = None,
+    window: Fitter | None = None,
 ) -> Outcome:
-    """Prepare, send and render one answer. Raises only for errors before it began."""
-    job = prepare(flags, messages, mcp)
+    """Prepare, send and render one answer. Raises only for errors before it began.
+    A conversation the provider finds too long is fitted once more and sent again."""
+    job = prepare(flags, messages, mcp, window)
     clock = _Clock(on_first_event)
-    result = execute(
+    try:
+        result = _execute(job, renderer, clock)
+    except ProviderError as err:
+        if window is None or not window.retry(err):
+            raise
+        job = prepare(flags, messages, mcp, window)
+        try:
+            result = _execute(job, renderer, clock)
+        except ProviderError as again:
+            raise LlmcliError(f"{again} (still too long after dropping older exchanges)") from None
+    _price(result, job.request)
+    _keep_images(result, flags, messages)
+    renderer.finish(result)  # per answer; renderer.close() once at the very end
+    return Outcome(result, job.request, clock.elapsed_ms(), clock.first_ms)
+
+
+def _execute(job: Prepared, renderer: Renderer, clock: _Clock) -> Result:
+    return execute(
         job.provider,
         job.request,
         job.connection,
@@ -202,10 +239,6 @@ def send(
         lambda note: warn(note.render(flag_for)),
         on_first=clock.first,
     )
-    _price(result, job.request)
-    _keep_images(result, flags, messages)
-    renderer.finish(result)  # per answer; renderer.close() once at the very end
-    return Outcome(result, job.request, clock.elapsed_ms(), clock.first_ms)
 
 
 def run(flags: Flags, messages: list[Message], fragments: Sequence[Use] = ()) -> Result:
@@ -231,9 +264,10 @@ def run(flags: Flags, messages: list[Message], fragments: Sequence[Use] = ()) ->
     mcp = start_mcp(flags, fatal=True)
     steps = ToolSteps(flags.tool_exec, flags.yes, flags.max_steps, mcp, flags.tool_timeout)
     new = list(messages)
+    window = _window(flags, history, lambda: cid) if cid else None  # -c and --cid
     while True:
         conversation += new
-        outcome = send(flags, conversation, renderer, mcp=mcp)
+        outcome = send(flags, conversation, renderer, mcp=mcp, window=window)
         if history and flags.log:
             # httpx's response and its stream refer to each other: only the collector frees
             # them, and with them the encoded request body (50 MB for a 50 MB prompt). Since
@@ -249,13 +283,22 @@ def run(flags: Flags, messages: list[Message], fragments: Sequence[Use] = ()) ->
     result = outcome.result
     renderer.close()
     if flags.usage:
-        sys.stderr.write(usage_line(steps.usage) + "\n")
+        from llmcli.cost import cache_saving
+
+        saved = cache_saving(outcome.request.provider, outcome.request.model, steps.usage)
+        sys.stderr.write(usage_line(steps.usage, saved) + "\n")
     if result.interrupted:
         raise Interrupted("interrupted")
     if result.error:
         raise LlmcliError(result.error)
     _check_answer(result, outcome.request)
     return result
+
+
+def _window(flags: Flags, history: History | None, cid: Callable[[], str | None]) -> Fitter:
+    from llmcli.cli.window import Window
+
+    return Window(flags, history, cid, send)
 
 
 def _check_answer(result: Result, request: Request) -> None:

@@ -28,6 +28,7 @@ from llmcli.cli.flag import Flag as Flag
 from llmcli.cli.flag import argument as argument
 from llmcli.cli.flag import declare as declare
 from llmcli.cli.flag import signature as signature
+from llmcli.cli.spec_budget import BUDGET_FLAGS, CONTEXT_FLAGS
 from llmcli.local import DEFAULT_MODEL  # a constant: the package's heavy parts stay unloaded
 from llmcli.policy import Policy
 
@@ -199,7 +200,8 @@ COMPLETE: tuple[Flag, ...] = (
     OPTION_FLAG,
     declare("force", bool, False, "--force", panel=MORE,
             help="Send a prompt that looks larger than the model's context window "
-            "(4 characters a token)."),
+            "(4 characters a token), or over the daily budget."),
+    *BUDGET_FLAGS,
     *CONNECTION_FLAGS,
     declare("continue_latest", bool, False, "-c", "--continue", panel=HISTORY,
             help="Continue the latest conversation."),
@@ -207,6 +209,7 @@ COMPLETE: tuple[Flag, ...] = (
             help="Continue the conversation with this id."),
     declare("log", bool, True, "--log/--no-log", panel=HISTORY,
             help="Store the exchange in the history database."),
+    *CONTEXT_FLAGS,
     DB,
     declare("json", bool, False, "--json", panel=REQUEST,
             help="Print one JSON object with the whole answer."),
@@ -223,7 +226,8 @@ COMPLETE: tuple[Flag, ...] = (
 )
 FLAGS = {f.name: f for f in COMPLETE}
 # What makes no sense in a conversation on a terminal.
-ONE_SHOT = {"json", "suffix", "text_completion", "save", "edit", "extract", "extract_last"}
+ONE_SHOT = {"json", "suffix", "text_completion", "save", "edit", "extract", "extract_last",
+            "estimate"}
 CHAT = tuple(f for f in COMPLETE if f.name not in ONE_SHOT)
 # What a template file may set, by the names of the flags it stands for (llmcli/templates
 # names no flag): a flag given on the command line wins; a list is the template's first.
@@ -231,6 +235,8 @@ TEMPLATE_SETTINGS = ("system", "model", "options", "json_schema", "tools")
 TEMPLATE_TEXTS = ("system",)  # settings whose $variables are filled ($ref in a schema is not)
 # The system prompt's flag: what a markdown template (a fabric pattern) sets, what --sf adds to.
 SYSTEM_SETTING = "system"
+# The flag that asks for structured output, also the catalog capability it needs (`cmd`).
+SCHEMA_SETTING = "json_schema"
 TEMPLATE_SAVES = ("system", "model", "options", "json_schema", "tools", "fragment")
 
 IMAGE: tuple[Flag, ...] = (
@@ -283,6 +289,9 @@ BATCH_REUSED = ("model", "system", "thinking", "thinking_budget", "reasoning_eff
                 "json_mode", "cache_system", "cache_ttl", "prefill")
 # `batch run`: the prompt from templates and fragments, for every line (batch_prompts.py).
 BATCH_PROMPT = ("template", "param", "fragment", "system_fragment", "allow_commands")
+# `cmd`: complete's flags that make sense for one generated shell command.
+CMD_REUSED = ("model", "system", "template", "param", "temperature", "max_tokens", "thinking",
+              "reasoning_effort")
 # The flag that caps an answer's length: `batch run --max-cost` prices that many output tokens.
 OUTPUT_CAP = "max_tokens"
 # fmt: on
@@ -359,39 +368,3 @@ Db = Annotated[Path | None, DB.option()]
 # The positional arguments' help.
 PROMPT_HELP = "The prompt. Piped stdin comes first, then a blank line, then PROMPT."
 IMAGE_PROMPT_HELP = "What to draw. Piped stdin comes first, then a blank line, then it."
-
-# The examples that end a command's `--help`; `\b` keeps click from re-wrapping them.
-EXAMPLES = {
-    "complete": """Examples:
-
-\b
-  llmcli complete "Say hello"                      # the offline default model
-  llmcli complete -m openai/gpt-4o-mini -s "Be brief" "What is HTTP/3?"
-  git diff | llmcli complete -m anthropic/claude-sonnet-4-5 "Review this"
-  llmcli complete -m openai/gpt-4o-mini -a chart.png "What does it show?"
-  llmcli complete -m openai/gpt-4o-mini --json-schema person.json "Invent one"
-  llmcli complete -c "And in French?"              # continue the last one
-""",
-    "chat": """Examples:
-
-\b
-  llmcli chat                                     # the offline default model
-  llmcli chat -m anthropic/claude-sonnet-4-5 -s "You are a Go expert"
-  llmcli chat -m openai/gpt-4o-mini -a report.pdf "Summarize this"
-  llmcli chat -c                                  # go on with the last one
-""",
-    "embed": """Examples:
-
-\b
-  llmcli embed -m openai/text-embedding-3-small "a cat" "a dog"
-  llmcli embed -m ollama/nomic-embed-text --lines < sentences.txt
-  llmcli embed -m openai/text-embedding-3-small -f docs.jsonl --format jsonl
-""",
-    "image": """Examples:
-
-\b
-  llmcli image -m openai/gpt-image-1 "a red fox in snow"
-  llmcli image -m openai/dall-e-3 --size 1792x1024 --output fox.png "a fox"
-  llmcli image -m openai/gpt-image-1 -n 3 --output-dir out "logo ideas"
-""",
-}
