@@ -6,7 +6,7 @@
 # The subcommands of a command path.
 __llmcli_subcommands() {
     case "$1" in
-        "") echo 'complete chat embed image logs keys config models local batch templates mcp' ;;
+        "") echo 'complete chat embed image cmd logs keys config models local batch templates mcp' ;;
         'logs') echo 'path list show export search doctor rm cost' ;;
         'keys') echo 'set list rm path' ;;
         'config') echo 'path show edit set unset' ;;
@@ -22,10 +22,11 @@ __llmcli_subcommands() {
 __llmcli_options() {
     case "$1" in
         "") echo '--version --install-completion --show-completion -h --help' ;;
-        'complete') echo '-m --model -s --system -t --template -p --param -f --fragment --sf --system-fragment --allow-commands -x --extract --extract-last -e --edit --save --stream --no-stream --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --suffix --text --json-schema --json-mode --tools --tool-choice --parallel-tools --no-parallel-tools --tool-exec -y --yes --max-steps --mcp-server --tool-timeout -a --attach --attach-type --max-attachment-size --cite --cache-system --cache-tools --cache-ttl --prefill --web-search --web-search-max-uses --mcp --mcp-token --beta -o --option --force -H --header --api-key --api-base --retries --timeout -c --continue --cid --log --no-log --db --json --save-images -u --usage --hide-reasoning --debug --local-threads -h --help' ;;
-        'chat') echo '-m --model -s --system -t --template -p --param -f --fragment --sf --system-fragment --allow-commands --stream --no-stream --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --json-mode --tools --tool-choice --parallel-tools --no-parallel-tools --tool-exec -y --yes --max-steps --mcp-server --tool-timeout -a --attach --attach-type --max-attachment-size --cite --cache-system --cache-tools --cache-ttl --prefill --web-search --web-search-max-uses --mcp --mcp-token --beta -o --option --force -H --header --api-key --api-base --retries --timeout -c --continue --cid --log --no-log --db --save-images -u --usage --hide-reasoning --debug --local-threads -h --help' ;;
+        'complete') echo '-m --model -s --system -t --template -p --param -f --fragment --sf --system-fragment --allow-commands -x --extract --extract-last -e --edit --save --stream --no-stream --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --suffix --text --json-schema --json-mode --tools --tool-choice --parallel-tools --no-parallel-tools --tool-exec -y --yes --max-steps --mcp-server --tool-timeout -a --attach --attach-type --max-attachment-size --cite --cache-system --cache-tools --cache-ttl --prefill --web-search --web-search-max-uses --mcp --mcp-token --beta -o --option --force --estimate --max-cost -H --header --api-key --api-base --retries --timeout -c --continue --cid --log --no-log --context --summary-model --db --json --save-images -u --usage --hide-reasoning --debug --local-threads -h --help' ;;
+        'chat') echo '-m --model -s --system -t --template -p --param -f --fragment --sf --system-fragment --allow-commands --stream --no-stream --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --json-mode --tools --tool-choice --parallel-tools --no-parallel-tools --tool-exec -y --yes --max-steps --mcp-server --tool-timeout -a --attach --attach-type --max-attachment-size --cite --cache-system --cache-tools --cache-ttl --prefill --web-search --web-search-max-uses --mcp --mcp-token --beta -o --option --force --max-cost -H --header --api-key --api-base --retries --timeout -c --continue --cid --log --no-log --context --summary-model --db --save-images -u --usage --hide-reasoning --debug --local-threads -h --help' ;;
         'embed') echo '-m --model --lines -f --file --dimensions --batch-size --concurrency --json --format -u --usage -o --option -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
         'image') echo '-m --model -n --size --quality --image-config --output --output-dir --mkdir --force --json -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
+        'cmd') echo '-m --model -s --system -t --template -p --param --temperature --max-tokens --thinking --reasoning-effort -y --yes --shell-integration --estimate --max-cost --force --log --no-log --db -u --usage -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
         'logs') echo '-h --help' ;;
         'logs path') echo '--db -h --help' ;;
         'logs list') echo '-n --number --model --json --db -h --help' ;;
@@ -74,10 +75,11 @@ __llmcli_options() {
 # The options of a command path that take a value.
 __llmcli_value_options() {
     case "$1" in
-        'complete') echo '-m --model -s --system -t --template -p --param -f --fragment --sf --system-fragment --save --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --suffix --json-schema --tools --tool-choice --tool-exec --max-steps --mcp-server --tool-timeout -a --attach --attach-type --max-attachment-size --cache-ttl --prefill --web-search-max-uses --mcp --mcp-token --beta -o --option -H --header --api-key --api-base --retries --timeout --cid --db --save-images --local-threads' ;;
-        'chat') echo '-m --model -s --system -t --template -p --param -f --fragment --sf --system-fragment --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --tools --tool-choice --tool-exec --max-steps --mcp-server --tool-timeout -a --attach --attach-type --max-attachment-size --cache-ttl --prefill --web-search-max-uses --mcp --mcp-token --beta -o --option -H --header --api-key --api-base --retries --timeout --cid --db --save-images --local-threads' ;;
+        'complete') echo '-m --model -s --system -t --template -p --param -f --fragment --sf --system-fragment --save --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --suffix --json-schema --tools --tool-choice --tool-exec --max-steps --mcp-server --tool-timeout -a --attach --attach-type --max-attachment-size --cache-ttl --prefill --web-search-max-uses --mcp --mcp-token --beta -o --option --max-cost -H --header --api-key --api-base --retries --timeout --cid --context --summary-model --db --save-images --local-threads' ;;
+        'chat') echo '-m --model -s --system -t --template -p --param -f --fragment --sf --system-fragment --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --tools --tool-choice --tool-exec --max-steps --mcp-server --tool-timeout -a --attach --attach-type --max-attachment-size --cache-ttl --prefill --web-search-max-uses --mcp --mcp-token --beta -o --option --max-cost -H --header --api-key --api-base --retries --timeout --cid --context --summary-model --db --save-images --local-threads' ;;
         'embed') echo '-m --model -f --file --dimensions --batch-size --concurrency --format -o --option -H --header --api-key --api-base --retries --timeout' ;;
         'image') echo '-m --model -n --size --quality --image-config --output --output-dir -H --header --api-key --api-base --retries --timeout' ;;
+        'cmd') echo '-m --model -s --system -t --template -p --param --temperature --max-tokens --reasoning-effort --shell-integration --max-cost --db -H --header --api-key --api-base --retries --timeout' ;;
         'logs path') echo '--db' ;;
         'logs list') echo '-n --number --model --db' ;;
         'logs show') echo '--db' ;;
@@ -122,14 +124,16 @@ __llmcli_files() {
 # The value of option $2 of command path $1.
 __llmcli_option_value() {
     case "$1 $2" in
-        'complete -m' | 'complete --model' | 'chat -m' | 'chat --model' | 'embed -m' | 'embed --model' | 'image -m' | 'image --model' | 'logs list --model' | 'logs cost --model' | 'batch run -m' | 'batch run --model') __llmcli_words "$(__llmcli_models)" ;;
-        'complete -t' | 'complete --template' | 'complete --json-schema' | 'complete --tools' | 'complete -a' | 'complete --attach' | 'complete --db' | 'complete --save-images' | 'chat -t' | 'chat --template' | 'chat --json-schema' | 'chat --tools' | 'chat -a' | 'chat --attach' | 'chat --db' | 'chat --save-images' | 'embed -f' | 'embed --file' | 'image --output' | 'image --output-dir' | 'logs path --db' | 'logs list --db' | 'logs show --db' | 'logs export --db' | 'logs search --db' | 'logs doctor --db' | 'logs rm --db' | 'logs cost --db' | 'batch run --output' | 'batch run --json-schema' | 'batch run -t' | 'batch run --template') __llmcli_files ;;
-        'complete --reasoning-effort' | 'chat --reasoning-effort' | 'batch run --reasoning-effort') __llmcli_words 'none low medium high' ;;
+        'complete -m' | 'complete --model' | 'chat -m' | 'chat --model' | 'embed -m' | 'embed --model' | 'image -m' | 'image --model' | 'cmd -m' | 'cmd --model' | 'logs list --model' | 'logs cost --model' | 'batch run -m' | 'batch run --model') __llmcli_words "$(__llmcli_models)" ;;
+        'complete -t' | 'complete --template' | 'complete --json-schema' | 'complete --tools' | 'complete -a' | 'complete --attach' | 'complete --db' | 'complete --save-images' | 'chat -t' | 'chat --template' | 'chat --json-schema' | 'chat --tools' | 'chat -a' | 'chat --attach' | 'chat --db' | 'chat --save-images' | 'embed -f' | 'embed --file' | 'image --output' | 'image --output-dir' | 'cmd -t' | 'cmd --template' | 'cmd --db' | 'logs path --db' | 'logs list --db' | 'logs show --db' | 'logs export --db' | 'logs search --db' | 'logs doctor --db' | 'logs rm --db' | 'logs cost --db' | 'batch run --output' | 'batch run --json-schema' | 'batch run -t' | 'batch run --template') __llmcli_files ;;
+        'complete --reasoning-effort' | 'chat --reasoning-effort' | 'cmd --reasoning-effort' | 'batch run --reasoning-effort') __llmcli_words 'none low medium high' ;;
         'complete --tool-choice' | 'chat --tool-choice') __llmcli_words 'auto none required' ;;
         'complete --attach-type' | 'chat --attach-type') __llmcli_words 'image/png image/jpeg image/gif image/webp application/pdf text/plain' ;;
         'complete --cache-ttl' | 'chat --cache-ttl' | 'batch run --cache-ttl') __llmcli_words '5m 1h' ;;
+        'complete --context' | 'chat --context') __llmcli_words 'truncate summarize error' ;;
         'embed --format') __llmcli_words 'json jsonl' ;;
         'image --quality') __llmcli_words 'low medium high standard hd' ;;
+        'cmd --shell-integration') __llmcli_words 'bash zsh fish' ;;
         'logs export --format') __llmcli_words 'md json' ;;
     esac
 }
@@ -138,7 +142,7 @@ __llmcli_option_value() {
 __llmcli_argument_value() {
     case "$1 $2" in
         'keys set 0' | 'keys rm 0') __llmcli_words 'openai anthropic azure azure_ai deepseek openrouter ollama ollama_chat local' ;;
-        'config set 0' | 'config unset 0') __llmcli_words 'model aliases. providers.openai.api_base providers.openai.options. providers.anthropic.api_base providers.anthropic.options. providers.azure.api_base providers.azure.options. providers.azure_ai.api_base providers.azure_ai.options. providers.deepseek.api_base providers.deepseek.options. providers.openrouter.api_base providers.openrouter.options. providers.ollama.api_base providers.ollama.options. providers.ollama_chat.api_base providers.ollama_chat.options. providers.local.api_base providers.local.options. log color show_reasoning mcp' ;;
+        'config set 0' | 'config unset 0') __llmcli_words 'model aliases. providers.openai.api_base providers.openai.options. providers.anthropic.api_base providers.anthropic.options. providers.azure.api_base providers.azure.options. providers.azure_ai.api_base providers.azure_ai.options. providers.deepseek.api_base providers.deepseek.options. providers.openrouter.api_base providers.openrouter.options. providers.ollama.api_base providers.ollama.options. providers.ollama_chat.api_base providers.ollama_chat.options. providers.local.api_base providers.local.options. log color show_reasoning mcp budget' ;;
         'models pull 0') __llmcli_words 'local/smollm2' ;;
         'local serve 0') __llmcli_words 'smollm2'; __llmcli_files ;;
     esac
