@@ -51,12 +51,17 @@ def run(source: str, **given: Any) -> None:
     if batch["output"] is None:
         raise UsageError("batch run needs -o OUT.jsonl (the results; re-running resumes it)")
     flags = spec.Flags(**given)
-    flags.stream, flags.log = False, False  # whole answers; the history is not written
-    with _input(source) as lines:
-        total = _check(lines, batch["skip_invalid"])
-        done = resume(Path(batch["output"]), batch["fresh"])
-        with open_append(Path(batch["output"])) as out:
-            tally = _Run(flags, out, batch, done, total).go(lines)
+    logbook = _logbook(flags, f"batch run {batch['output']}")
+    flags.stream, flags.log = False, False  # whole answers, stored by the logbook
+    try:
+        with _input(source) as lines:
+            total = _check(lines, batch["skip_invalid"])
+            done = resume(Path(batch["output"]), batch["fresh"])
+            with open_append(Path(batch["output"])) as out:
+                tally = _Run(flags, out, batch, done, total, logbook).go(lines)
+    finally:
+        if logbook:
+            logbook.close()
     sys.stderr.write(tally.summary() + "\n")
     if tally.budget_stopped:
         raise typer.Exit(EXIT_BUDGET)
@@ -65,6 +70,17 @@ def run(source: str, **given: Any) -> None:
 
 
 FLAG_NAMES = frozenset(spec.BATCH_REUSED)
+
+
+def _logbook(flags: spec.Flags, source: str) -> Any:
+    """Where each answer is stored (None with --no-log or `log = false` in the config)."""
+    from llmcli.config import settings
+
+    if not (flags.log and settings().log):
+        return None
+    from llmcli.batch.logbook import Logbook
+
+    return Logbook(flags.db, source)
 
 
 @contextmanager
@@ -105,14 +121,20 @@ class _Run:
     """One `batch run`: the pool, the budget, the writer and the tally."""
 
     def __init__(
-        self, flags: spec.Flags, out: IO[str], batch: dict[str, Any], done: set[str], total: int
+        self,
+        flags: spec.Flags,
+        out: IO[str],
+        batch: dict[str, Any],
+        done: set[str],
+        total: int,
+        logbook: Any = None,
     ):
         from llmcli.batch.output import Writer
         from llmcli.batch.pool import Budget, Limiter
         from llmcli.batch.progress import Progress
 
         self.progress = Progress(sys.stderr, total)
-        self.flags, self.done = flags, done
+        self.flags, self.done, self.logbook = flags, done, logbook
         self.limiter = Limiter(batch["concurrency"], batch["rpm"], batch["tpm"])
         self.budget = Budget(batch["max_cost"])
         self.writer = Writer(out, batch["ordered"], window=4 * batch["concurrency"])
@@ -158,6 +180,8 @@ class _Run:
                 error = {"type": "stream_error", "status": None, "message": answer.error}
             else:
                 result = answer.as_json()
+                if self.logbook:
+                    self.logbook.add(item.messages, answer, f"{answer.provider}/{answer.model}")
         except ProviderError as err:
             error = {
                 "type": err.error_type or "provider_error",
