@@ -73,6 +73,7 @@ class BatchApiMock:
         self.anthropic: dict[str, dict[str, Any]] = {}
         self.requests: dict[str, list[dict[str, Any]]] = {}  # batch id → [{custom_id, body}]
         self.cut_results_after: int | None = None  # drop the connection mid-results once
+        self.frozen = False  # True: a retrieve does not move the batch along
         self.server = _HTTPServer(("127.0.0.1", 0), self._handler())
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -150,8 +151,11 @@ class BatchApiMock:
             batch = self.openai.get(batch_id)
             if batch is None:
                 return 404, {"error": {"type": "invalid_request_error", "message": "no such batch"}}
-            if cancel and batch["status"] in ("validating", "in_progress"):
-                batch["status"] = "cancelling"
+            if cancel:
+                if batch["status"] in ("validating", "in_progress"):
+                    batch["status"] = "cancelling"
+            elif self.frozen:
+                pass
             elif batch["status"] == "cancelling":
                 self._openai_results(batch, ran=False)
                 batch["status"] = "cancelled"
@@ -239,10 +243,11 @@ class BatchApiMock:
                     "type": "error",
                     "error": {"type": "not_found_error", "message": "no such batch"},
                 }
-            if cancel and batch["processing_status"] == "in_progress":
-                batch["processing_status"] = "canceling"
-                batch["cancel_initiated_at"] = "2026-05-28T20:30:00Z"
-            elif batch["processing_status"] in ("in_progress", "canceling"):
+            if cancel:
+                if batch["processing_status"] == "in_progress":
+                    batch["processing_status"] = "canceling"
+                    batch["cancel_initiated_at"] = "2026-05-28T20:30:00Z"
+            elif not self.frozen and batch["processing_status"] in ("in_progress", "canceling"):
                 self._anthropic_end(batch, ran=batch["processing_status"] == "in_progress")
             return 200, dict(batch)
 
