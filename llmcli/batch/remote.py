@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from llmcli.providers.batch_api import BatchInfo, LineOutcome, module_for
+from llmcli.providers.batch_api import BatchInfo, LineOutcome
+from llmcli.providers.batch_wire import module_for
 
 if TYPE_CHECKING:
     from llmcli.batch.submit import Part, Plan

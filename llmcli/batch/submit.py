@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from llmcli.errors import UsageError
-from llmcli.providers.batch_api import Limits, fits, module_for
+from llmcli.providers.batch_api import Limits, fits
+from llmcli.providers.batch_wire import module_for
 from llmcli.transport import Connection, HttpCall
 
 MB = 1000 * 1000

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any
 
 # Providers with a Batch API in llmcli (the registry names).
@@ -68,17 +67,6 @@ class LineOutcome:
     body: bytes | None = None
     kind: str | None = None
     message: str = ""
-
-
-def module_for(provider: str) -> ModuleType:
-    """The pure batch module of `provider` (one of `PROVIDERS`)."""
-    if provider == "openai":
-        from llmcli.providers import batch_openai
-
-        return batch_openai
-    from llmcli.providers import batch_anthropic
-
-    return batch_anthropic
 
 
 def unix_time(value: Any) -> float | None:
