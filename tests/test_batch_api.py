@@ -267,3 +267,30 @@ def test_live_runs_are_stored_too_unless_no_log(llmcli, tmp_path):
     listed = json.loads(llmcli("logs", "list", "--json").stdout)
     assert sorted(c["title"] for c in listed) == ["hello", "world"]
     assert all(c["source"].startswith("batch run ") for c in listed)
+
+
+def test_ctrl_c_while_waiting_leaves_the_batch_running(cli_env, mock, tmp_path):
+    """A real process (signals): Ctrl-C stops the waiting, says how to fetch, exits 130."""
+    import signal
+    import subprocess
+    import sys
+
+    src = write_lines(tmp_path / "in.jsonl", MIXED)
+    mock.frozen = True  # the batch never ends
+    argv = [
+        sys.executable, "-m", "llmcli", "batch", "submit", str(src), "-m", OPENAI,
+        "--api-base", base(mock, OPENAI), "--wait", "--output", str(tmp_path / "out.jsonl"),
+        "--poll", "0.05",
+    ]  # fmt: skip
+    proc = subprocess.Popen(argv, env=cli_env, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    seen = proc.stderr.readline()
+    while "validating" not in seen:
+        seen = proc.stderr.readline()
+        assert seen, "the process ended before it waited"
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=30) == 130
+    assert "stopped waiting; batch batch_1 goes on" in rest
+    assert f"llmcli batch fetch batch_1 --output {tmp_path / 'out.jsonl'}" in rest
+    assert mock.openai["batch_1"]["status"] == "validating"  # not canceled

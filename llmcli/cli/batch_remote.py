@@ -231,6 +231,10 @@ def _wait_and_fetch(
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
     line.close()
+    if not info.sources and info.errors:  # OpenAI `failed`: the input was refused whole
+        from llmcli.errors import LlmcliError
+
+        raise LlmcliError(f"batch {batch_id} {info.state}: {'; '.join(info.errors)}")
     db = _db(db_path)
     record = records.find(db, batch_id)
     if record:
