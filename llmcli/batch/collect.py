@@ -74,8 +74,16 @@ def _line(
 
 
 def _decode(body: bytes, chat: ChatProvider, provider: str, model: str) -> Result:
+    import json
+
     from llmcli.catalog import usage_cost
 
+    if not model:  # a batch submitted elsewhere: the answer names its model
+        try:
+            named = json.loads(body).get("model")
+        except (ValueError, AttributeError):
+            named = None
+        model = named if isinstance(named, str) else ""
     acc = Accumulator(provider, model)
     for event in chat.decode(body):
         acc.add(event)
