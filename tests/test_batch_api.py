@@ -294,3 +294,14 @@ def test_ctrl_c_while_waiting_leaves_the_batch_running(cli_env, mock, tmp_path):
     assert "stopped waiting; batch batch_1 goes on" in rest
     assert f"llmcli batch fetch batch_1 --output {tmp_path / 'out.jsonl'}" in rest
     assert mock.openai["batch_1"]["status"] == "validating"  # not canceled
+
+
+def test_a_batch_submitted_elsewhere_is_fetched_by_its_id(llmcli, mock, tmp_path):
+    src = write_lines(tmp_path / "in.jsonl", MIXED[:1])
+    batch_id = submit(llmcli, mock, src, OPENAI, "--db", str(tmp_path / "a.db")).stdout.strip()
+    out = tmp_path / "out.jsonl"
+    other = ("--db", str(tmp_path / "b.db"), "--api-base", mock.url + "/v1")
+    run = llmcli("batch", "fetch", batch_id, "--output", str(out), "--wait", *FAST, *other)
+    assert run.code == 0, run.stderr
+    usage = read_out(out)["ok-1"]["result"]["usage"]
+    assert usage["cost"] and usage["cost"] > 0  # priced: the answer named its model
