@@ -234,6 +234,8 @@ def test_what_a_provider_would_refuse_is_refused_up_front(llmcli, mock, tmp_path
     assert run.code == 2 and "no Batch API" in run.stderr
     run = llmcli("batch", "status", "nonsense-id")
     assert run.code == 2 and "batch list" in run.stderr
+    run = llmcli("batch", "fetch", "--output", str(tmp_path / "o.jsonl"))
+    assert run.code == 2 and "give its id" in run.stderr
     assert mock.calls == []
 
 

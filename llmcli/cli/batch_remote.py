@@ -291,6 +291,8 @@ def _remote(batch_id: str, given: dict[str, Any]) -> tuple[Remote, Record | None
     """The batch's provider (from its record, else from its id's form) and a client."""
     from llmcli.batch import records
 
+    if not batch_id:
+        raise UsageError("which batch? give its id (`llmcli batch list` shows them)")
     db = _db(given["db"])
     record = records.find(db, batch_id)
     if record is not None:
