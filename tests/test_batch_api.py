@@ -307,3 +307,14 @@ def test_a_batch_submitted_elsewhere_is_fetched_by_its_id(llmcli, mock, tmp_path
     assert run.code == 0, run.stderr
     usage = read_out(out)["ok-1"]["result"]["usage"]
     assert usage["cost"] and usage["cost"] > 0  # priced: the answer named its model
+
+
+def test_max_cost_refuses_a_batch_that_could_cost_more_before_any_upload(llmcli, mock, tmp_path):
+    src = write_lines(tmp_path / "in.jsonl", MIXED)
+    run = submit(llmcli, mock, src, OPENAI, "--max-cost", "0.001")
+    assert run.code == 3
+    assert "nothing submitted: the 4 requests could cost up to" in run.stderr
+    assert mock.calls == []
+    run = submit(llmcli, mock, src, OPENAI, "--max-cost", "0.01")
+    assert run.code == 0, run.stderr
+    assert len(mock.creates) == 1

@@ -1,137 +1,31 @@
-"""`llmcli batch submit|status|fetch|cancel|list`: the providers' Batch APIs (OpenAI,
-Anthropic). Each input line becomes the same `Request` as in `batch run`, encoded by the
-same provider encoder; results are decoded by the same decoders into the same output
-lines. Registers its commands on `batch_app` (cli/app.py loads the group from here)."""
+"""`llmcli batch status|fetch|cancel|list`: the providers' Batch APIs (OpenAI, Anthropic)
+after `batch submit` (cli/batch_submit.py). Results are decoded by the same decoders as
+live calls into the same output lines as `batch run`. Registers its commands on
+`batch_app`."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from llmcli.cli import spec, spec_batch
-from llmcli.cli.batch import (
-    EXIT_FAILED,
-    FLAG_NAMES,
-    _check,
-    _input,
-    _line_flags,
-    _logbook,
-    batch_app,
-)
+from llmcli.cli.batch import EXIT_FAILED, FLAG_NAMES, _logbook, batch_app
 from llmcli.errors import UsageError
 
 if TYPE_CHECKING:
     from llmcli.batch.records import Record
     from llmcli.batch.remote import Remote
-    from llmcli.batch.submit import Encoded
     from llmcli.providers.batch_api import BatchInfo
 
 __all__ = ["batch_app"]
 EXIT_INTERRUPTED = 130
 # Provider batch ids: `batch_…` (OpenAI), `msgbatch_…` (Anthropic): batch-apis.md.
 ID_PREFIXES = (("msgbatch_", "anthropic"), ("batch_", "openai"))
-
-
-@batch_app.command("submit")
-@spec.signature(
-    spec_batch.SUBMIT, spec.argument("source", str, "Input JSONL file, or - for stdin.")
-)
-def submit(source: str, **given: Any) -> None:
-    """Submit SOURCE to the provider's Batch API (half price, within 24 h); print the id."""
-    from llmcli.batch import records
-    from llmcli.batch.remote import Remote
-    from llmcli.batch.submit import Problems, plan
-
-    own = {k: given.pop(k) for k in ("output", "wait", "poll", "skip_invalid")}
-    if own["wait"] and own["output"] is None:
-        raise UsageError("--wait fetches the results when the batch ends: give --output OUT.jsonl")
-    flags = spec.Flags(**given)
-    flags.stream = False
-    with _input(source) as lines:
-        _check(lines, own["skip_invalid"])
-        policies: list[Any] = []
-        try:
-            built = plan(_encoded(flags, lines, policies))
-        except Problems as err:
-            for problem in err.problems:
-                sys.stderr.write(f"llmcli: {problem}\n")
-            raise
-    input_path = None if source == "-" else Path(source).resolve()
-    try:
-        remote = Remote(built.provider, _chat(built.provider), built.connection, policies[0])
-        db = _db(flags.db)
-        ids = []
-        for part in built.parts:
-            info = remote.create(built, part)
-            records.add(db, _record(info, built, input_path, part.count))
-            ids.append(info.id)
-            typer.echo(info.id)
-    finally:
-        built.close()
-    if len(ids) > 1:
-        sys.stderr.write(f"llmcli: the input was cut into {len(ids)} batches (provider limits)\n")
-    if not own["wait"]:
-        sys.stderr.write(f"llmcli: `llmcli batch fetch {ids[0]} --output OUT.jsonl` once it ends\n")
-        return
-    failed = 0
-    for batch_id in ids:
-        failed += _wait_and_fetch(remote, batch_id, own["output"], own["poll"], flags.log, flags.db)
-    if failed:
-        raise typer.Exit(EXIT_FAILED)
-
-
-def _encoded(flags: spec.Flags, lines: IO[str], policies: list[Any]) -> Iterator[Encoded]:
-    """Each valid line as the live call `batch run` would make (the same `prepare`)."""
-    from llmcli.batch.lines import items
-    from llmcli.batch.submit import Encoded
-    from llmcli.cli.runner import prepare
-    from llmcli.errors import warn
-    from llmcli.providers.batch_api import PROVIDERS
-
-    said: set[str] = set()
-    for item in items(lines, FLAG_NAMES):
-        job = prepare(_line_flags(flags, item), item.messages)
-        provider = job.request.provider
-        if provider not in PROVIDERS:
-            raise UsageError(
-                f"{provider}/ has no Batch API in llmcli (only {', '.join(PROVIDERS)}):"
-                " use `llmcli batch run` for live calls"
-            )
-        call = job.provider.encode(job.request, job.connection)
-        for note in call.warnings:
-            message = note.render(spec.flag_for)
-            if message not in said:
-                said.add(message)
-                warn(message)
-        policies[:] = policies or [job.policy]
-        yield Encoded(
-            item.custom_id, item.number, provider, job.request.model, call, job.connection
-        )
-
-
-def _record(info: BatchInfo, built: Any, input_path: Path | None, count: int) -> Record:
-    from llmcli.batch.records import Record, file_hash
-    from llmcli.redact import redact_text
-
-    secrets = tuple(s for s in (built.connection.api_key,) if s)
-    return Record(
-        id=info.id,
-        provider=built.provider,
-        model=built.model,
-        base_url=redact_text(built.connection.base_url, secrets),
-        input_path=str(input_path) if input_path else None,
-        input_hash=file_hash(input_path) if input_path else None,
-        requests=count,
-        state=info.state,
-        created_at=info.created_at or _now(),
-        expires_at=info.expires_at,
-    )
 
 
 @batch_app.command("status")

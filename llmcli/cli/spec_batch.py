@@ -67,6 +67,10 @@ SUBMIT: tuple[Flag, ...] = (
     WAIT,
     POLL,
     SKIP_INVALID,
+    declare("max_cost", float | None, None, "--max-cost", "--budget", panel=IO, min=0,
+            metavar="USD",
+            help="Submit nothing when the whole input could cost more than USD at the "
+            "batch price (each line: its text plus its --max-tokens; exit 3)."),
     *(FLAGS[name] for name in BATCH_REUSED),
     OPTION_FLAG,
     FLAGS["log"],
