@@ -155,3 +155,7 @@ def _record(info: BatchInfo, built: Any, input_path: Path | None, count: int) ->
         created_at=info.created_at or _now(),
         expires_at=info.expires_at,
     )
+
+
+# In `batch --help`, `submit` reads best right after `run` (it was registered last).
+batch_app.registered_commands.insert(1, batch_app.registered_commands.pop())
