@@ -12,7 +12,7 @@ __llmcli_subcommands() {
         'config') echo 'path show edit set unset' ;;
         'models') echo 'pull list show default alias aliases' ;;
         'local') echo 'serve' ;;
-        'batch') echo 'run' ;;
+        'batch') echo 'run submit status cancel fetch list' ;;
         'templates') echo 'path list show edit rm' ;;
         'mcp') echo 'list tools call logs' ;;
     esac
@@ -57,7 +57,12 @@ __llmcli_options() {
         'local') echo '-h --help' ;;
         'local serve') echo '--port --host --threads --local-threads --ctx-size --embeddings -v --verbose -h --help' ;;
         'batch') echo '-h --help' ;;
-        'batch run') echo '--output -j --concurrency --rpm --tpm --ordered --skip-invalid --fresh --max-cost --budget -m --model -s --system --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --json-mode --cache-system --cache-ttl --prefill -t --template -p --param -f --fragment --sf --system-fragment --allow-commands -o --option -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
+        'batch run') echo '--output -j --concurrency --rpm --tpm --ordered --skip-invalid --fresh --max-cost --budget -m --model -s --system --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --json-mode --cache-system --cache-ttl --prefill -t --template -p --param -f --fragment --sf --system-fragment --allow-commands -o --option --log --no-log --db -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
+        'batch submit') echo '--output --wait --poll --skip-invalid --max-cost --budget -t --template -p --param -f --fragment --sf --system-fragment --allow-commands -m --model -s --system --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --json-mode --cache-system --cache-ttl --prefill -o --option --log --no-log --db -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
+        'batch status') echo '--json --db --api-key --api-base --retries --timeout --debug -h --help' ;;
+        'batch cancel') echo '--db --api-key --api-base --retries --timeout --debug -h --help' ;;
+        'batch fetch') echo '--output --wait --poll --fresh --log --no-log --db --api-key --api-base --retries --timeout --debug -h --help' ;;
+        'batch list') echo '--provider -n --number --json --db --api-key --api-base --retries --timeout --debug -h --help' ;;
         'templates') echo '-h --help' ;;
         'templates path') echo '-h --help' ;;
         'templates list') echo '-h --help' ;;
@@ -91,7 +96,12 @@ __llmcli_value_options() {
         'models pull') echo '--sha256' ;;
         'models list') echo '-p --provider -c --capability -q --query --api-key --api-base --timeout' ;;
         'local serve') echo '--port --host --threads --local-threads --ctx-size' ;;
-        'batch run') echo '--output -j --concurrency --rpm --tpm --max-cost --budget -m --model -s --system --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --cache-ttl --prefill -t --template -p --param -f --fragment --sf --system-fragment -o --option -H --header --api-key --api-base --retries --timeout' ;;
+        'batch run') echo '--output -j --concurrency --rpm --tpm --max-cost --budget -m --model -s --system --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --cache-ttl --prefill -t --template -p --param -f --fragment --sf --system-fragment -o --option --db -H --header --api-key --api-base --retries --timeout' ;;
+        'batch submit') echo '--output --poll --max-cost --budget -t --template -p --param -f --fragment --sf --system-fragment -m --model -s --system --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --cache-ttl --prefill -o --option --db -H --header --api-key --api-base --retries --timeout' ;;
+        'batch status') echo '--db --api-key --api-base --retries --timeout' ;;
+        'batch cancel') echo '--db --api-key --api-base --retries --timeout' ;;
+        'batch fetch') echo '--output --poll --db --api-key --api-base --retries --timeout' ;;
+        'batch list') echo '--provider -n --number --db --api-key --api-base --retries --timeout' ;;
         'mcp call') echo '--args --tool-timeout' ;;
     esac
 }
@@ -124,12 +134,12 @@ __llmcli_files() {
 # The value of option $2 of command path $1.
 __llmcli_option_value() {
     case "$1 $2" in
-        'complete -m' | 'complete --model' | 'chat -m' | 'chat --model' | 'embed -m' | 'embed --model' | 'image -m' | 'image --model' | 'cmd -m' | 'cmd --model' | 'logs list --model' | 'logs cost --model' | 'batch run -m' | 'batch run --model') __llmcli_words "$(__llmcli_models)" ;;
-        'complete -t' | 'complete --template' | 'complete --json-schema' | 'complete --tools' | 'complete -a' | 'complete --attach' | 'complete --db' | 'complete --save-images' | 'chat -t' | 'chat --template' | 'chat --json-schema' | 'chat --tools' | 'chat -a' | 'chat --attach' | 'chat --db' | 'chat --save-images' | 'embed -f' | 'embed --file' | 'image --output' | 'image --output-dir' | 'cmd -t' | 'cmd --template' | 'cmd --db' | 'logs path --db' | 'logs list --db' | 'logs show --db' | 'logs export --db' | 'logs search --db' | 'logs doctor --db' | 'logs rm --db' | 'logs cost --db' | 'batch run --output' | 'batch run --json-schema' | 'batch run -t' | 'batch run --template') __llmcli_files ;;
-        'complete --reasoning-effort' | 'chat --reasoning-effort' | 'cmd --reasoning-effort' | 'batch run --reasoning-effort') __llmcli_words 'none low medium high' ;;
+        'complete -m' | 'complete --model' | 'chat -m' | 'chat --model' | 'embed -m' | 'embed --model' | 'image -m' | 'image --model' | 'cmd -m' | 'cmd --model' | 'logs list --model' | 'logs cost --model' | 'batch run -m' | 'batch run --model' | 'batch submit -m' | 'batch submit --model') __llmcli_words "$(__llmcli_models)" ;;
+        'complete -t' | 'complete --template' | 'complete --json-schema' | 'complete --tools' | 'complete -a' | 'complete --attach' | 'complete --db' | 'complete --save-images' | 'chat -t' | 'chat --template' | 'chat --json-schema' | 'chat --tools' | 'chat -a' | 'chat --attach' | 'chat --db' | 'chat --save-images' | 'embed -f' | 'embed --file' | 'image --output' | 'image --output-dir' | 'cmd -t' | 'cmd --template' | 'cmd --db' | 'logs path --db' | 'logs list --db' | 'logs show --db' | 'logs export --db' | 'logs search --db' | 'logs doctor --db' | 'logs rm --db' | 'logs cost --db' | 'batch run --output' | 'batch run --json-schema' | 'batch run -t' | 'batch run --template' | 'batch run --db' | 'batch submit --output' | 'batch submit -t' | 'batch submit --template' | 'batch submit --json-schema' | 'batch submit --db' | 'batch status --db' | 'batch cancel --db' | 'batch fetch --output' | 'batch fetch --db' | 'batch list --db') __llmcli_files ;;
+        'complete --reasoning-effort' | 'chat --reasoning-effort' | 'cmd --reasoning-effort' | 'batch run --reasoning-effort' | 'batch submit --reasoning-effort') __llmcli_words 'none low medium high' ;;
         'complete --tool-choice' | 'chat --tool-choice') __llmcli_words 'auto none required' ;;
         'complete --attach-type' | 'chat --attach-type') __llmcli_words 'image/png image/jpeg image/gif image/webp application/pdf text/plain' ;;
-        'complete --cache-ttl' | 'chat --cache-ttl' | 'batch run --cache-ttl') __llmcli_words '5m 1h' ;;
+        'complete --cache-ttl' | 'chat --cache-ttl' | 'batch run --cache-ttl' | 'batch submit --cache-ttl') __llmcli_words '5m 1h' ;;
         'complete --context' | 'chat --context') __llmcli_words 'truncate summarize error' ;;
         'embed --format') __llmcli_words 'json jsonl' ;;
         'image --quality') __llmcli_words 'low medium high standard hd' ;;

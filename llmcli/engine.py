@@ -165,6 +165,16 @@ def fetch(provider: ErrorDecoder, call: HttpCall, policy: Policy, *, hint: str =
         return answer.read()
 
 
+def lines(
+    provider: ErrorDecoder, call: HttpCall, policy: Policy, *, hint: str = ""
+) -> Iterator[str]:
+    """One request whose answer is JSON lines (batch results), each line as it arrives:
+    retried and its errors raised as `fetch` does."""
+    with _answer(provider, call, policy, hint) as answer:
+        for frame in answer.frames("ndjson"):
+            yield frame.data
+
+
 @contextmanager
 def _answer(provider: ErrorDecoder, call: HttpCall, policy: Policy, hint: str) -> Iterator[Answer]:
     """The answer to `call`, retried as the provider's error bodies allow; an HTTP error

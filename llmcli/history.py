@@ -92,11 +92,13 @@ class History:
         model: str,
         latency_ms: int | None,
         ttft_ms: int | None,
+        source: str | None = None,
     ) -> str:
-        """Store the new messages and the answer; returns the conversation id."""
+        """Store the new messages and the answer; returns the conversation id. `source`
+        marks a new conversation made by something else than a prompt (a batch)."""
         if cid is None:
             title = next((m.text for m in new if m.role == "user" and m.text), "(untitled)")
-            cid = store.create_conversation(self.db, title, model)
+            cid = store.create_conversation(self.db, title, model, source)
         answer = assistant_message(result)
         record = store.ResponseRecord(
             provider=result.provider,

@@ -106,12 +106,16 @@ class ResponseRecord:
     ttft_ms: int | None
 
 
-def create_conversation(db: sqlite3.Connection, title: str, model: str) -> str:
+def create_conversation(
+    db: sqlite3.Connection, title: str, model: str, source: str | None = None
+) -> str:
+    """`source`: what made it when not a command run by hand (`batch ID`)."""
     cid = new_id()
     with transaction(db):
         db.execute(
-            "INSERT INTO conversations (id, title, model, created_at) VALUES (?, ?, ?, ?)",
-            (cid, _title(title), model, time.time()),
+            "INSERT INTO conversations (id, title, model, created_at, source)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (cid, _title(title), model, time.time(), source),
         )
     return cid
 

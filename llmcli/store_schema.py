@@ -132,7 +132,38 @@ def _m_context(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1, _m2, _m_fragments, _m_context]
+def _m_batch(db: sqlite3.Connection) -> None:
+    """Provider batches submitted from here (so `batch list`/`fetch` need only the id),
+    and which conversations a batch made (`source`: `batch ID` or `batch run OUT`)."""
+    _script(
+        db,
+        """
+        CREATE TABLE batches (
+            id TEXT PRIMARY KEY,
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            base_url TEXT,
+            input_path TEXT,
+            input_hash TEXT,
+            requests INTEGER,
+            state TEXT,
+            created_at REAL NOT NULL,
+            expires_at REAL,
+            fetched_at REAL
+        );
+        ALTER TABLE conversations ADD COLUMN source TEXT;
+        """,
+    )
+
+
+# Numbered migrations: index + 1 is the schema version stored in PRAGMA user_version.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _m1,
+    _m2,
+    _m_fragments,
+    _m_context,
+    _m_batch,
+]
 
 
 def migrate(db: sqlite3.Connection) -> None:

@@ -62,6 +62,8 @@ class HttpCall:
     json: dict[str, Any] | None
     framing: Framing
     warnings: list[Unsupported] = field(default_factory=list)  # what was not sent as asked
+    # A body that is not JSON (a multipart upload), sent when `json` is None.
+    content: bytes | None = None
 
 
 RetryCheck = Callable[[int, bytes], bool]
@@ -129,7 +131,9 @@ def open_call(
     since the caller may already have shown part of the answer.
     """
     timeout = httpx.Timeout(policy.timeout, connect=policy.connect_timeout)
-    body = json.dumps(call.json, ensure_ascii=False).encode() if call.json is not None else None
+    body = call.content
+    if call.json is not None:
+        body = json.dumps(call.json, ensure_ascii=False).encode()
     _log_request(call, body, policy)
     # Plain-http calls (local servers, tests) skip loading the CA bundle (~17 ms); they
     # then follow no redirects, so an http → https hop can never go unverified.

@@ -316,7 +316,10 @@ def test_typer_install_completion_still_works() -> None:
     if not exe.exists():
         pytest.skip("no llmcli console script next to this Python")
     env = {"PATH": "/usr/bin:/bin", "SHELL": "/bin/bash", "HOME": "/nonexistent"}
-    shown = subprocess.run([str(exe), "--show-completion"], capture_output=True, text=True, env=env)
+    # typer finds the shell among the process's parents (shellingham), not in $SHELL: run
+    # it from bash (`; exit $?` keeps bash from exec-ing it), whoever started pytest.
+    script = f"'{exe}' --show-completion; exit $?"
+    shown = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env)
     assert shown.returncode == 0, shown.stderr
     assert "_LLMCLI_COMPLETE=complete_bash" in shown.stdout
     completed = subprocess.run(

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import IO, Any
 
 
-def resume(path: Path, fresh: bool) -> set[str]:
-    """The custom_ids already answered in `path` (none with `fresh`, which empties it).
+def resume(path: Path, fresh: bool, any_line: bool = False) -> set[str]:
+    """The custom_ids already answered in `path` (none with `fresh`, which empties it;
+    `any_line`: failed ones too, for results that cannot change, as a batch's).
 
     A last line without its newline is a write cut off by a crash: it is cut away."""
     if fresh or not path.exists():
@@ -31,7 +32,7 @@ def resume(path: Path, fresh: bool) -> set[str]:
                 line = json.loads(raw)
             except ValueError:
                 continue
-            if isinstance(line, dict) and line.get("result") is not None:
+            if isinstance(line, dict) and (any_line or line.get("result") is not None):
                 done.add(str(line.get("custom_id")))
     if good != path.stat().st_size:
         with path.open("r+b") as file:

@@ -31,7 +31,7 @@ _GROUPS: dict[str, tuple[str, str]] = {
     "config": ("llmcli.cli.config", "config_app"),
     "models": ("llmcli.cli.models", "models_app"),
     "local": ("llmcli.cli.local", "local_app"),
-    "batch": ("llmcli.cli.batch", "batch_app"),
+    "batch": ("llmcli.cli.batch_submit", "batch_app"),
     "templates": ("llmcli.cli.templates", "templates_app"),
     "mcp": ("llmcli.cli.mcp", "mcp_app"),
 }

@@ -52,13 +52,18 @@ def run(source: str, **given: Any) -> None:
     if batch["output"] is None:
         raise UsageError("batch run needs -o OUT.jsonl (the results; re-running resumes it)")
     flags = spec.Flags(**given)
-    flags.stream, flags.log = False, False  # whole answers; the history is not written
+    logbook = _logbook(flags, f"batch run {batch['output']}")
+    flags.stream, flags.log = False, False  # whole answers, stored by the logbook
     prompts = LinePrompts(source == "-")  # templates and fragments: each line's prompt
-    with _input(source) as lines:
-        total = _check(lines, batch["skip_invalid"], flags, prompts)
-        done = resume(Path(batch["output"]), batch["fresh"])
-        with open_append(Path(batch["output"])) as out:
-            tally = _Run(flags, out, batch, done, total, prompts).go(lines)
+    try:
+        with _input(source) as lines:
+            total = _check(lines, batch["skip_invalid"], flags, prompts)
+            done = resume(Path(batch["output"]), batch["fresh"])
+            with open_append(Path(batch["output"])) as out:
+                tally = _Run(flags, out, batch, done, total, prompts, logbook).go(lines)
+    finally:
+        if logbook:
+            logbook.close()
     sys.stderr.write(tally.summary() + "\n")
     if tally.budget_stopped:
         raise typer.Exit(EXIT_BUDGET)
@@ -67,6 +72,17 @@ def run(source: str, **given: Any) -> None:
 
 
 FLAG_NAMES = frozenset(spec.BATCH_REUSED)
+
+
+def _logbook(flags: spec.Flags, source: str) -> Any:
+    """Where each answer is stored (None with --no-log or `log = false` in the config)."""
+    from llmcli.config import settings
+
+    if not (flags.log and settings().log):
+        return None
+    from llmcli.batch.logbook import Logbook
+
+    return Logbook(flags.db, source)
 
 
 @contextmanager
@@ -116,13 +132,14 @@ class _Run:
         done: set[str],
         total: int,
         prompts: LinePrompts,
+        logbook: Any = None,
     ):
         from llmcli.batch.output import Writer
         from llmcli.batch.pool import Budget, Limiter
         from llmcli.batch.progress import Progress
 
         self.progress = Progress(sys.stderr, total)
-        self.flags, self.done, self.prompts = flags, done, prompts
+        self.flags, self.done, self.prompts, self.logbook = flags, done, prompts, logbook
         self.limiter = Limiter(batch["concurrency"], batch["rpm"], batch["tpm"])
         self.budget = Budget(batch["max_cost"])
         self.writer = Writer(out, batch["ordered"], window=4 * batch["concurrency"])
@@ -172,6 +189,8 @@ class _Run:
                 error = {"type": "stream_error", "status": None, "message": answer.error}
             else:
                 result = answer.as_json()
+                if self.logbook:
+                    self.logbook.add(item.messages, answer, f"{answer.provider}/{answer.model}")
         except ProviderError as err:
             error = {
                 "type": err.error_type or "provider_error",

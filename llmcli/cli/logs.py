@@ -55,7 +55,7 @@ def list_cmd(
         typer.echo(json.dumps([_summary(r) for r in rows], ensure_ascii=False))
         return
     table = [
-        (r["id"], _when(r["created_at"]), r["model"], str(r["responses"]), r["title"]) for r in rows
+        (r["id"], _when(r["created_at"]), r["model"], str(r["responses"]), _titled(r)) for r in rows
     ]
     if not sys.stdout.isatty():
         for row in table:
@@ -72,6 +72,12 @@ def list_cmd(
     Console().print(view)
 
 
+def _titled(row: sqlite3.Row) -> str:
+    """The title, after what made the conversation when not a prompt (`[batch ID] …`)."""
+    source = dict(row).get("source")  # an old read-only file has no such column
+    return f"[{source}] {row['title']}" if source else str(row["title"])
+
+
 def _summary(row: sqlite3.Row) -> dict[str, Any]:
     return {
         "id": row["id"],
@@ -80,6 +86,7 @@ def _summary(row: sqlite3.Row) -> dict[str, Any]:
         "title": row["title"],
         "responses": row["responses"],
         "cost": row["cost"],
+        "source": dict(row).get("source"),
     }
 
 
