@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from llmcli.errors import ConnectFailed, DecodeError, LlmcliError, ProviderError, TransportError
+from llmcli.events import StreamError
 from llmcli.notes import Refused
 from llmcli.redact import REDACTED, redact_text
 
@@ -146,3 +147,22 @@ def _status_kind(status: int | None) -> tuple[int, str]:
     if status >= 400:
         return status, "invalid_request"
     return 502, "upstream"
+
+
+# An error inside a stream that had begun (`StreamError.error_type`, as the provider
+# named it) → kind: Anthropic's `overloaded_error` and friends, OpenAI's codes.
+_STREAM_KINDS = {
+    "overloaded_error": "overloaded",
+    "rate_limit_error": "rate_limit",
+    "rate_limit_exceeded": "rate_limit",
+    "invalid_request_error": "invalid_request",
+    "timeout_error": "timeout",
+}
+
+
+def stream_error(event: StreamError) -> GatewayError:
+    """A `StreamError` event (the provider failed after the answer began) as the error
+    frame to end the client's stream with."""
+    kind = _STREAM_KINDS.get(event.error_type or "", "upstream")
+    status = event.status or (529 if kind == "overloaded" else 502)
+    return GatewayError(status, scrub(event.message), kind)

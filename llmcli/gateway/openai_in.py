@@ -120,10 +120,11 @@ def chat_call(body: Any, *, provider: str, model: str, model_name: str) -> ChatC
     include_usage = stream and bool(
         opt(stream_options, "include_usage", bool, "stream_options.include_usage")
     )
-    return ChatCall(_request(fields), stream, include_usage, model_name, warnings)
+    return ChatCall(build_request(fields), stream, include_usage, model_name, warnings)
 
 
-def _request(fields: dict[str, Any]) -> Request:
+def build_request(fields: dict[str, Any]) -> Request:
+    """The Request, or 400 naming the first field its validation refused."""
     try:
         return Request(**fields)
     except ValidationError as err:
