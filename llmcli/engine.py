@@ -95,7 +95,7 @@ def execute(
     except DecodeError as err:
         raise DecodeError(f"{req.provider}: {err}") from None
     result = acc.finish()
-    result.request = _redacted(call, policy)
+    result.request = redacted_request(call, policy)
     return result
 
 
@@ -105,7 +105,7 @@ def _stream_error_line(provider: str, event: StreamError, secrets: tuple[str, ..
     return error_line(provider, event.status, kind, redact_text(event.message, secrets))
 
 
-def _redacted(call: HttpCall, policy: Policy) -> dict[str, Any]:
+def redacted_request(call: HttpCall, policy: Policy) -> dict[str, Any]:
     """The wire request as the history database keeps it: no key anywhere."""
     secrets = policy.secrets
     body = redact_value(call.json, secrets) if call.json else None

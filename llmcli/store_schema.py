@@ -93,8 +93,21 @@ def _m2(db: sqlite3.Connection) -> None:
         db.execute("UPDATE responses SET request = ? WHERE id = ?", (dumps(request), row["id"]))
 
 
+def _m_serve(db: sqlite3.Connection) -> None:
+    """Where a conversation came from (`cli`, or `serve` for the gateway's calls), and
+    for a served call the deployment that answered and the HTTP status returned."""
+    _script(
+        db,
+        """
+        ALTER TABLE conversations ADD COLUMN source TEXT NOT NULL DEFAULT 'cli';
+        ALTER TABLE responses ADD COLUMN deployment TEXT;
+        ALTER TABLE responses ADD COLUMN status INTEGER
+        """,
+    )
+
+
 # Numbered migrations: index + 1 is the schema version stored in PRAGMA user_version.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1, _m2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1, _m2, _m_serve]
 
 
 def migrate(db: sqlite3.Connection) -> None:
