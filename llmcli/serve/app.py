@@ -3,11 +3,12 @@ body limits, and every error in the endpoint's own shape."""
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import importlib.util
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,23 +64,24 @@ def create_app(gw: Gateway) -> Starlette:
     routes += [
         Route("/health", _health, methods=["GET"]),
         Route("/health/liveliness", _health, methods=["GET"]),
-        Route("/health/readiness", _api(gw, _readiness, False, body=False), methods=["GET"]),
+        Route("/health/readiness", _readiness(gw), methods=["GET"]),
         Route("/metrics", _api(gw, _metrics, False, body=False), methods=["GET"]),
     ]
     routes += extra_routes(gw)
 
-    async def startup() -> None:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         gw.transport = AsyncTransport()
         if gw.record:
             gw.recorder = Recorder()
-
-    async def shutdown() -> None:
-        if gw.transport is not None:
+        try:
+            yield
+        finally:
             await gw.transport.aclose()
-        if gw.recorder is not None:
-            gw.recorder.close()
+            if gw.recorder is not None:
+                gw.recorder.close()
 
-    return Starlette(routes=routes, on_startup=[startup], on_shutdown=[shutdown])
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 def extra_routes(gw: Gateway) -> list[BaseRoute]:
@@ -194,12 +196,17 @@ async def _health(http: HttpRequest) -> Response:
     return JSONResponse({"status": "healthy"})
 
 
-async def _readiness(gw: Gateway, http: HttpRequest, body: Any, call: Call) -> Response:
-    ready = gw.transport is not None
-    return JSONResponse(
-        {"status": "connected" if ready else "starting", "models": len(gw.router.names)},
-        status_code=200 if ready else 503,
-    )
+def _readiness(gw: Gateway) -> Callable[[HttpRequest], Awaitable[Response]]:
+    """Unauthenticated, as LiteLLM's is (probes carry no key)."""
+
+    async def readiness(http: HttpRequest) -> Response:
+        ready = gw.transport is not None
+        return JSONResponse(
+            {"status": "connected" if ready else "starting", "models": len(gw.router.names)},
+            status_code=200 if ready else 503,
+        )
+
+    return readiness
 
 
 async def _metrics(gw: Gateway, http: HttpRequest, body: Any, call: Call) -> Response:
