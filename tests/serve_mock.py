@@ -12,6 +12,7 @@ import asyncio
 import json
 import sys
 import threading
+import time
 from typing import Any
 
 
@@ -58,6 +59,8 @@ class MockUpstream:
         self.port = port
         self.delay = delay  # seconds between stream chunks
         self.requests = 0
+        self.completed = 0  # streams sent to their end
+        self.closed: list[float] = []  # when a client's connection broke mid-answer
         self.loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
 
@@ -90,8 +93,10 @@ class MockUpstream:
                 body = json.loads(await reader.readexactly(length)) if length else {}
                 self.requests += 1
                 await self._reply(writer, body)
-        except (asyncio.IncompleteReadError, ConnectionError):
+        except asyncio.IncompleteReadError:
             pass
+        except ConnectionError:
+            self.closed.append(time.monotonic())
         finally:
             writer.close()
 
@@ -120,6 +125,7 @@ class MockUpstream:
                 await asyncio.sleep(self.delay)
         writer.write(b"0\r\n\r\n")
         await writer.drain()
+        self.completed += 1
 
 
 if __name__ == "__main__":

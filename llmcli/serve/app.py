@@ -20,7 +20,8 @@ from starlette.routing import BaseRoute, Route
 from llmcli.atransport import AsyncTransport
 from llmcli.gateway.errors import GatewayError, anthropic_error, openai_error
 from llmcli.serve.chat import ANTHROPIC, OPENAI, chat
-from llmcli.serve.observe import AccessLog, Call, Metrics, Recorder
+from llmcli.serve.observe import AccessLog, Metrics, Recorder
+from llmcli.serve.record import Call
 from llmcli.serve.router import Router
 
 # Anthropic's documented Messages limit (32 MB, API overview): the largest a client
@@ -177,13 +178,15 @@ async def _anthropic_chat(gw: Gateway, http: HttpRequest, body: Any, call: Call)
 async def _embeddings(gw: Gateway, http: HttpRequest, body: Any, call: Call) -> Response:
     from llmcli.serve.tasks import embeddings
 
-    return await embeddings(gw, body, call)
+    assert gw.transport is not None
+    return await embeddings(gw.transport, gw.router, body, call)
 
 
 async def _images(gw: Gateway, http: HttpRequest, body: Any, call: Call) -> Response:
     from llmcli.serve.tasks import images
 
-    return await images(gw, body, call)
+    assert gw.transport is not None
+    return await images(gw.transport, gw.router, body, call)
 
 
 async def _models(gw: Gateway, http: HttpRequest, body: Any, call: Call) -> Response:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,8 @@ from llmcli.events import Accumulator, Result, StreamError
 from llmcli.gateway import anthropic_in, anthropic_out, openai_in, openai_out
 from llmcli.gateway.errors import GatewayError, from_provider_error, stream_error
 from llmcli.gateway.fields import anthropic_field, openai_field
-from llmcli.serve.observe import Call
+from llmcli.providers.anthropic.body import client_betas
+from llmcli.serve.record import Call
 from llmcli.serve.router import Deployment
 from llmcli.serve.streaming import EventStream
 from llmcli.serve.upstream import Upstream, open_upstream
@@ -38,13 +39,12 @@ class Shape:
 
     def read(self, body: Any, dep: Deployment, name: str, http: HttpRequest) -> Any:
         if self.anthropic:
-            betas = [b.strip() for b in http.headers.get("anthropic-beta", "").split(",")]
             return anthropic_in.messages_call(
                 body,
                 provider=dep.provider,
                 model=dep.model,
                 model_name=name,
-                betas=[b for b in betas if b] or None,
+                betas=client_betas(http.headers),
             )
         return openai_in.chat_call(body, provider=dep.provider, model=dep.model, model_name=name)
 
@@ -123,7 +123,9 @@ async def _drain(upstream: Upstream, acc: Accumulator, call: Call) -> None:
         acc.fail(str(from_provider_error(err, secrets=upstream.dep.policy.secrets)))
 
 
-async def _stream(upstream: Upstream, writer: Any, acc: Accumulator, call: Call) -> AsyncIterator[bytes]:
+async def _stream(
+    upstream: Upstream, writer: Any, acc: Accumulator, call: Call
+) -> AsyncGenerator[bytes, None]:
     """Each upstream event re-encoded and sent at once; a failure after the start ends
     the stream with an error event in the client's format, never a hang."""
     secrets_ = upstream.dep.policy.secrets

@@ -1,15 +1,35 @@
-"""One served call → the history database, marked `serve` in the `source` column."""
+"""One served call as the log, the metrics and the history see it (`Call`), and its
+history record, marked `serve` in the `source` column."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from llmcli.events import Result
 from llmcli.request import Message, TextPart
 from llmcli.store_schema import transaction
 
 if TYPE_CHECKING:
     from llmcli.history import History
-    from llmcli.serve.observe import Call
+
+
+@dataclass
+class Call:
+    """One served request, as the log, the metrics and the history see it."""
+
+    route: str
+    model_name: str = ""
+    provider: str = ""
+    model: str = ""
+    deployment: str = ""
+    status: int = 200
+    latency: float = 0.0  # seconds
+    ttft: float | None = None
+    result: Result | None = None
+    request: dict[str, Any] | None = None  # the wire request, keys redacted
+    prompt: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def write(history: History, call: Call) -> None:

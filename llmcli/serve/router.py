@@ -160,7 +160,7 @@ class Router:
 
 
 def _weighted_shuffle(items: list[Deployment]) -> list[Deployment]:
-    """Random order, heavier first more often (Efraimidis–Spirakis keys)."""
+    """Random order, heavier first more often (Efraimidis-Spirakis keys)."""
     if len(items) < 2:
         return list(items)
     return sorted(items, key=lambda d: random.random() ** (1.0 / d.weight), reverse=True)

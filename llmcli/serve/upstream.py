@@ -95,8 +95,7 @@ async def open_upstream(
             answer = await stack.enter_async_context(transport.open(call, dep.policy))
             if answer.status_code >= 400:
                 body = await answer.read()
-                err = provider_error(dep.module, answer.status_code, body, dep.policy.secrets)
-                raise err
+                raise provider_error(dep.module, answer.status_code, body, dep.policy.secrets)
         except (ProviderError, TransportError) as err:
             await stack.aclose()
             failed = from_provider_error(err, secrets=dep.policy.secrets, spell=spell)
