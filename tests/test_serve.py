@@ -69,7 +69,10 @@ def start_server(config: Path, tmp: Path, *extra: str) -> tuple[subprocess.Popen
     }
     cmd = [sys.executable, "-m", "llmcli", "serve", "--config", str(config)]
     cmd += ["--port", str(port), *extra]
-    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
+    # The access log goes to a file: a pipe nobody reads would fill and stall the server.
+    log = (tmp / "serve.log").open("wb")
+    proc = subprocess.Popen(cmd, env=env, stderr=log)
+    proc.log_path = tmp / "serve.log"  # type: ignore[attr-defined]
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
@@ -78,13 +81,14 @@ def start_server(config: Path, tmp: Path, *extra: str) -> tuple[subprocess.Popen
         except httpx.TransportError:
             time.sleep(0.05)
     proc.kill()
-    raise AssertionError(proc.stderr.read().decode() if proc.stderr else "no start")
+    raise AssertionError((tmp / "serve.log").read_text())
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> str:
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(20) == 0
-    return proc.stderr.read().decode() if proc.stderr else ""
+    path: Path = proc.log_path  # type: ignore[attr-defined]
+    return path.read_text()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from llmcli.events import Result
 from llmcli.request import Message, TextPart
-from llmcli.store_schema import transaction
 
 if TYPE_CHECKING:
     from llmcli.history import History
@@ -38,18 +37,14 @@ def write(history: History, call: Call) -> None:
         return
     result.request = call.request  # already redacted by the caller
     messages = call.extra.get("messages") or [Message(role="user", parts=[TextPart(text="")])]
-    cid = history.save(
+    history.save(
         None,
         messages,
         result,
         model=call.model_name,
         latency_ms=round(call.latency * 1000),
         ttft_ms=round(call.ttft * 1000) if call.ttft is not None else None,
+        source="serve",
+        deployment=call.deployment,
+        status=call.status,
     )
-    db = history.db
-    with transaction(db):
-        db.execute("UPDATE conversations SET source = 'serve' WHERE id = ?", (cid,))
-        db.execute(
-            "UPDATE responses SET deployment = ?, status = ? WHERE conversation_id = ?",
-            (call.deployment, call.status, cid),
-        )
