@@ -107,9 +107,7 @@ class ResponseRecord:
     status: int | None = None
 
 
-def create_conversation(
-    db: sqlite3.Connection, title: str, model: str, source: str = "cli"
-) -> str:
+def create_conversation(db: sqlite3.Connection, title: str, model: str, source: str = "cli") -> str:
     cid = new_id()
     with transaction(db):
         db.execute(

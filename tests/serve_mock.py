@@ -3,7 +3,7 @@
 Thousands of concurrent keep-alive connections on one thread. `POST .../chat/completions`
 answers with the last user message echoed back (`echo: TEXT`), whole or as SSE chunks
 of one word each, so every client can check it got its own answer. Run alone:
-`python tests/serve_mock.py PORT`.
+`python tests/serve_mock.py PORT [DELAY]` (DELAY: seconds between stream chunks).
 """
 
 from __future__ import annotations
@@ -129,6 +129,7 @@ class MockUpstream:
 
 
 if __name__ == "__main__":
-    mock = MockUpstream(int(sys.argv[1]) if len(sys.argv) > 1 else 0).start()
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    mock = MockUpstream(port, delay=float(sys.argv[2]) if len(sys.argv) > 2 else 0.0).start()
     print(mock.url, flush=True)
     threading.Event().wait()
