@@ -39,6 +39,9 @@ sys.path.insert(0, str(ROOT))
 from tests.serve_client import read_body, read_head, send, sse_text  # noqa: E402
 
 DEFAULT_VENV = Path.home() / ".cache" / "llmcli-bench" / "litellm-venv"
+# Both gateways run with a master key (LiteLLM refuses to start without one).
+MASTER = "sk-" + "5e" * 32
+AUTH = {"authorization": f"Bearer {MASTER}"}
 BODY = {"model": "echo", "messages": [{"role": "user", "content": "hello there"}]}
 
 
@@ -81,7 +84,8 @@ def config_text(fast: int, slow: int) -> str:
         "    litellm_params: {{model: openai/{0}, api_base: 'http://127.0.0.1:{1}/v1',"
         " api_key: sk-bench}}\n"
     )
-    return "model_list:\n" + entry.format("echo", fast) + entry.format("slow", slow)
+    settings = f"general_settings:\n  master_key: {MASTER}\n"
+    return "model_list:\n" + entry.format("echo", fast) + entry.format("slow", slow) + settings
 
 
 def start_llmcli(config: Path, tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -152,7 +156,7 @@ class Conn:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         assert self.reader is not None
         start = time.perf_counter()
-        await send(self.writer, self.port, "/v1/chat/completions", body)
+        await send(self.writer, self.port, "/v1/chat/completions", body, AUTH)
         status, chunked, length = await read_head(self.reader)
         if first and chunked:
             size_line = await self.reader.readuntil(b"\r\n")  # the first chunk's size
@@ -230,7 +234,7 @@ async def open_streams(port: int, pid: int, streams: int) -> tuple[float, int]:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         body = {"model": "slow", "stream": True, "messages": [{"role": "user", "content": words}]}
         try:
-            await send(writer, port, "/v1/chat/completions", body)
+            await send(writer, port, "/v1/chat/completions", body, AUTH)
             status, chunked, length = await read_head(reader)
             data = await read_body(reader, chunked, length)
             return status == 200 and sse_text(data) == f"echo: {words}"

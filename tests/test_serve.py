@@ -436,3 +436,23 @@ def test_two_deployments_spread_and_fail_over(gateway: dict[str, Any]) -> None:
     # One failure, then the failing deployment is cooled down: the rest go to b.
     assert len(a.requests) == 1
     assert len(b.requests) == 8
+
+
+def test_upstream_failure_mid_stream_ends_with_an_error_event(gateway: dict[str, Any]) -> None:
+    serve(gateway, "openrouter", "stream-midstream-error")
+    client = openai_client(gateway)
+    stream = client.chat.completions.create(model="router", messages=USER, stream=True)
+    with pytest.raises(openai_sdk.APIError):
+        for _ in stream:
+            pass
+    # An upstream connection cut in the middle: the Anthropic client gets `event: error`.
+    recorded = load_case("anthropic", "stream-text-basic")
+    gateway["replay"].replies.clear()
+    gateway["replay"].queue(recorded.reply(cut_after=len(recorded.response) // 2))
+    with (
+        pytest.raises(anthropic_sdk.APIError),
+        anthropic_client(gateway).messages.stream(
+            model="claude", max_tokens=100, messages=USER
+        ) as events,
+    ):
+        events.get_final_message()

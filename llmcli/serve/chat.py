@@ -17,7 +17,6 @@ from typing import Any
 from starlette.requests import Request as HttpRequest
 from starlette.responses import JSONResponse, Response
 
-from llmcli.engine import redacted_request
 from llmcli.errors import DecodeError, TransportError
 from llmcli.events import Accumulator, Result, StreamError
 from llmcli.gateway import anthropic_in, anthropic_out, openai_in, openai_out
@@ -84,7 +83,7 @@ async def chat(gw: Any, http: HttpRequest, body: Any, shape: Shape, call: Call) 
 
     def attempt(dep: Deployment, http_call: HttpCall) -> None:
         call.provider, call.model, call.deployment = dep.provider, dep.full_name, dep.id
-        call.request = redacted_request(http_call, dep.policy)
+        call.wire = (http_call, dep.policy)
 
     upstream = await open_upstream(gw.transport, gw.router, name, build, shape.spell, attempt)
     chat_call = parsed["call"]

@@ -6,11 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from llmcli.engine import redacted_request
 from llmcli.events import Result
+from llmcli.policy import Policy
 from llmcli.request import Message, TextPart
 
 if TYPE_CHECKING:
     from llmcli.history import History
+    from llmcli.transport import HttpCall
 
 
 @dataclass
@@ -26,7 +29,9 @@ class Call:
     latency: float = 0.0  # seconds
     ttft: float | None = None
     result: Result | None = None
-    request: dict[str, Any] | None = None  # the wire request, keys redacted
+    # The wire request and its deployment's policy (the keys to redact): redacted by the
+    # history thread, off the event loop.
+    wire: tuple[HttpCall, Policy] | None = None
     prompt: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -35,7 +40,8 @@ def write(history: History, call: Call) -> None:
     result = call.result
     if result is None:
         return
-    result.request = call.request  # already redacted by the caller
+    if call.wire is not None:
+        result.request = redacted_request(*call.wire)
     messages = call.extra.get("messages") or [Message(role="user", parts=[TextPart(text="")])]
     history.save(
         None,
