@@ -456,3 +456,12 @@ def test_upstream_failure_mid_stream_ends_with_an_error_event(gateway: dict[str,
         ) as events,
     ):
         events.get_final_message()
+
+
+def test_what_the_provider_cannot_take_is_said_in_a_header(gateway: dict[str, Any]) -> None:
+    serve(gateway, "openai", "nonstream-text")
+    raw = anthropic_client(gateway).messages.with_raw_response.create(
+        model="gpt", max_tokens=50, messages=USER, extra_body={"top_k": 5}
+    )
+    assert "top_k" in raw.headers.get("x-llmcli-warnings", "")
+    assert "top_k" not in json.dumps(upstream_body(gateway))

@@ -45,7 +45,7 @@ class Gateway:
     recorder: Recorder | None = None
 
     def finish(self, http: HttpRequest, call: Call) -> None:
-        call.latency = time.perf_counter() - http.state.started
+        call.latency = time.perf_counter() - call.started
         self.metrics.observe(call)
         self.log.line(http.method, http.url.path, call)
         if self.recorder is not None and call.result is not None:
@@ -101,8 +101,7 @@ def _api(gw: Gateway, handler: Handler, anthropic: bool, body: bool = True) -> A
     shape = anthropic_error if anthropic else openai_error
 
     async def endpoint(http: HttpRequest) -> Response:
-        http.state.started = time.perf_counter()
-        call = Call(route=http.url.path.removeprefix("/v1") or "/")
+        call = Call(route=http.url.path.removeprefix("/v1") or "/", started=time.perf_counter())
         try:
             _authorize(gw, http)
             payload = await read_json(http, gw.max_body) if body else None

@@ -21,7 +21,7 @@ from llmcli.errors import DecodeError, TransportError
 from llmcli.events import Accumulator, Result, StreamError
 from llmcli.gateway import anthropic_in, anthropic_out, openai_in, openai_out
 from llmcli.gateway.errors import GatewayError, from_provider_error, stream_error
-from llmcli.gateway.fields import anthropic_field, openai_field
+from llmcli.gateway.fields import anthropic_field, notes, openai_field
 from llmcli.providers.anthropic.body import client_betas
 from llmcli.serve.record import Call
 from llmcli.serve.router import Deployment
@@ -90,10 +90,13 @@ async def chat(gw: Any, http: HttpRequest, body: Any, shape: Shape, call: Call) 
     call.extra["messages"] = chat_call.request.messages
     acc = Accumulator(upstream.dep.provider, upstream.dep.model)
     id = shape.new_id()
+    headers = _warning_header(
+        chat_call.warnings + notes(upstream.call.warnings, anthropic=shape.anthropic)
+    )
     if chat_call.stream:
         writer = shape.writer(name, id, chat_call)
         frames = _stream(upstream, writer, acc, call)
-        return EventStream(frames, on_close=lambda: gw.finish(http, call))
+        return EventStream(frames, on_close=lambda: gw.finish(http, call), headers=headers)
     try:
         await _drain(upstream, acc, call)
     finally:
@@ -102,7 +105,19 @@ async def chat(gw: Any, http: HttpRequest, body: Any, shape: Shape, call: Call) 
     call.result = result
     if result.finish_reason == "error" and not result.content and not result.tool_calls:
         raise stream_error(StreamError(result.error or "the upstream answer failed"))
-    return JSONResponse(shape.whole(result, name, id))
+    return JSONResponse(shape.whole(result, name, id), headers=headers)
+
+
+# What the provider could not take as asked (dropped fields, settings it ignores): the
+# client's own field names, on one header line (the answer's shape has no place for it).
+WARNING_HEADER = "x-llmcli-warnings"
+
+
+def _warning_header(lines: list[str]) -> dict[str, str]:
+    if not lines:
+        return {}
+    text = " | ".join(" ".join(line.split()) for line in lines)
+    return {WARNING_HEADER: text.encode("ascii", "replace").decode()[:2000]}
 
 
 def model_name(body: Any) -> str:
@@ -116,7 +131,7 @@ async def _drain(upstream: Upstream, acc: Accumulator, call: Call) -> None:
     try:
         async for event in upstream.events():
             if call.ttft is None:
-                call.ttft = time.perf_counter() - upstream.started
+                call.ttft = time.perf_counter() - call.started
             acc.add(event)
     except (TransportError, DecodeError) as err:
         acc.fail(str(from_provider_error(err, secrets=upstream.dep.policy.secrets)))
@@ -132,7 +147,7 @@ async def _stream(
     try:
         async for event in upstream.events():
             if call.ttft is None:
-                call.ttft = time.perf_counter() - upstream.started
+                call.ttft = time.perf_counter() - call.started
             acc.add(event)
             if isinstance(event, StreamError):
                 failed = stream_error(event)

@@ -26,6 +26,7 @@ class Call:
     model: str = ""
     deployment: str = ""
     status: int = 200
+    started: float = 0.0  # time.perf_counter() when the request arrived
     latency: float = 0.0  # seconds
     ttft: float | None = None
     result: Result | None = None

@@ -8,7 +8,6 @@ HTTP error is the client's (a 400 stays a 400). Once an answer began, it is this
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from typing import Any
@@ -36,7 +35,6 @@ class Upstream:
         self.call = call
         self.answer = answer
         self._stack = stack
-        self.started = time.perf_counter()
 
     async def events(self) -> AsyncIterator[Event]:
         module = self.dep.module
