@@ -115,3 +115,46 @@ def test_refuses_open_non_loopback_and_missing_extra(tmp_path: Path) -> None:
     )
     assert run.returncode == 2
     assert "pip install 'llmcli[serve]'" in run.stderr
+
+
+def test_without_a_config_any_provider_model_is_served(tmp_path: Path) -> None:
+    import os
+
+    from tests.test_serve import free_port
+
+    mock = MockUpstream().start()
+    port = free_port()
+    env = {
+        **os.environ,
+        "OPENAI_API_KEY": "sk-env-key-123456",
+        "OPENAI_BASE_URL": f"{mock.url}/v1",
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+    log = (tmp_path / "serve.log").open("wb")
+    argv = [sys.executable, "-m", "llmcli", "serve", "--port", str(port), "--no-log"]
+    proc = subprocess.Popen(argv, env=env, stderr=log)
+    proc.log_path = tmp_path / "serve.log"  # type: ignore[attr-defined]
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(url + "/health")
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        body = {"model": "openai/echo", "messages": [{"role": "user", "content": "free"}]}
+        answer = httpx.post(url + "/v1/chat/completions", json=body).json()
+        assert answer["choices"][0]["message"]["content"] == "echo: free"
+        assert answer["model"] == "openai/echo"
+        body["model"] = "nosuchprovider/x"
+        missing = httpx.post(url + "/chat/completions", json=body)
+        assert missing.status_code == 404
+        assert missing.json()["error"]["param"] == "model"
+        models = httpx.get(url + "/v1/models").json()["data"]
+        assert any(m["id"].startswith("anthropic/") for m in models)
+    finally:
+        text = stop_server(proc)
+    assert "any PROVIDER/MODEL" in text
+    assert "sk-env-key" not in text
