@@ -39,6 +39,7 @@ def echo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     yield {"url": url, "fast": fast, "slow": slow, "tmp": tmp, "proc": proc}
     log = stop_server(proc)
     assert "POST /v1/chat/completions 200 echo" in log
+    assert "POST /v1/chat/completions 499 slow" in log  # the client that left
 
 
 async def _one(port: int, i: int) -> str:

@@ -23,6 +23,7 @@ from llmcli.serve.chat import ANTHROPIC, OPENAI, chat
 from llmcli.serve.observe import AccessLog, Metrics, Recorder
 from llmcli.serve.record import Call
 from llmcli.serve.router import Router
+from llmcli.serve.streaming import EventStream
 
 # Anthropic's documented Messages limit (32 MB, API overview): the largest a client
 # may legitimately send to either route.
@@ -116,7 +117,7 @@ def _api(gw: Gateway, handler: Handler, anthropic: bool, body: bool = True) -> A
             sys.stderr.write(f"llmcli serve: internal error: {type(err).__name__}: {err}\n")
             internal = GatewayError(500, "internal error in the gateway", "server")
             response = JSONResponse(shape(internal), status_code=500)
-        if not hasattr(response, "frames"):  # streams finish when they end
+        if not isinstance(response, EventStream):  # a stream is finished when it ends
             call.status = response.status_code
             gw.finish(http, call)
         return response

@@ -8,6 +8,7 @@ re-encoder (`Chunks` / `Events`) as each upstream frame arrives.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import AsyncGenerator, Callable
@@ -157,6 +158,11 @@ async def _stream(
     except (TransportError, DecodeError) as err:
         failed = from_provider_error(err, secrets=secrets_)
         acc.fail(failed.message)
+    except (asyncio.CancelledError, GeneratorExit):
+        # The client went away: what arrived is still recorded; 499 as nginx logs it.
+        acc.fail("the client disconnected", interrupted=True)
+        call.result, call.status = acc.finish(), 499
+        raise
     finally:
         await upstream.close()
     result = acc.finish()
