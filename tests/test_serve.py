@@ -465,3 +465,19 @@ def test_what_the_provider_cannot_take_is_said_in_a_header(gateway: dict[str, An
     )
     assert "top_k" in raw.headers.get("x-llmcli-warnings", "")
     assert "top_k" not in json.dumps(upstream_body(gateway))
+
+
+@pytest.mark.parametrize(("name", "provider", "case"), STREAM + TEXT)
+def test_anthropic_sdk_text_from_every_provider(
+    gateway: dict[str, Any], name: str, provider: str, case: str
+) -> None:
+    expected = serve(gateway, provider, case)
+    client = anthropic_client(gateway)
+    if streamed(provider, case):
+        with client.messages.stream(model=name, max_tokens=300, messages=USER) as stream:
+            message = stream.get_final_message()
+    else:
+        message = client.messages.create(model=name, max_tokens=300, messages=USER)
+    text = "".join(b.text for b in message.content if b.type == "text")
+    assert text == expected.content
+    assert message.model == name
