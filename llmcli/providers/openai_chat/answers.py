@@ -109,14 +109,16 @@ class StreamDecoder(Pushed):
                 chunk = load_json(data, "stream chunk")
             if not isinstance(chunk, dict):
                 return out
-            self.model = chunk.get("model") or self.model
+            model = chunk.get("model")
+            if model:
+                self.model = model
             if chunk.get("error"):
                 if chunk.get("usage"):
                     out.append(well_typed(usage(chunk["usage"])))
                 out.append(well_typed(_stream_error(chunk["error"])))
                 self.closed = self.done = True
                 return out
-            for choice in chunk.get("choices") or []:
+            for choice in chunk.get("choices") or ():
                 delta = choice.get("delta") or {}
                 plain = delta.keys() <= _PLAIN_DELTA  # nearly every chunk: text and nothing else
                 if not plain:
