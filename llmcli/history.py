@@ -92,10 +92,13 @@ class History:
         model: str,
         latency_ms: int | None,
         ttft_ms: int | None,
-        source: str | None = None,
+        source: str = "cli",
+        deployment: str | None = None,
+        status: int | None = None,
     ) -> str:
-        """Store the new messages and the answer; returns the conversation id. `source`
-        marks a new conversation made by something else than a prompt (a batch)."""
+        """Store the new messages and the answer; returns the conversation id.
+        `source`, `deployment` and `status` say which front end (and, for `serve`, which
+        deployment and HTTP status) it came from."""
         if cid is None:
             title = next((m.text for m in new if m.role == "user" and m.text), "(untitled)")
             cid = store.create_conversation(self.db, title, model, source)
@@ -110,6 +113,8 @@ class History:
             request=result.request,
             latency_ms=latency_ms,
             ttft_ms=ttft_ms,
+            deployment=deployment,
+            status=status,
         )
         rows: list[tuple[str, list[dict[str, Any]]]] = [
             (m.role, m.model_dump(exclude_none=True)["parts"]) for m in [*new, answer]

@@ -104,12 +104,12 @@ class ResponseRecord:
     request: dict[str, Any] | None
     latency_ms: int | None
     ttft_ms: int | None
+    # A gateway call's (`llmcli serve`): the deployment that answered, the HTTP status.
+    deployment: str | None = None
+    status: int | None = None
 
 
-def create_conversation(
-    db: sqlite3.Connection, title: str, model: str, source: str | None = None
-) -> str:
-    """`source`: what made it when not a command run by hand (`batch ID`)."""
+def create_conversation(db: sqlite3.Connection, title: str, model: str, source: str = "cli") -> str:
     cid = new_id()
     with transaction(db):
         db.execute(
@@ -160,8 +160,9 @@ def add_exchange(
         cursor = db.execute(
             "INSERT INTO responses (conversation_id, message_id, provider, model, input_tokens,"
             " output_tokens, reasoning_tokens, cache_read_tokens, cache_write_tokens, cost,"
-            " latency_ms, ttft_ms, finish_reason, error, citations, request, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " latency_ms, ttft_ms, finish_reason, error, citations, request, created_at,"
+            " deployment, status)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 cid,
                 message_id,
@@ -182,6 +183,8 @@ def add_exchange(
                 if response.request
                 else None,
                 now,
+                response.deployment,
+                response.status,
             ),
         )
         if fragments:

@@ -132,9 +132,23 @@ def _m_context(db: sqlite3.Connection) -> None:
     )
 
 
+def _m_serve(db: sqlite3.Connection) -> None:
+    """Where a conversation came from (`cli`; `serve` for the gateway's calls; `batch ID`
+    or `batch run OUT`), and for a served call the deployment that answered and the HTTP
+    status returned."""
+    _script(
+        db,
+        """
+        ALTER TABLE conversations ADD COLUMN source TEXT NOT NULL DEFAULT 'cli';
+        ALTER TABLE responses ADD COLUMN deployment TEXT;
+        ALTER TABLE responses ADD COLUMN status INTEGER
+        """,
+    )
+
+
 def _m_batch(db: sqlite3.Connection) -> None:
-    """Provider batches submitted from here (so `batch list`/`fetch` need only the id),
-    and which conversations a batch made (`source`: `batch ID` or `batch run OUT`)."""
+    """Provider batches submitted from here (so `batch list`/`fetch` need only the id);
+    the conversations a batch made say so in `source` (`batch ID`, `batch run OUT`)."""
     _script(
         db,
         """
@@ -151,7 +165,6 @@ def _m_batch(db: sqlite3.Connection) -> None:
             expires_at REAL,
             fetched_at REAL
         );
-        ALTER TABLE conversations ADD COLUMN source TEXT;
         """,
     )
 
@@ -162,6 +175,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m2,
     _m_fragments,
     _m_context,
+    _m_serve,
     _m_batch,
 ]
 

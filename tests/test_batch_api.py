@@ -246,7 +246,8 @@ def test_results_go_to_the_history_marked_with_their_batch(llmcli, mock, tmp_pat
     listed = json.loads(llmcli("logs", "list", "--json").stdout)
     assert sorted(c["title"] for c in listed) == ["hello", "world"]
     assert {c["source"] for c in listed} == {"batch batch_1"}
-    assert "[batch batch_1] hello" in llmcli("logs", "list").stdout
+    shown = llmcli("logs", "list").stdout.splitlines()  # TSV: the source comes last
+    assert any(line.endswith("\thello\tbatch batch_1") for line in shown), shown
     cost = llmcli("logs", "cost")
     assert cost.code == 0 and "gpt-4o-mini" in cost.stdout
     out.unlink()

@@ -77,6 +77,9 @@ EXTRA: dict[tuple[str, ...], list[str]] = {
     ("image",): ["--output-dir", "images"],
     ("models", "list"): ["--live", "--provider", "openai"],
     ("complete",): ["-u", "-H", f"X-Custom-Token: {KEY}"],
+    # The gateway would serve forever: a missing config stops it after the key was read
+    # (its serving path is covered by tests/test_serve*.py, which check for leaks too).
+    ("serve",): ["--master-key", KEY, "--config", "missing.yaml"],
 }
 STDIN: dict[tuple[str, ...], str] = {("keys", "set"): KEY + "\n"}
 ENV: dict[tuple[str, ...], dict[str, str]] = {("config", "edit"): {"EDITOR": "true"}}

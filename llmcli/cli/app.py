@@ -24,6 +24,7 @@ _COMMANDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "embed": ("llmcli.cli.embed", "embed", {}),
     "image": ("llmcli.cli.image", "image", {}),
     "cmd": ("llmcli.cli.cmd", "cmd", {}),
+    "serve": ("llmcli.cli.serve", "serve", {}),
 }
 _GROUPS: dict[str, tuple[str, str]] = {
     "logs": ("llmcli.cli.logs", "logs_app"),

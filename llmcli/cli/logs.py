@@ -54,8 +54,11 @@ def list_cmd(
     if json_out:
         typer.echo(json.dumps([_summary(r) for r in rows], ensure_ascii=False))
         return
+    # `source`: cli, or serve for the gateway's calls; last in TSV, where it adds a column
+    # without moving the others.
     table = [
-        (r["id"], _when(r["created_at"]), r["model"], str(r["responses"]), _titled(r)) for r in rows
+        (r["id"], _when(r["created_at"]), r["model"], str(r["responses"]), r["title"], _source(r))
+        for r in rows
     ]
     if not sys.stdout.isatty():
         for row in table:
@@ -66,16 +69,16 @@ def list_cmd(
 
     from llmcli.controls import visible
 
-    view = Table("id", "created", "model", "answers", "title", box=None)
-    for row in table:
-        view.add_row(*(visible(cell) for cell in row))
+    view = Table("id", "created", "model", "source", "answers", "title", box=None)
+    for cid, when, name, answers, title, source in table:
+        view.add_row(*(visible(cell) for cell in (cid, when, name, source, answers, title)))
     Console().print(view)
 
 
-def _titled(row: sqlite3.Row) -> str:
-    """The title, after what made the conversation when not a prompt (`[batch ID] …`)."""
-    source = dict(row).get("source")  # an old read-only file has no such column
-    return f"[{source}] {row['title']}" if source else str(row["title"])
+def _source(row: sqlite3.Row) -> str:
+    # A database opened read-only may predate the column (its migration not applied).
+    # (`in row` would look among the values: a Row is a sequence.)
+    return str(row["source"]) if "source" in row.keys() else "cli"  # noqa: SIM118
 
 
 def _summary(row: sqlite3.Row) -> dict[str, Any]:
@@ -86,7 +89,7 @@ def _summary(row: sqlite3.Row) -> dict[str, Any]:
         "title": row["title"],
         "responses": row["responses"],
         "cost": row["cost"],
-        "source": dict(row).get("source"),
+        "source": _source(row),
     }
 
 
