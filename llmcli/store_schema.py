@@ -93,8 +93,25 @@ def _m2(db: sqlite3.Connection) -> None:
         db.execute("UPDATE responses SET request = ? WHERE id = ?", (dumps(request), row["id"]))
 
 
+def _m_arena(db: sqlite3.Connection) -> None:
+    """Arena votes from the playground (llmcli/serve/pages.py): the models compared, the
+    one preferred, and the prompt's hash (never the prompt or a key)."""
+    _script(
+        db,
+        """
+        CREATE TABLE arena_votes (
+            id INTEGER PRIMARY KEY,
+            models TEXT NOT NULL,
+            winner TEXT NOT NULL,
+            prompt_hash TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        """,
+    )
+
+
 # Numbered migrations: index + 1 is the schema version stored in PRAGMA user_version.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1, _m2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1, _m2, _m_arena]
 
 
 def migrate(db: sqlite3.Connection) -> None:
