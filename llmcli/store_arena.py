@@ -23,8 +23,7 @@ class Standing:
 def add_vote(db: sqlite3.Connection, models: list[str], winner: str, prompt_hash: str) -> None:
     with transaction(db):
         db.execute(
-            "INSERT INTO arena_votes (models, winner, prompt_hash, created_at)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO arena_votes (models, winner, prompt_hash, created_at) VALUES (?, ?, ?, ?)",
             (json.dumps(models, ensure_ascii=False), winner, prompt_hash, time.time()),
         )
 

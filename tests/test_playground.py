@@ -1,0 +1,226 @@
+"""The playground and arena pages in a real browser: Debian's headless Chromium, driven by
+Playwright for Python, against the gateway with a loopback mock upstream behind it
+(tests/playground_servers.py). The run writes docs/playground.png and docs/arena.png.
+
+Skipped only when Chromium is not installed (`apt-get install -y chromium`)."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.harness import Run
+from tests.playground_servers import MockUpstream, free_port, stand_in
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM),
+    reason="no Chromium: the browser tests need Debian's `apt-get install -y chromium`",
+)
+# Debian's browser, never a downloaded one; nothing reaches beyond 127.0.0.1.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DOCS = Path(__file__).parents[1] / "docs"
+REAL_SERVE = importlib.util.find_spec("llmcli.cli.serve") is not None
+
+
+@dataclass
+class Gateway:
+    url: str
+    upstream: MockUpstream
+    db: Path
+
+
+@contextlib.contextmanager
+def gateway(tmp_path: Path, master_key: str | None = None) -> Iterator[Gateway]:
+    db = tmp_path / "home" / "logs.db"
+    db.parent.mkdir(exist_ok=True)
+    with MockUpstream() as upstream:
+        if REAL_SERVE:
+            with serve(tmp_path, upstream.url, master_key) as url:
+                yield Gateway(url, upstream, db)
+        else:
+            with stand_in(upstream.url, db, master_key) as url:
+                yield Gateway(url, upstream, db)
+
+
+@contextlib.contextmanager
+def serve(tmp_path: Path, upstream: str, master_key: str | None) -> Iterator[str]:
+    """`llmcli serve` in a child process with the two mock models in a LiteLLM config."""
+    config = tmp_path / "config.yaml"
+    entries = "".join(
+        f"  - model_name: {name}\n    litellm_params:\n      model: openai/{name}\n"
+        f"      api_base: {upstream}/v1\n      api_key: sk-mock\n"
+        for name in ("alpha", "beta")
+    )
+    config.write_text(f"model_list:\n{entries}")
+    port = free_port()
+    args = [sys.executable, "-m", "llmcli", "serve", "--port", str(port), "--config", str(config)]
+    if master_key:
+        args += ["--master-key", master_key]
+    env = {**os.environ, "LLMCLI_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_up(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+def _wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
+    for _ in range(300):
+        if proc.poll() is not None:
+            raise AssertionError(f"llmcli serve exited: {proc.stderr and proc.stderr.read()!r}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        time.sleep(0.05)
+    raise AssertionError("llmcli serve did not start")
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as profile, sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1200, "height": 760},
+            color_scheme="light",
+        )
+        context.set_default_timeout(15_000)
+        yield context.new_page()
+        context.close()
+
+
+def _ask(page: Page, text: str) -> None:
+    page.fill("#prompt", text)
+    page.press("#prompt", "Enter")
+
+
+def test_playground_streams_markdown_and_a_code_block(tmp_path: Path, page: Page) -> None:
+    with gateway(tmp_path) as gw:
+        page.goto(gw.url + "/")
+        expect(page.locator("#model option")).to_have_count(2)
+        page.fill("#system", "Answer with code.")
+        page.fill("#temperature", "0.2")
+        _ask(page, "show me python")
+        answer = page.locator(".msg.assistant").last
+        expect(answer.locator("pre code")).to_have_text("print('hello from alpha')")
+        expect(answer.locator("pre")).to_have_attribute("data-lang", "python")
+        expect(answer.locator("strong")).to_have_text("alpha")
+        expect(answer.locator("details.reasoning")).to_contain_text("The user wants code.")
+        expect(answer.locator(".meta")).to_contain_text("12 in · 30 out tokens")
+        expect(answer.locator(".meta")).to_contain_text("TTFT")
+        sent = gw.upstream.requests[-1]
+        assert sent["messages"][0] == {"role": "system", "content": "Answer with code."}
+        assert sent["temperature"] == 0.2
+        answer.locator("details.reasoning summary").click()  # shown open in the screenshot
+        DOCS.mkdir(exist_ok=True)
+        page.screenshot(path=str(DOCS / "playground.png"))
+        # The conversation survives a reload (local storage).
+        page.reload()
+        expect(page.locator(".msg.user")).to_have_text("show me python")
+        expect(page.locator(".msg.assistant pre code")).to_have_text("print('hello from alpha')")
+
+
+def test_stop_button_cancels_the_upstream_request(tmp_path: Path, page: Page) -> None:
+    with gateway(tmp_path) as gw:
+        page.goto(gw.url + "/playground")
+        expect(page.locator("#model option")).to_have_count(2)
+        _ask(page, "please stop me")
+        expect(page.locator(".msg.assistant")).to_contain_text("word3")
+        assert not gw.upstream.disconnected.is_set()
+        page.click("#stop")
+        expect(page.locator("#status")).to_have_text("stopped")
+        assert gw.upstream.disconnected.wait(10), "the upstream never saw the disconnect"
+        expect(page.locator("#send")).to_be_enabled()
+
+
+def test_model_html_is_shown_as_text_and_runs_nothing(tmp_path: Path, page: Page) -> None:
+    with gateway(tmp_path) as gw:
+        page.goto(gw.url + "/")
+        expect(page.locator("#model option")).to_have_count(2)
+        _ask(page, "xss please")
+        answer = page.locator(".msg.assistant").last
+        expect(answer).to_contain_text("stay text.")
+        expect(answer).to_contain_text("<script>window.__pwned = 1</script>")
+        expect(answer).to_contain_text('<img src=x onerror="window.__pwned = 2">')
+        expect(answer.locator("pre code")).to_have_text("<script>window.__pwned = 4</script>")
+        page.wait_for_timeout(300)  # an onerror would fire after load
+        log = page.locator("#log")
+        assert log.locator("script, img, iframe, a[href^='javascript']").count() == 0
+        assert page.evaluate("window.__pwned") is None
+
+
+def test_arena_streams_two_models_and_records_a_vote(
+    tmp_path: Path, page: Page, llmcli: Callable[..., Run]
+) -> None:
+    with gateway(tmp_path) as gw:
+        page.goto(gw.url + "/arena?models=alpha,beta")
+        _ask(page, "show me python")
+        for model in ("alpha", "beta"):
+            column = page.locator(f".column[data-model='{model}']")
+            expect(column.locator("pre code")).to_have_text(f"print('hello from {model}')")
+            expect(column.locator(".meta")).to_contain_text("tokens/s")
+            expect(column.locator(".vote")).to_be_enabled()
+        assert {r["model"] for r in gw.upstream.requests} == {"alpha", "beta"}
+        DOCS.mkdir(exist_ok=True)
+        page.screenshot(path=str(DOCS / "arena.png"))
+        page.click(".column[data-model='beta'] .vote")
+        expect(page.locator("#status")).to_contain_text("Vote recorded")
+        run = llmcli("logs", "arena", "--db", str(gw.db))
+        assert run.code == 0, run.stderr
+        assert run.stdout == "beta\t1\t0\nalpha\t0\t1\n"
+
+
+def test_master_key_gateway_rejects_the_page_until_the_key_is_entered(
+    tmp_path: Path, page: Page
+) -> None:
+    key = "mk-playground-secret"
+    with gateway(tmp_path, master_key=key) as gw:
+        page.goto(gw.url + "/")
+        expect(page.locator("#keybox")).to_be_visible()
+        expect(page.locator("#model option")).to_have_count(0)
+        page.fill("#key", "wrong-key")
+        page.click("#keyform button")
+        expect(page.locator("#keymsg")).to_contain_text("refused")
+        page.fill("#key", key)
+        page.click("#keyform button")
+        expect(page.locator("#keybox")).to_be_hidden()
+        expect(page.locator("#model option")).to_have_count(2)
+        _ask(page, "show me python")
+        expect(page.locator(".msg.assistant pre code")).to_have_text("print('hello from alpha')")
+        page.click("#curl")
+        curl = page.locator("#curlbox").text_content()
+        assert "$LLMCLI_MASTER_KEY" in curl and key not in curl
+        stored = page.evaluate(
+            "[sessionStorage.getItem('llmcli.masterKey'), JSON.stringify(localStorage)]"
+        )
+        assert stored[0] == key and key not in stored[1]
