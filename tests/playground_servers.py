@@ -205,13 +205,18 @@ def stand_in_app(upstream: str, db_path: Path, master_key: str | None) -> Any:
     return Starlette(routes=[*api, *pages.routes(db_path=db_path, check_key=authorized)])
 
 
+def stand_in(upstream: str, db_path: Path, master_key: str | None) -> Any:
+    return running(stand_in_app(upstream, db_path, master_key))
+
+
 @contextlib.contextmanager
-def stand_in(upstream: str, db_path: Path, master_key: str | None) -> Iterator[str]:
+def running(app: Any) -> Iterator[str]:
+    """An ASGI app served by uvicorn on 127.0.0.1 in a thread; yields its URL."""
     import uvicorn
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(stand_in_app(upstream, db_path, master_key), log_level="warning")
+    config = uvicorn.Config(app, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
