@@ -95,7 +95,7 @@ def execute(
     except DecodeError as err:
         raise DecodeError(f"{req.provider}: {err}") from None
     result = acc.finish()
-    result.request = _redacted(call, policy)
+    result.request = redacted_request(call, policy)
     return result
 
 
@@ -105,7 +105,7 @@ def _stream_error_line(provider: str, event: StreamError, secrets: tuple[str, ..
     return error_line(provider, event.status, kind, redact_text(event.message, secrets))
 
 
-def _redacted(call: HttpCall, policy: Policy) -> dict[str, Any]:
+def redacted_request(call: HttpCall, policy: Policy) -> dict[str, Any]:
     """The wire request as the history database keeps it: no key anywhere."""
     secrets = policy.secrets
     body = redact_value(call.json, secrets) if call.json else None
@@ -123,10 +123,20 @@ def _http_error(
     secrets: tuple[str, ...],
     debug: Callable[[str], None] | None = None,
 ) -> ProviderError:
-    body = answer.read()
+    return provider_error(provider, answer.status_code, answer.read(), secrets, debug)
+
+
+def provider_error(
+    provider: ErrorDecoder,
+    status: int,
+    body: bytes,
+    secrets: tuple[str, ...],
+    debug: Callable[[str], None] | None = None,
+) -> ProviderError:
+    """An HTTP error body → the provider's `ProviderError`, keys redacted (sync and async)."""
     if debug:  # the error line is cut to one line (errors.MESSAGE_LIMIT): the whole body
         debug("< " + redact_text(body.decode(errors="replace"), secrets))
-    err: ProviderError = provider.decode_error(answer.status_code, body)
+    err: ProviderError = provider.decode_error(status, body)
     # Some servers echo the key they refused ("Incorrect API key provided: sk-...").
     message = redact_text(err.provider_message, secrets)
     quota = err.status in RETRY_STATUSES and not err.retryable

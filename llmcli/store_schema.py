@@ -93,6 +93,19 @@ def _m2(db: sqlite3.Connection) -> None:
         db.execute("UPDATE responses SET request = ? WHERE id = ?", (dumps(request), row["id"]))
 
 
+def _m_serve(db: sqlite3.Connection) -> None:
+    """Where a conversation came from (`cli`, or `serve` for the gateway's calls), and
+    for a served call the deployment that answered and the HTTP status returned."""
+    _script(
+        db,
+        """
+        ALTER TABLE conversations ADD COLUMN source TEXT NOT NULL DEFAULT 'cli';
+        ALTER TABLE responses ADD COLUMN deployment TEXT;
+        ALTER TABLE responses ADD COLUMN status INTEGER
+        """,
+    )
+
+
 def _m_arena(db: sqlite3.Connection) -> None:
     """Arena votes from the playground (llmcli/serve/pages.py): the models compared, the
     one preferred, and the prompt's hash (never the prompt or a key)."""
@@ -111,7 +124,7 @@ def _m_arena(db: sqlite3.Connection) -> None:
 
 
 # Numbered migrations: index + 1 is the schema version stored in PRAGMA user_version.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1, _m2, _m_arena]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1, _m2, _m_serve, _m_arena]
 
 
 def migrate(db: sqlite3.Connection) -> None:

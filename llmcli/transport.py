@@ -129,8 +129,7 @@ def open_call(
     since the caller may already have shown part of the answer.
     """
     timeout = httpx.Timeout(policy.timeout, connect=policy.connect_timeout)
-    body = json.dumps(call.json, ensure_ascii=False).encode() if call.json is not None else None
-    _log_request(call, body, policy)
+    body = request_body(call, policy)
     # Plain-http calls (local servers, tests) skip loading the CA bundle (~17 ms); they
     # then follow no redirects, so an http → https hop can never go unverified.
     secure = call.url.startswith("https://")
@@ -205,17 +204,30 @@ def _body(response: httpx.Response) -> Iterator[bytes]:
 
 def _retry_or_raise(err: httpx.TransportError, url: str, attempt: int, can_retry: bool) -> _Retry:
     """A failure before any body byte: retry it, or raise the one-line error."""
-    if isinstance(err, httpx.ConnectTimeout):
-        final: TransportError = ConnectFailed(f"timed out connecting to {url}")
-    elif isinstance(err, httpx.ConnectError):
-        final = ConnectFailed(f"cannot connect to {url} ({_reason(err)})")
-    elif isinstance(err, httpx.TimeoutException):
-        final = TransportError(f"timed out waiting for an answer from {url}")
-    else:
-        final = TransportError(f"connection lost before the answer from {url} ({_reason(err)})")
+    final = sending_failure(err, url)
     if not can_retry:
         raise final from None
     return _Retry(backoff_delay(attempt), str(final))
+
+
+def sending_failure(err: httpx.TransportError, url: str) -> TransportError:
+    """An httpx failure before any body byte → our one-line error (sync and async)."""
+    if isinstance(err, httpx.ConnectTimeout):
+        return ConnectFailed(f"timed out connecting to {url}")
+    if isinstance(err, httpx.ConnectError):
+        return ConnectFailed(f"cannot connect to {url} ({_reason(err)})")
+    if isinstance(err, httpx.TimeoutException):
+        return TransportError(f"timed out waiting for an answer from {url}")
+    return TransportError(f"connection lost before the answer from {url} ({_reason(err)})")
+
+
+def reading_failure(err: httpx.HTTPError, url: str) -> TransportError | DecodeError:
+    """An httpx failure while reading a body → our one-line error (sync and async)."""
+    if isinstance(err, httpx.TimeoutException):
+        return TransportError(f"timed out reading the answer from {url}")
+    if isinstance(err, httpx.DecodingError):
+        return DecodeError(f"the answer could not be decompressed ({_reason(err)})")
+    return TransportError(f"connection lost reading {url} ({_reason(err)})")
 
 
 @contextmanager
@@ -223,12 +235,8 @@ def _reading(url: str) -> Iterator[None]:
     """httpx errors while reading a body → our one-line errors."""
     try:
         yield
-    except httpx.TimeoutException:
-        raise TransportError(f"timed out reading the answer from {url}") from None
-    except httpx.TransportError as err:
-        raise TransportError(f"connection lost reading {url} ({_reason(err)})") from None
-    except httpx.DecodingError as err:
-        raise DecodeError(f"the answer could not be decompressed ({_reason(err)})") from None
+    except (httpx.TransportError, httpx.DecodingError) as err:
+        raise reading_failure(err, url) from None
 
 
 def backoff_delay(attempt: int, headers: httpx.Headers | None = None) -> float:
@@ -277,6 +285,13 @@ def _number(text: str | None) -> float | None:
 def _reason(err: Exception) -> str:
     text = str(err) or type(err).__name__
     return text.splitlines()[0]
+
+
+def request_body(call: HttpCall, policy: Policy) -> bytes | None:
+    """The JSON body as sent (shown with --debug, redacted)."""
+    body = json.dumps(call.json, ensure_ascii=False).encode() if call.json is not None else None
+    _log_request(call, body, policy)
+    return body
 
 
 def _log_request(call: HttpCall, body: bytes | None, policy: Policy) -> None:

@@ -23,6 +23,7 @@ _COMMANDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "chat": ("llmcli.cli.chat", "chat", {}),
     "embed": ("llmcli.cli.embed", "embed", {}),
     "image": ("llmcli.cli.image", "image", {}),
+    "serve": ("llmcli.cli.serve", "serve", {}),
 }
 _GROUPS: dict[str, tuple[str, str]] = {
     "logs": ("llmcli.cli.logs", "logs_app"),

@@ -46,6 +46,25 @@ class ChatProvider(ErrorDecoder, Protocol):
 
     def decode_stream(self, frames: Iterable[Frame]) -> Iterator[Event]: ...
 
+    def stream_decoder(self) -> StreamDecoder: ...
+
+
+class StreamDecoder(Protocol):
+    """One streamed answer, decoded push-style (no I/O): whoever reads the frames, sync
+    or async, feeds them one at a time. `decode_stream` is `pushing.drive` over one.
+
+    `feed` returns the events a frame completes; `done` turns true once no further frame
+    can change the answer (the reader may stop); `end` returns the closing events (tool
+    calls completed, usage, `Finish` or a `StreamError` for a cut stream). A malformed
+    answer raises `DecodeError` from `feed` or `end`, after the events decoded before it.
+    """
+
+    done: bool
+
+    def feed(self, frame: Frame) -> list[Event]: ...
+
+    def end(self) -> list[Event]: ...
+
 
 @runtime_checkable
 class Embedder(ErrorDecoder, Protocol):

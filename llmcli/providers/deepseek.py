@@ -152,6 +152,7 @@ def _append_system(body: dict[str, Any], text: str) -> None:
 # Answers are plain OpenAI chat completions (bodies and SSE streams).
 decode = answers.decode
 decode_stream = answers.decode_stream
+stream_decoder = answers.stream_decoder
 
 
 def decode_error(status: int, body: bytes) -> ProviderError:

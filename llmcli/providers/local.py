@@ -59,6 +59,7 @@ def with_defaults(req: Request, facts: profiles.ModelProfile) -> Request:
 # Answers are plain OpenAI chat completions (bodies and SSE streams).
 decode = answers.decode
 decode_stream = answers.decode_stream
+stream_decoder = answers.stream_decoder
 
 
 def decode_error(status: int, body: bytes) -> ProviderError:

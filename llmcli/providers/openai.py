@@ -48,6 +48,7 @@ def encode(req: Request, conn: Connection) -> HttpCall:
 # Answers are plain OpenAI chat completions (bodies and SSE streams).
 decode = answers.decode
 decode_stream = answers.decode_stream
+stream_decoder = answers.stream_decoder
 
 
 def decode_error(status: int, body: bytes) -> ProviderError:

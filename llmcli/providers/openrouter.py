@@ -158,6 +158,7 @@ def _detail(part: ReasoningPart, index: int) -> dict[str, Any]:
 # Answers are plain OpenAI chat completions (bodies and SSE streams).
 decode = answers.decode
 decode_stream = answers.decode_stream
+stream_decoder = answers.stream_decoder
 
 
 def decode_error(status: int, body: bytes) -> ProviderError:

@@ -6,7 +6,12 @@ The provider interface (see `llmcli.providers.base`); the work is split by seam:
 - `answers`: whole answers, SSE events and error bodies decoded into events.
 """
 
-from llmcli.providers.anthropic.answers import decode, decode_error, decode_stream
+from llmcli.providers.anthropic.answers import (
+    decode,
+    decode_error,
+    decode_stream,
+    stream_decoder,
+)
 from llmcli.providers.anthropic.body import encode
 
-__all__ = ["decode", "decode_error", "decode_stream", "encode"]
+__all__ = ["decode", "decode_error", "decode_stream", "encode", "stream_decoder"]

@@ -32,6 +32,7 @@ from llmcli.providers._common import (
     parse_arguments,
     shape_checked,
 )
+from llmcli.providers.pushing import Pushed, drive
 from llmcli.request import JSON_TOOL
 from llmcli.transport import RETRY_STATUSES
 
@@ -126,27 +127,45 @@ class _StreamState:
         self.client_calls = False  # a tool call for the client to run
 
 
-@shape_checked
-def decode_stream(frames: Iterable[Frame]) -> Iterator[Event]:
-    state = _StreamState()
-    for frame in frames:
+class StreamDecoder(Pushed):
+    """Messages SSE events → events, one frame at a time."""
+
+    def __init__(self) -> None:
+        self.state = _StreamState()
+        self.closed = False  # an error event ended the answer
+
+    def _feed(self, frame: Frame, out: list[Event]) -> None:
         data = load_json(frame.data, "stream event")
         if not isinstance(data, dict):
-            continue
+            return
         kind = data.get("type") or frame.event
         if kind == "error":
-            yield _stream_error(data.get("error"))
+            out.append(_stream_error(data.get("error")))
+            self.closed = self.done = True
             return
-        yield from _stream_event(kind, data, state)
-        if state.stopped:
-            break
-    if state.usage:
-        yield usage(state.usage)
-    if not state.stopped:
-        yield StreamError("the stream ended before the answer was complete")
-        return
-    json_only = state.json_answer and not state.client_calls
-    yield Finish(_finish(state.stop_reason, json_only), model=state.model)
+        out.extend(_stream_event(kind, data, self.state))
+        if self.state.stopped:
+            self.done = True
+
+    def _end(self, out: list[Event]) -> None:
+        state = self.state
+        if self.closed:
+            return
+        if state.usage:
+            out.append(usage(state.usage))
+        if not state.stopped:
+            out.append(StreamError("the stream ended before the answer was complete"))
+            return
+        json_only = state.json_answer and not state.client_calls
+        out.append(Finish(_finish(state.stop_reason, json_only), model=state.model))
+
+
+def stream_decoder() -> StreamDecoder:
+    return StreamDecoder()
+
+
+def decode_stream(frames: Iterable[Frame]) -> Iterator[Event]:
+    return drive(StreamDecoder(), frames)
 
 
 def _stream_event(kind: str | None, data: dict[str, Any], state: _StreamState) -> Iterator[Event]:

@@ -5,7 +5,12 @@ generate, embeddings, the model list), `answers` decodes NDJSON streams, whole a
 and error bodies.
 """
 
-from llmcli.providers.ollama.answers import decode, decode_error, decode_stream
+from llmcli.providers.ollama.answers import (
+    decode,
+    decode_error,
+    decode_stream,
+    stream_decoder,
+)
 from llmcli.providers.ollama.body import (
     decode_embed,
     decode_models,
@@ -25,4 +30,5 @@ __all__ = [
     "encode_embed",
     "encode_models",
     "host_url",
+    "stream_decoder",
 ]

@@ -22,6 +22,7 @@ from llmcli.events import (
 )
 from llmcli.framing import Frame
 from llmcli.providers._common import fallback_error, int_or_none, load_json, shape_checked
+from llmcli.providers.pushing import Pushed, drive
 from llmcli.transport import RETRY_STATUSES
 
 NAME = "ollama"
@@ -37,17 +38,31 @@ def decode(body: bytes) -> Iterator[Event]:
         yield StreamError("the answer ended before it was complete")
 
 
-@shape_checked
-def decode_stream(frames: Iterable[Frame]) -> Iterator[Event]:
-    seen: list[str] = []
-    for frame in frames:
+class StreamDecoder(Pushed):
+    """NDJSON lines → events, one frame at a time."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def _feed(self, frame: Frame, out: list[Event]) -> None:
         data = load_json(frame.data, "stream line")
         if not isinstance(data, dict):
-            continue
-        yield from _line(data, seen)
-        if data.get("done") or data.get("error"):
             return
-    yield StreamError("the stream ended before the answer was complete")
+        out.extend(_line(data, self.seen))
+        if data.get("done") or data.get("error"):
+            self.done = True
+
+    def _end(self, out: list[Event]) -> None:
+        if not self.done:
+            out.append(StreamError("the stream ended before the answer was complete"))
+
+
+def stream_decoder() -> StreamDecoder:
+    return StreamDecoder()
+
+
+def decode_stream(frames: Iterable[Frame]) -> Iterator[Event]:
+    return drive(StreamDecoder(), frames)
 
 
 def _line(data: dict[str, Any], tool_calls_seen: list[str]) -> Iterator[Event]:

@@ -1,0 +1,80 @@
+"""The endpoints that are not a chat: embeddings, images and the model list."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, cast
+
+from starlette.responses import JSONResponse, Response
+
+from llmcli.gateway import openai_in, openai_out
+from llmcli.gateway.errors import GatewayError
+from llmcli.serve.chat import model_name
+from llmcli.serve.observe import Call
+from llmcli.serve.router import Deployment, Router
+from llmcli.serve.upstream import fetch
+from llmcli.transport import HttpCall
+
+if TYPE_CHECKING:
+    from llmcli.providers.base import Embedder, ImageMaker
+    from llmcli.serve.app import Gateway
+
+
+def _offers(dep: Deployment, claimed: bool, what: str) -> Any:
+    if not claimed:
+        raise GatewayError(400, f"{dep.name} ({dep.provider}) makes no {what}", "invalid_request")
+    return dep.module
+
+
+async def embeddings(gw: Gateway, body: Any, call: Call) -> Response:
+    name = call.model_name = model_name(body)
+
+    def build(dep: Deployment) -> HttpCall:
+        embedder = cast("Embedder", _offers(dep, dep.spec.embeds, "embeddings"))
+        req = openai_in.embed_request(body, provider=dep.provider, model=dep.model)
+        return embedder.encode_embed(req, dep.connection)
+
+    assert gw.transport is not None
+    dep, raw = await fetch(gw.transport, gw.router, name, build)
+    _where(call, dep)
+    result = cast("Embedder", dep.module).decode_embed(raw)
+    fmt = openai_in.embed_encoding(body)
+    return JSONResponse(openai_out.embeddings(result, model_name=name, encoding_format=fmt))
+
+
+async def images(gw: Gateway, body: Any, call: Call) -> Response:
+    name = call.model_name = model_name(body)
+
+    def build(dep: Deployment) -> HttpCall:
+        maker = cast("ImageMaker", _offers(dep, dep.spec.makes_images, "images"))
+        req = openai_in.image_request(body, provider=dep.provider, model=dep.model)
+        return maker.encode_image(req, dep.connection)
+
+    assert gw.transport is not None
+    dep, raw = await fetch(gw.transport, gw.router, name, build)
+    _where(call, dep)
+    made = cast("ImageMaker", dep.module).decode_image(raw)
+    fmt = openai_in.image_format(body)
+    return JSONResponse(openai_out.images(made, created=int(time.time()), response_format=fmt))
+
+
+def _where(call: Call, dep: Deployment) -> None:
+    call.provider, call.model, call.deployment = dep.provider, dep.full_name, dep.id
+
+
+def models(router: Router) -> dict[str, Any]:
+    """The configured names; with no config, the catalog's models (any is routable)."""
+    created = int(time.time())
+    if router.open:
+        from llmcli.catalog import models as catalog_models
+
+        ids = [m.id for m in catalog_models()]
+        owners = [m.provider for m in catalog_models()]
+    else:
+        ids = router.names
+        owners = [router.groups[n][0].provider for n in ids]
+    data = [
+        {"id": i, "object": "model", "created": created, "owned_by": o}
+        for i, o in zip(ids, owners, strict=True)
+    ]
+    return {"object": "list", "data": data}
