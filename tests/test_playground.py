@@ -138,6 +138,7 @@ def test_playground_streams_markdown_and_a_code_block(tmp_path: Path, page: Page
         expect(answer.locator("details.reasoning")).to_contain_text("The user wants code.")
         expect(answer.locator(".meta")).to_contain_text("12 in · 30 out tokens")
         expect(answer.locator(".meta")).to_contain_text("TTFT")
+        expect(answer.locator(".meta")).to_contain_text("$0.000210")  # the upstream's usage.cost
         sent = gw.upstream.requests[-1]
         assert sent["messages"][0] == {"role": "system", "content": "Answer with code."}
         assert sent["temperature"] == 0.2
@@ -189,6 +190,7 @@ def test_arena_streams_two_models_and_records_a_vote(
             column = page.locator(f".column[data-model='{model}']")
             expect(column.locator("pre code")).to_have_text(f"print('hello from {model}')")
             expect(column.locator(".meta")).to_contain_text("tokens/s")
+            expect(column.locator(".meta")).to_contain_text("30 out tokens · $0.000210")
             expect(column.locator(".vote")).to_be_enabled()
         assert {r["model"] for r in gw.upstream.requests} == {"alpha", "beta"}
         DOCS.mkdir(exist_ok=True)

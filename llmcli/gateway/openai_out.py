@@ -55,6 +55,10 @@ def usage(u: Usage) -> dict[str, Any]:
         out["prompt_tokens_details"] = {"cached_tokens": u.cache_read_tokens}
     if u.reasoning_tokens is not None:
         out["completion_tokens_details"] = {"reasoning_tokens": u.reasoning_tokens}
+    if u.cost is not None:
+        # OpenRouter's convention, USD in usage.cost
+        # (https://openrouter.ai/docs/use-cases/usage-accounting); the playground shows it.
+        out["cost"] = u.cost
     return out
 
 

@@ -9,6 +9,7 @@ checks the master key as the API does (`check_key`, given by the server).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -45,14 +46,22 @@ MAX_VOTE_BYTES = 64 * 1024
 KeyCheck = Callable[[Request], bool]
 
 
-def routes(*, db_path: Path | None = None, check_key: KeyCheck | None = None) -> list[BaseRoute]:
-    """GET / and /playground, GET /arena, GET /ui/<asset>, POST /arena/vote."""
+def routes(
+    gw: Any = None, *, db_path: Path | None = None, check_key: KeyCheck | None = None
+) -> list[BaseRoute]:
+    """GET / and /playground, GET /arena, GET /ui/<asset>, POST /arena/vote.
+
+    `gw` is the server's `llmcli.serve.app.Gateway` (its master key guards the vote;
+    with `--no-log` no vote is written); tests give `db_path`/`check_key` instead."""
+    if gw is not None and check_key is None:
+        check_key = master_key_check(gw.master_key)
+    recording = gw is None or bool(getattr(gw, "record", True))
     return [
         Route("/", _page("playground.html"), methods=["GET", "HEAD"]),
         Route("/playground", _page("playground.html"), methods=["GET", "HEAD"]),
         Route("/arena", _page("arena.html"), methods=["GET", "HEAD"]),
         Route("/ui/{name}", _asset, methods=["GET", "HEAD"]),
-        Route("/arena/vote", _vote_endpoint(db_path, check_key), methods=["POST"]),
+        Route("/arena/vote", _vote_endpoint(db_path, check_key, recording), methods=["POST"]),
     ]
 
 
@@ -70,10 +79,31 @@ async def _asset(request: Request) -> Response:
     return FileResponse(STATIC / name, media_type=ASSETS[name], headers=HEADERS)
 
 
-def _vote_endpoint(db_path: Path | None, check_key: KeyCheck | None) -> Callable[[Request], Any]:
+def master_key_check(master_key: str | None) -> KeyCheck | None:
+    """The API's rule (llmcli/serve/app.py): `Authorization: Bearer KEY` or `x-api-key`,
+    compared in constant time. Not imported from there: app imports this module."""
+    if master_key is None:
+        return None
+    expected = master_key.encode()
+
+    def check(request: Request) -> bool:
+        given = request.headers.get("x-api-key") or ""
+        auth = request.headers.get("authorization") or ""
+        if auth[:7].lower() == "bearer ":
+            given = auth[7:].strip()
+        return hmac.compare_digest(given.encode(), expected)
+
+    return check
+
+
+def _vote_endpoint(
+    db_path: Path | None, check_key: KeyCheck | None, recording: bool
+) -> Callable[[Request], Any]:
     async def vote(request: Request) -> Response:
         if check_key is not None and not check_key(request):
             return _error(401, "authentication", "missing or wrong key (Authorization: Bearer)")
+        if not recording:
+            return _error(409, "invalid_request", "votes are not recorded: serve runs --no-log")
         body = await request.body()
         if len(body) > MAX_VOTE_BYTES:
             return _error(413, "too_large", f"a vote is at most {MAX_VOTE_BYTES} bytes")
