@@ -1,11 +1,6 @@
-"""Servers for the browser tests: a loopback OpenAI-compatible upstream that streams
-scripted answers and notices when a client hangs up, and the gateway the page runs on.
-
-The gateway is `llmcli serve` (a child process, routing model names to the mock upstream
-through a LiteLLM-style config) when the serve package is installed; otherwise a small
-stand-in (starlette + httpx, in a thread) that mounts the same `llmcli.serve.pages` routes
-and relays /v1/chat/completions to the upstream as a stream, so a disconnect reaches it.
-"""
+"""Servers for the playground tests: a loopback OpenAI-compatible upstream that streams
+scripted answers and notices when a client hangs up, and uvicorn in a thread for an
+ASGI app of the test's own."""
 
 from __future__ import annotations
 
@@ -16,7 +11,6 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 from typing import Any
 
 from tests.servers import _HTTPServer
@@ -34,7 +28,8 @@ def answer_for(model: str, prompt: str) -> tuple[str, str]:
         return "", XSS + "\n\n```html\n<script>window.__pwned = 4</script>\n```\n"
     return (
         "The user wants code.",
-        f"Answer from **{model}**:\n\n```python\nprint('hello from {model}')\n```\n\nDone.",
+        f"## Plan\n\nAnswer from **{model}**:\n\n- call `print`\n- see [the docs]"
+        f"(https://docs.python.org/3/)\n\n```python\nprint('hello from {model}')\n```\n\nDone.",
     )
 
 
@@ -112,6 +107,9 @@ class MockUpstream:
                 yield _frame(model, {"content": f"word{n} "})
                 time.sleep(0.1)
             return
+        if "weather" in prompt:
+            yield from _tool_call(model)
+            return
         reasoning, content = answer_for(model, prompt)
         if reasoning:
             yield _frame(model, {"role": "assistant", "reasoning_content": reasoning})
@@ -133,6 +131,15 @@ class MockUpstream:
         yield b"data: [DONE]\n\n"
 
 
+def _tool_call(model: str) -> Iterator[bytes]:
+    call = {"index": 0, "id": "call_1", "type": "function"}
+    yield _frame(model, {"tool_calls": [{**call, "function": {"name": "get_weather"}}]})
+    for piece in ('{"city": ', '"Paris"}'):
+        yield _frame(model, {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
+    yield _frame(model, {}, finish="tool_calls")
+    yield b"data: [DONE]\n\n"
+
+
 def _frame(model: str, delta: dict[str, Any], finish: str | None = None) -> bytes:
     choice = {"index": 0, "delta": delta, "finish_reason": finish}
     chunk = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": model}
@@ -148,65 +155,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-# ---- the stand-in gateway (until `llmcli serve` is installed) -----------------------------
-
-
-def stand_in_app(upstream: str, db_path: Path, master_key: str | None) -> Any:
-    import hmac
-
-    import httpx
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse, Response, StreamingResponse
-    from starlette.routing import Route
-
-    from llmcli.serve import pages
-
-    def authorized(request: Request) -> bool:
-        given = request.headers.get("authorization", "").removeprefix("Bearer ")
-        return master_key is None or hmac.compare_digest(given.encode(), master_key.encode())
-
-    def refused() -> Response:
-        return JSONResponse({"error": {"message": "bad key", "type": "authentication"}}, 401)
-
-    async def models(request: Request) -> Response:
-        if not authorized(request):
-            return refused()
-        return JSONResponse({"object": "list", "data": [{"id": "alpha"}, {"id": "beta"}]})
-
-    async def chat(request: Request) -> Response:
-        if not authorized(request):
-            return refused()
-        client = httpx.AsyncClient(timeout=None)
-        req = client.build_request(
-            "POST",
-            f"{upstream}/v1/chat/completions",
-            content=await request.body(),
-            headers={"Content-Type": "application/json"},
-        )
-        upstream_response = await client.send(req, stream=True)
-
-        async def relay() -> Any:
-            try:
-                async for piece in upstream_response.aiter_raw():
-                    yield piece
-            finally:  # also when the browser hangs up: close the upstream stream at once
-                await upstream_response.aclose()
-                await client.aclose()
-
-        return StreamingResponse(relay(), media_type="text/event-stream")
-
-    api = [
-        Route("/v1/models", models),
-        Route("/v1/chat/completions", chat, methods=["POST"]),
-    ]
-    return Starlette(routes=[*api, *pages.routes(db_path=db_path, check_key=authorized)])
-
-
-def stand_in(upstream: str, db_path: Path, master_key: str | None) -> Any:
-    return running(stand_in_app(upstream, db_path, master_key))
 
 
 @contextlib.contextmanager

@@ -7,7 +7,6 @@ Skipped only when Chromium is not installed (`apt-get install -y chromium`)."""
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -23,7 +22,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.harness import Run
-from tests.playground_servers import MockUpstream, free_port, stand_in
+from tests.playground_servers import MockUpstream, free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(
@@ -42,7 +41,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DOCS = Path(__file__).parents[1] / "docs"
-REAL_SERVE = importlib.util.find_spec("llmcli.cli.serve") is not None
 
 
 @dataclass
@@ -54,15 +52,8 @@ class Gateway:
 
 @contextlib.contextmanager
 def gateway(tmp_path: Path, master_key: str | None = None) -> Iterator[Gateway]:
-    db = tmp_path / "home" / "logs.db"
-    db.parent.mkdir(exist_ok=True)
-    with MockUpstream() as upstream:
-        if REAL_SERVE:
-            with serve(tmp_path, upstream.url, master_key) as url:
-                yield Gateway(url, upstream, db)
-        else:
-            with stand_in(upstream.url, db, master_key) as url:
-                yield Gateway(url, upstream, db)
+    with MockUpstream() as upstream, serve(tmp_path, upstream.url, master_key) as url:
+        yield Gateway(url, upstream, tmp_path / "home" / "logs.db")
 
 
 @contextlib.contextmanager
@@ -79,7 +70,9 @@ def serve(tmp_path: Path, upstream: str, master_key: str | None) -> Iterator[str
     args = [sys.executable, "-m", "llmcli", "serve", "--port", str(port), "--config", str(config)]
     if master_key:
         args += ["--master-key", master_key]
-    env = {**os.environ, "LLMCLI_HOME": str(tmp_path / "home")}
+    (tmp_path / "home").mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LLMCLI_")}
+    env["LLMCLI_HOME"] = str(tmp_path / "home")
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -135,6 +128,11 @@ def test_playground_streams_markdown_and_a_code_block(tmp_path: Path, page: Page
         expect(answer.locator("pre code")).to_have_text("print('hello from alpha')")
         expect(answer.locator("pre")).to_have_attribute("data-lang", "python")
         expect(answer.locator("strong")).to_have_text("alpha")
+        expect(answer.locator("h2")).to_have_text("Plan")
+        expect(answer.locator("ul li")).to_have_text(["call print", "see the docs"])
+        link = answer.locator("li a")
+        expect(link).to_have_attribute("href", "https://docs.python.org/3/")
+        expect(link).to_have_attribute("rel", "noopener noreferrer nofollow")
         expect(answer.locator("details.reasoning")).to_contain_text("The user wants code.")
         expect(answer.locator(".meta")).to_contain_text("12 in · 30 out tokens")
         expect(answer.locator(".meta")).to_contain_text("TTFT")
@@ -226,3 +224,15 @@ def test_master_key_gateway_rejects_the_page_until_the_key_is_entered(
             "[sessionStorage.getItem('llmcli.masterKey'), JSON.stringify(localStorage)]"
         )
         assert stored[0] == key and key not in stored[1]
+
+
+def test_tool_calls_are_shown_with_their_arguments(tmp_path: Path, page: Page) -> None:
+    with gateway(tmp_path) as gw:
+        page.goto(gw.url + "/")
+        expect(page.locator("#model option")).to_have_count(2)
+        page.select_option("#thinking", "high")
+        _ask(page, "weather in Paris?")
+        tools = page.locator(".msg.assistant .tools")
+        expect(tools.locator("code")).to_have_text("get_weather")
+        expect(tools.locator("pre")).to_have_text('{"city": "Paris"}')
+        assert gw.upstream.requests[-1].get("reasoning_effort") == "high"

@@ -303,9 +303,7 @@ def test_openai_sdk_json_schema(
 
 
 @pytest.mark.parametrize(("name", "provider", "case"), REASONING)
-def test_openai_sdk_reasoning(
-    gateway: dict[str, Any], name: str, provider: str, case: str
-) -> None:
+def test_openai_sdk_reasoning(gateway: dict[str, Any], name: str, provider: str, case: str) -> None:
     expected = serve(gateway, provider, case)
     client = openai_client(gateway)
     stream = client.chat.completions.create(
@@ -334,9 +332,7 @@ def test_anthropic_sdk_to_openai_upstream(gateway: dict[str, Any]) -> None:
     expected = serve(gateway, "openai", "stream-tool-calls")
     tools = [{"name": "multiply", "input_schema": TOOLS[0]["function"]["parameters"]}]
     client = anthropic_client(gateway)
-    with client.messages.stream(
-        model="gpt", max_tokens=200, messages=USER, tools=tools
-    ) as stream:
+    with client.messages.stream(model="gpt", max_tokens=200, messages=USER, tools=tools) as stream:
         message = stream.get_final_message()
     calls = [(b.name, b.input) for b in message.content if b.type == "tool_use"]
     assert calls == [(c.name, c.arguments) for c in expected.tool_calls]
