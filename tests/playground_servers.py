@@ -107,6 +107,14 @@ class MockUpstream:
                 yield _frame(model, {"content": f"word{n} "})
                 time.sleep(0.1)
             return
+        if "search" in prompt:
+            yield _frame(model, {"role": "assistant", "content": "Python 3.13 is out [1]."})
+            cite = {"url": "https://www.python.org/downloads/", "title": "Python downloads"}
+            note = {"type": "url_citation", "url_citation": {**cite, "start_index": 0}}
+            yield _frame(model, {"annotations": [note]})
+            yield _frame(model, {}, finish="stop")
+            yield b"data: [DONE]\n\n"
+            return
         if "weather" in prompt:
             yield from _tool_call(model)
             return

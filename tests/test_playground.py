@@ -236,3 +236,13 @@ def test_tool_calls_are_shown_with_their_arguments(tmp_path: Path, page: Page) -
         expect(tools.locator("code")).to_have_text("get_weather")
         expect(tools.locator("pre")).to_have_text('{"city": "Paris"}')
         assert gw.upstream.requests[-1].get("reasoning_effort") == "high"
+
+
+def test_citations_are_listed_as_links(tmp_path: Path, page: Page) -> None:
+    with gateway(tmp_path) as gw:
+        page.goto(gw.url + "/")
+        expect(page.locator("#model option")).to_have_count(2)
+        _ask(page, "search: latest python")
+        link = page.locator(".msg.assistant .citations li a")
+        expect(link).to_have_text("Python downloads")
+        expect(link).to_have_attribute("href", "https://www.python.org/downloads/")

@@ -209,7 +209,13 @@ class Chunks:
         if self._done:
             return []
         self._done = True
-        frames = [self._chunk({}, finish_reason(result))]
+        frames = []
+        cited = url_annotations(result.citations)
+        if cited:
+            # As OpenAI's search models stream them: an annotations-only delta at the end
+            # (https://github.com/openai/openai-java/issues/297); the playground lists them.
+            frames.append(self._chunk({"annotations": cited}))
+        frames.append(self._chunk({}, finish_reason(result)))
         if self.include_usage:
             tail = b',"usage":' + compact(usage(result.usage)).encode() + b"}\n\n"
             frames.append(b"data: " + self._head + b',"choices":[]' + tail)
