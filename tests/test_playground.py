@@ -143,10 +143,21 @@ def test_playground_streams_markdown_and_a_code_block(tmp_path: Path, page: Page
         answer.locator("details.reasoning summary").click()  # shown open in the screenshot
         DOCS.mkdir(exist_ok=True)
         page.screenshot(path=str(DOCS / "playground.png"))
-        # The conversation survives a reload (local storage).
+        # The conversation survives a reload (local storage) and goes on from there.
         page.reload()
         expect(page.locator(".msg.user")).to_have_text("show me python")
         expect(page.locator(".msg.assistant pre code")).to_have_text("print('hello from alpha')")
+        _ask(page, "and again")
+        expect(page.locator(".msg.assistant pre code")).to_have_count(2)
+        turns = [(m["role"], m["content"][:9]) for m in gw.upstream.requests[-1]["messages"]]
+        assert turns[1:] == [
+            ("user", "show me p"),
+            ("assistant", "## Plan\n\n"),
+            ("user", "and again"),
+        ]
+        page.click("#new")
+        expect(page.locator("#log .msg")).to_have_count(0)
+        assert '"messages":[]' in page.evaluate("localStorage.getItem('llmcli.playground')")
 
 
 def test_stop_button_cancels_the_upstream_request(tmp_path: Path, page: Page) -> None:

@@ -91,6 +91,7 @@ def test_the_script_has_no_html_sink() -> None:
 
 
 def _vote(client: httpx.Client, body: object, **headers: str) -> tuple[int, dict[str, object]]:
+    headers = {"content-type": "application/json", **headers}
     res = client.post("/arena/vote", content=json.dumps(body), headers=headers)
     return res.status_code, res.json()
 
@@ -138,8 +139,14 @@ def test_a_vote_needs_the_master_key_and_a_small_body(tmp_path: Path) -> None:
         assert _vote(client, body)[0] == 401
         assert _vote(client, body, authorization="Bearer nope")[0] == 401
         assert _vote(client, big, authorization="Bearer mk-1")[0] == 413
-        bad = client.post("/arena/vote", content=b"{x", headers={"authorization": "Bearer mk-1"})
+        auth = {"authorization": "Bearer mk-1"}
+        bad = client.post(
+            "/arena/vote", content=b"{x", headers={**auth, "content-type": "application/json"}
+        )
         assert bad.status_code == 400
+        # A cross-site form or text/plain post (no CORS preflight) is not a vote.
+        plain = client.post("/arena/vote", content=json.dumps(body), headers=auth)
+        assert plain.status_code == 415
     assert not (tmp_path / "logs.db").exists()
 
 

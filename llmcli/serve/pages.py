@@ -102,6 +102,10 @@ def _vote_endpoint(
     async def vote(request: Request) -> Response:
         if check_key is not None and not check_key(request):
             return _error(401, "authentication", "missing or wrong key (Authorization: Bearer)")
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            # JSON only: a cross-site form or text/plain post (no CORS preflight) cannot
+            # vote for a page on another origin.
+            return _error(415, "invalid_request", "send the vote as application/json")
         if not recording:
             return _error(409, "invalid_request", "votes are not recorded: serve runs --no-log")
         body = await request.body()

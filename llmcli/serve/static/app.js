@@ -272,7 +272,8 @@ async function loadModels() {
 function requestBody(state, messages) {
   const body = { model: state.model, stream: true, stream_options: { include_usage: true }, messages: [] };
   if (state.system?.trim()) body.messages.push({ role: "system", content: state.system });
-  for (const m of messages) body.messages.push({ role: m.role, content: m.content });
+  // A stopped or failed answer with no text is left out: some providers refuse empty turns.
+  for (const m of messages) if (m.content) body.messages.push({ role: m.role, content: m.content });
   if (state.temperature) body.temperature = Number(state.temperature);
   if (state.max_tokens) body.max_tokens = Number(state.max_tokens);
   if (state.thinking) body.reasoning_effort = state.thinking;
@@ -366,7 +367,7 @@ function setBusy(busy, text) {
 
 function submitOnEnter() {
   $("prompt").addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); $("ask").requestSubmit(); }
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); $("ask").requestSubmit(); }
   });
 }
 
