@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.harness import Run
 from tests.playground_servers import MockUpstream, free_port
@@ -94,8 +94,10 @@ def _wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise AssertionError("llmcli serve did not start")
 
 
-@pytest.fixture
-def page() -> Iterator[Page]:
+@pytest.fixture(scope="module")
+def browser() -> Iterator[BrowserContext]:
+    """One Chromium for the module, on a fresh profile; each test's gateway has its own
+    port, hence its own origin and storage."""
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as profile, sync_playwright() as pw:
@@ -108,8 +110,32 @@ def page() -> Iterator[Page]:
             color_scheme="light",
         )
         context.set_default_timeout(15_000)
-        yield context.new_page()
+        yield context
         context.close()
+
+
+@pytest.fixture
+def page(browser: BrowserContext) -> Iterator[Page]:
+    tab = browser.new_page()
+    yield tab
+    tab.close()
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """`llmcli serve` without a master key, started once for the tests that need no key."""
+    with gateway(tmp_path_factory.mktemp("serve")) as gw:
+        yield gw
+
+
+@pytest.fixture
+def gw(shared: Gateway, page: Page) -> Gateway:
+    """The shared gateway with a fresh mock and empty browser storage for its origin."""
+    shared.upstream.requests.clear()
+    shared.upstream.disconnected.clear()
+    page.goto(shared.url + "/ui/favicon.svg")
+    page.evaluate("localStorage.clear(); sessionStorage.clear()")
+    return shared
 
 
 def _ask(page: Page, text: str) -> None:
@@ -117,98 +143,94 @@ def _ask(page: Page, text: str) -> None:
     page.press("#prompt", "Enter")
 
 
-def test_playground_streams_markdown_and_a_code_block(tmp_path: Path, page: Page) -> None:
-    with gateway(tmp_path) as gw:
-        page.goto(gw.url + "/")
-        expect(page.locator("#model option")).to_have_count(2)
-        page.fill("#system", "Answer with code.")
-        page.fill("#temperature", "0.2")
-        _ask(page, "show me python")
-        answer = page.locator(".msg.assistant").last
-        expect(answer.locator("pre code")).to_have_text("print('hello from alpha')")
-        expect(answer.locator("pre")).to_have_attribute("data-lang", "python")
-        expect(answer.locator("strong")).to_have_text("alpha")
-        expect(answer.locator("h2")).to_have_text("Plan")
-        expect(answer.locator("ul li")).to_have_text(["call print", "see the docs"])
-        link = answer.locator("li a")
-        expect(link).to_have_attribute("href", "https://docs.python.org/3/")
-        expect(link).to_have_attribute("rel", "noopener noreferrer nofollow")
-        expect(answer.locator("details.reasoning")).to_contain_text("The user wants code.")
-        expect(answer.locator(".meta")).to_contain_text("12 in · 30 out tokens")
-        expect(answer.locator(".meta")).to_contain_text("TTFT")
-        expect(answer.locator(".meta")).to_contain_text("$0.000210")  # the upstream's usage.cost
-        sent = gw.upstream.requests[-1]
-        assert sent["messages"][0] == {"role": "system", "content": "Answer with code."}
-        assert sent["temperature"] == 0.2
-        answer.locator("details.reasoning summary").click()  # shown open in the screenshot
-        DOCS.mkdir(exist_ok=True)
-        page.screenshot(path=str(DOCS / "playground.png"))
-        # The conversation survives a reload (local storage) and goes on from there.
-        page.reload()
-        expect(page.locator(".msg.user")).to_have_text("show me python")
-        expect(page.locator(".msg.assistant pre code")).to_have_text("print('hello from alpha')")
-        _ask(page, "and again")
-        expect(page.locator(".msg.assistant pre code")).to_have_count(2)
-        turns = [(m["role"], m["content"][:9]) for m in gw.upstream.requests[-1]["messages"]]
-        assert turns[1:] == [
-            ("user", "show me p"),
-            ("assistant", "## Plan\n\n"),
-            ("user", "and again"),
-        ]
-        page.click("#new")
-        expect(page.locator("#log .msg")).to_have_count(0)
-        assert '"messages":[]' in page.evaluate("localStorage.getItem('llmcli.playground')")
+def test_playground_streams_markdown_and_a_code_block(gw: Gateway, page: Page) -> None:
+    page.goto(gw.url + "/")
+    expect(page.locator("#model option")).to_have_count(2)
+    page.fill("#system", "Answer with code.")
+    page.fill("#temperature", "0.2")
+    _ask(page, "show me python")
+    answer = page.locator(".msg.assistant").last
+    expect(answer.locator("pre code")).to_have_text("print('hello from alpha')")
+    expect(answer.locator("pre")).to_have_attribute("data-lang", "python")
+    expect(answer.locator("strong")).to_have_text("alpha")
+    expect(answer.locator("h2")).to_have_text("Plan")
+    expect(answer.locator("ul li")).to_have_text(["call print", "see the docs"])
+    link = answer.locator("li a")
+    expect(link).to_have_attribute("href", "https://docs.python.org/3/")
+    expect(link).to_have_attribute("rel", "noopener noreferrer nofollow")
+    expect(answer.locator("details.reasoning")).to_contain_text("The user wants code.")
+    expect(answer.locator(".meta")).to_contain_text("12 in · 30 out tokens")
+    expect(answer.locator(".meta")).to_contain_text("TTFT")
+    expect(answer.locator(".meta")).to_contain_text("$0.000210")  # the upstream's usage.cost
+    sent = gw.upstream.requests[-1]
+    assert sent["messages"][0] == {"role": "system", "content": "Answer with code."}
+    assert sent["temperature"] == 0.2
+    answer.locator("details.reasoning summary").click()  # shown open in the screenshot
+    DOCS.mkdir(exist_ok=True)
+    page.screenshot(path=str(DOCS / "playground.png"))
+    # The conversation survives a reload (local storage) and goes on from there.
+    page.reload()
+    expect(page.locator(".msg.user")).to_have_text("show me python")
+    expect(page.locator(".msg.assistant pre code")).to_have_text("print('hello from alpha')")
+    _ask(page, "and again")
+    expect(page.locator(".msg.assistant pre code")).to_have_count(2)
+    turns = [(m["role"], m["content"][:9]) for m in gw.upstream.requests[-1]["messages"]]
+    assert turns[1:] == [
+        ("user", "show me p"),
+        ("assistant", "## Plan\n\n"),
+        ("user", "and again"),
+    ]
+    page.click("#new")
+    expect(page.locator("#log .msg")).to_have_count(0)
+    assert '"messages":[]' in page.evaluate("localStorage.getItem('llmcli.playground')")
 
 
-def test_stop_button_cancels_the_upstream_request(tmp_path: Path, page: Page) -> None:
-    with gateway(tmp_path) as gw:
-        page.goto(gw.url + "/playground")
-        expect(page.locator("#model option")).to_have_count(2)
-        _ask(page, "please stop me")
-        expect(page.locator(".msg.assistant")).to_contain_text("word3")
-        assert not gw.upstream.disconnected.is_set()
-        page.click("#stop")
-        expect(page.locator("#status")).to_have_text("stopped")
-        assert gw.upstream.disconnected.wait(10), "the upstream never saw the disconnect"
-        expect(page.locator("#send")).to_be_enabled()
+def test_stop_button_cancels_the_upstream_request(gw: Gateway, page: Page) -> None:
+    page.goto(gw.url + "/playground")
+    expect(page.locator("#model option")).to_have_count(2)
+    _ask(page, "please stop me")
+    expect(page.locator(".msg.assistant")).to_contain_text("word3")
+    assert not gw.upstream.disconnected.is_set()
+    page.click("#stop")
+    expect(page.locator("#status")).to_have_text("stopped")
+    assert gw.upstream.disconnected.wait(10), "the upstream never saw the disconnect"
+    expect(page.locator("#send")).to_be_enabled()
 
 
-def test_model_html_is_shown_as_text_and_runs_nothing(tmp_path: Path, page: Page) -> None:
-    with gateway(tmp_path) as gw:
-        page.goto(gw.url + "/")
-        expect(page.locator("#model option")).to_have_count(2)
-        _ask(page, "xss please")
-        answer = page.locator(".msg.assistant").last
-        expect(answer).to_contain_text("stay text.")
-        expect(answer).to_contain_text("<script>window.__pwned = 1</script>")
-        expect(answer).to_contain_text('<img src=x onerror="window.__pwned = 2">')
-        expect(answer.locator("pre code")).to_have_text("<script>window.__pwned = 4</script>")
-        page.wait_for_timeout(300)  # an onerror would fire after load
-        log = page.locator("#log")
-        assert log.locator("script, img, iframe, a[href^='javascript']").count() == 0
-        assert page.evaluate("window.__pwned") is None
+def test_model_html_is_shown_as_text_and_runs_nothing(gw: Gateway, page: Page) -> None:
+    page.goto(gw.url + "/")
+    expect(page.locator("#model option")).to_have_count(2)
+    _ask(page, "xss please")
+    answer = page.locator(".msg.assistant").last
+    expect(answer).to_contain_text("stay text.")
+    expect(answer).to_contain_text("<script>window.__pwned = 1</script>")
+    expect(answer).to_contain_text('<img src=x onerror="window.__pwned = 2">')
+    expect(answer.locator("pre code")).to_have_text("<script>window.__pwned = 4</script>")
+    page.wait_for_timeout(300)  # an onerror would fire after load
+    log = page.locator("#log")
+    assert log.locator("script, img, iframe, a[href^='javascript']").count() == 0
+    assert page.evaluate("window.__pwned") is None
 
 
 def test_arena_streams_two_models_and_records_a_vote(
-    tmp_path: Path, page: Page, llmcli: Callable[..., Run]
+    gw: Gateway, page: Page, llmcli: Callable[..., Run]
 ) -> None:
-    with gateway(tmp_path) as gw:
-        page.goto(gw.url + "/arena?models=alpha,beta")
-        _ask(page, "show me python")
-        for model in ("alpha", "beta"):
-            column = page.locator(f".column[data-model='{model}']")
-            expect(column.locator("pre code")).to_have_text(f"print('hello from {model}')")
-            expect(column.locator(".meta")).to_contain_text("tokens/s")
-            expect(column.locator(".meta")).to_contain_text("30 out tokens · $0.000210")
-            expect(column.locator(".vote")).to_be_enabled()
-        assert {r["model"] for r in gw.upstream.requests} == {"alpha", "beta"}
-        DOCS.mkdir(exist_ok=True)
-        page.screenshot(path=str(DOCS / "arena.png"))
-        page.click(".column[data-model='beta'] .vote")
-        expect(page.locator("#status")).to_contain_text("Vote recorded")
-        run = llmcli("logs", "arena", "--db", str(gw.db))
-        assert run.code == 0, run.stderr
-        assert run.stdout == "beta\t1\t0\nalpha\t0\t1\n"
+    page.goto(gw.url + "/arena?models=alpha,beta")
+    _ask(page, "show me python")
+    for model in ("alpha", "beta"):
+        column = page.locator(f".column[data-model='{model}']")
+        expect(column.locator("pre code")).to_have_text(f"print('hello from {model}')")
+        expect(column.locator(".meta")).to_contain_text("tokens/s")
+        expect(column.locator(".meta")).to_contain_text("30 out tokens · $0.000210")
+        expect(column.locator(".vote")).to_be_enabled()
+    assert {r["model"] for r in gw.upstream.requests} == {"alpha", "beta"}
+    DOCS.mkdir(exist_ok=True)
+    page.screenshot(path=str(DOCS / "arena.png"))
+    page.click(".column[data-model='beta'] .vote")
+    expect(page.locator("#status")).to_contain_text("Vote recorded")
+    run = llmcli("logs", "arena", "--db", str(gw.db))
+    assert run.code == 0, run.stderr
+    assert run.stdout == "beta\t1\t0\nalpha\t0\t1\n"
 
 
 def test_master_key_gateway_rejects_the_page_until_the_key_is_entered(
@@ -237,23 +259,21 @@ def test_master_key_gateway_rejects_the_page_until_the_key_is_entered(
         assert stored[0] == key and key not in stored[1]
 
 
-def test_tool_calls_are_shown_with_their_arguments(tmp_path: Path, page: Page) -> None:
-    with gateway(tmp_path) as gw:
-        page.goto(gw.url + "/")
-        expect(page.locator("#model option")).to_have_count(2)
-        page.select_option("#thinking", "high")
-        _ask(page, "weather in Paris?")
-        tools = page.locator(".msg.assistant .tools")
-        expect(tools.locator("code")).to_have_text("get_weather")
-        expect(tools.locator("pre")).to_have_text('{"city": "Paris"}')
-        assert gw.upstream.requests[-1].get("reasoning_effort") == "high"
+def test_tool_calls_are_shown_with_their_arguments(gw: Gateway, page: Page) -> None:
+    page.goto(gw.url + "/")
+    expect(page.locator("#model option")).to_have_count(2)
+    page.select_option("#thinking", "high")
+    _ask(page, "weather in Paris?")
+    tools = page.locator(".msg.assistant .tools")
+    expect(tools.locator("code")).to_have_text("get_weather")
+    expect(tools.locator("pre")).to_have_text('{"city": "Paris"}')
+    assert gw.upstream.requests[-1].get("reasoning_effort") == "high"
 
 
-def test_citations_are_listed_as_links(tmp_path: Path, page: Page) -> None:
-    with gateway(tmp_path) as gw:
-        page.goto(gw.url + "/")
-        expect(page.locator("#model option")).to_have_count(2)
-        _ask(page, "search: latest python")
-        link = page.locator(".msg.assistant .citations li a")
-        expect(link).to_have_text("Python downloads")
-        expect(link).to_have_attribute("href", "https://www.python.org/downloads/")
+def test_citations_are_listed_as_links(gw: Gateway, page: Page) -> None:
+    page.goto(gw.url + "/")
+    expect(page.locator("#model option")).to_have_count(2)
+    _ask(page, "search: latest python")
+    link = page.locator(".msg.assistant .citations li a")
+    expect(link).to_have_text("Python downloads")
+    expect(link).to_have_attribute("href", "https://www.python.org/downloads/")

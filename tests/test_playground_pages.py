@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -179,3 +180,29 @@ def test_logs_arena_prints_the_table(tmp_path: Path, llmcli: Callable[..., Run])
         {"model": "alpha", "wins": 1, "losses": 0},
         {"model": "beta", "wins": 0, "losses": 1},
     ]
+
+
+@contextlib.contextmanager
+def _served(gw: object, db: Path) -> Iterator[httpx.Client]:
+    app = Starlette(routes=pages.routes(gw, db_path=db))
+    with running(app) as url, httpx.Client(base_url=url) as client:
+        yield client
+
+
+def test_the_servers_master_key_guards_the_vote(tmp_path: Path) -> None:
+    body = {"models": ["a", "b"], "winner": "a", "prompt": "x"}
+    gw = SimpleNamespace(master_key="mk-2", record=True)
+    with _served(gw, tmp_path / "logs.db") as client:
+        assert client.get("/").status_code == 200  # the page itself asks for the key later
+        assert _vote(client, body)[0] == 401
+        assert _vote(client, body, authorization="Bearer mk-1")[0] == 401
+        assert _vote(client, body, authorization="Bearer mk-2")[0] == 200
+        assert _vote(client, body, **{"x-api-key": "mk-2"})[0] == 200
+
+
+def test_no_vote_is_written_when_serve_runs_without_history(tmp_path: Path) -> None:
+    body = {"models": ["a", "b"], "winner": "a", "prompt": "x"}
+    with _served(SimpleNamespace(master_key=None, record=False), tmp_path / "logs.db") as client:
+        status, answer = _vote(client, body)
+    assert status == 409 and "--no-log" in str(answer)
+    assert not (tmp_path / "logs.db").exists()
