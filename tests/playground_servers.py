@@ -26,11 +26,25 @@ def answer_for(model: str, prompt: str) -> tuple[str, str]:
     """(reasoning, content) the mock streams for a prompt."""
     if "xss" in prompt:
         return "", XSS + "\n\n```html\n<script>window.__pwned = 4</script>\n```\n"
-    return (
-        "The user wants code.",
-        f"## Plan\n\nAnswer from **{model}**:\n\n- call `print`\n- see [the docs]"
-        f"(https://docs.python.org/3/)\n\n```python\nprint('hello from {model}')\n```\n\nDone.",
-    )
+    lines = [
+        "## Plan",
+        "",
+        f"Answer from **{model}**:",
+        "",
+        "- call `print`",
+        "- see [the docs](https://docs.python.org/3/)",
+        "",
+        "| model | ready |",
+        "|---|---|",
+        f"| {model} | yes |",
+        "",
+        "```python",
+        f"print('hello from {model}')",
+        "```",
+        "",
+        "Done.",
+    ]
+    return "The user wants code.", "\n".join(lines)
 
 
 class MockUpstream:

@@ -158,6 +158,8 @@ def test_playground_streams_markdown_and_a_code_block(gw: Gateway, page: Page) -
     link = answer.locator("li a")
     expect(link).to_have_attribute("href", "https://docs.python.org/3/")
     expect(link).to_have_attribute("rel", "noopener noreferrer nofollow")
+    expect(answer.locator("table th")).to_have_text(["model", "ready"])
+    expect(answer.locator("table td")).to_have_text(["alpha", "yes"])
     expect(answer.locator("details.reasoning")).to_contain_text("The user wants code.")
     expect(answer.locator(".meta")).to_contain_text("12 in · 30 out tokens")
     expect(answer.locator(".meta")).to_contain_text("TTFT")
@@ -277,3 +279,15 @@ def test_citations_are_listed_as_links(gw: Gateway, page: Page) -> None:
     link = page.locator(".msg.assistant .citations li a")
     expect(link).to_have_text("Python downloads")
     expect(link).to_have_attribute("href", "https://www.python.org/downloads/")
+
+
+def test_arena_without_models_lets_the_user_pick_them(gw: Gateway, page: Page) -> None:
+    page.goto(gw.url + "/arena")
+    expect(page.locator("#choices input")).to_have_count(2)
+    page.locator("#choices input").first.check()
+    page.click("#pick button")
+    expect(page.locator("#status")).to_have_text("pick 2 to 4 models")
+    page.locator("#choices input").last.check()
+    page.click("#pick button")
+    expect(page.locator("#vs")).to_have_text("alpha vs beta")
+    assert page.url.endswith("/arena?models=alpha,beta")

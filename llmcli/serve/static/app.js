@@ -41,7 +41,9 @@ async function api(path, init = {}) {
     const key = sessionStorage.getItem(KEY);
     const headers = { ...init.headers };
     if (key) headers.Authorization = `Bearer ${key}`;
+    const sent = performance.now();
     const res = await fetch(path, { ...init, headers, credentials: "omit" });
+    res.sentAt = sent; // time to first token counts from here, not from a wait for the key
     if (res.status !== 401) return res;
     keyUsed = true;
     await askKey(key ? "That key was refused. Enter the gateway's master key."
@@ -81,12 +83,12 @@ async function* events(res) {
 
 // Streams one chat completion into `answer` (an Answer); resolves when the stream ends.
 async function streamChat(body, answer, signal) {
-  const started = performance.now();
   const res = await api("/v1/chat/completions", {
     method: "POST", signal, headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body),
   });
   if (!res.ok) throw new Error(await errorText(res));
+  const started = res.sentAt;
   for await (const chunk of events(res)) {
     if (chunk.error) throw new Error(chunk.error.message ?? "the gateway reported an error");
     const delta = chunk.choices?.[0]?.delta ?? {};
@@ -114,6 +116,8 @@ async function streamChat(body, answer, signal) {
 
 const FENCE = /^\s*(`{3,}|~{3,})\s*([\w+#.-]*)/;
 const LIST = /^\s*([-*+]|\d+[.)])\s+/;
+const TABLE_RULE = /^\s*\|?(\s*:?-{3,}:?\s*\|)+\s*(:?-{3,}:?\s*)?$/;
+const cells = (row) => row.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map((c) => c.trim());
 const BLOCK_START = /^\s*(`{3,}|~{3,}|#{1,6}\s|>|([-*+]|\d+[.)])\s)/;
 
 function markdown(text) {
@@ -137,12 +141,18 @@ function markdown(text) {
     } else if (/^\s*([-*_])(\s*\1){2,}\s*$/.test(line)) {
       out.append(el("hr"));
       i++;
+    } else if (/^\s*\|/.test(line) && TABLE_RULE.test(lines[i + 1] ?? "")) {
+      const row = (text, cell) => el("tr", {}, ...cells(text).map((c) => inline(el(cell), c)));
+      const body = el("tbody");
+      for (i += 2; i < lines.length && /^\s*\|/.test(lines[i]); i++) body.append(row(lines[i], "td"));
+      out.append(el("table", {}, el("thead", {}, row(line, "th")), body));
     } else if (/^\s*>/.test(line)) {
       const quoted = [];
       for (; i < lines.length && /^\s*>/.test(lines[i]); i++) quoted.push(lines[i].replace(/^\s*> ?/, ""));
       out.append(el("blockquote", {}, markdown(quoted.join("\n"))));
     } else if ((m = line.match(LIST))) {
-      const list = el(/\d/.test(m[1]) ? "ol" : "ul");
+      const ordered = /\d/.test(m[1]);
+      const list = el(ordered ? "ol" : "ul", ordered ? { start: parseInt(m[1], 10) } : {});
       let item = null;
       for (; i < lines.length && lines[i].trim(); i++) {
         const start = lines[i].match(LIST);
