@@ -116,9 +116,14 @@ def browser() -> Iterator[BrowserContext]:
 
 @pytest.fixture
 def page(browser: BrowserContext) -> Iterator[Page]:
+    """A new tab; after the test, the page must not have tripped its own policy (an inline
+    script or style, another origin: Chromium reports each on the console)."""
     tab = browser.new_page()
+    blocked: list[str] = []
+    tab.on("console", lambda m: blocked.append(m.text) if "Content Security" in m.text else None)
     yield tab
     tab.close()
+    assert blocked == []
 
 
 @pytest.fixture(scope="module")

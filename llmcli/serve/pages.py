@@ -27,7 +27,7 @@ ASSETS = {"app.js": "text/javascript", "style.css": "text/css", "favicon.svg": "
 # The page's own origin only; no inline script or style; nothing framed, posted elsewhere
 # or loaded from another origin (https://developer.mozilla.org/docs/Web/HTTP/CSP).
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
