@@ -51,12 +51,13 @@ def _request_flags() -> list[spec.Flag]:
 
 
 def _files_naming(name: str) -> list[str]:
-    """The package's files, outside providers/ and catalog/, where `name` is a word."""
+    """The package's files, outside providers/, catalog/ and gateway/ (wire formats,
+    whose field names the flags were named after), where `name` is a word."""
     word = re.compile(rf"\b{re.escape(name)}\b")
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(ROOT).as_posix()
-        if "/providers/" in rel or "/catalog/" in rel:
+        if "/providers/" in rel or "/catalog/" in rel or "/gateway/" in rel:
             continue
         if word.search(path.read_text(encoding="utf-8")):
             found.append(rel)

@@ -19,17 +19,35 @@ from llmcli.request import (
     ToolResultPart,
 )
 
+# Blocks of tools Anthropic runs itself (web search and fetch, code execution, MCP
+# connector, container uploads), as the Messages API content block types name them.
+_SERVER_BLOCKS = {
+    "server_tool_use",
+    "web_search_tool_result",
+    "web_fetch_tool_result",
+    "code_execution_tool_result",
+    "bash_code_execution_tool_result",
+    "text_editor_code_execution_tool_result",
+    "mcp_tool_use",
+    "mcp_tool_result",
+    "container_upload",
+}
+
 
 class _Reader:
     def __init__(self, warnings: list[str]) -> None:
         self.warnings = warnings
         self.cite = False
         self.messages: list[Message] = []
+        self.systems: list[str] = []  # system turns inside `messages`
         self._cache_noted = False
 
     def message(self, item: Any, param: str) -> None:
         item = obj(item, param)
         role = item.get("role")
+        if role == "system":
+            self.system(item, param)
+            return
         if role not in ("user", "assistant"):
             raise bad_request(f"{param}.role must be user or assistant", f"{param}.role")
         content = item.get("content")
@@ -44,6 +62,20 @@ class _Reader:
             ]
         self.messages.append(Message(role=role, parts=parts))
 
+    def system(self, item: dict[str, Any], param: str) -> None:
+        """A system turn inside `messages` (Anthropic's mid-conversation system prompt,
+        corpus anthropic/prompt-cache-write): Request has one system prompt, so its text
+        joins it, with a warning."""
+        content = item.get("content")
+        if isinstance(content, str):
+            self.systems.append(content)
+        else:
+            blocks = typed(content, list, f"{param}.content")
+            for j, b in enumerate(blocks):
+                b = obj(b, f"{param}.content[{j}]")
+                self.systems.append(typed(b.get("text"), str, f"{param}.content[{j}].text"))
+        self.warnings.append(f"{param}: a system turn was moved into the system prompt")
+
     def block(self, block: dict[str, Any], param: str) -> Part | None:
         if block.get("cache_control") is not None and not self._cache_noted:
             # Request keeps breakpoints on the system prompt and tools only (as the CLI's
@@ -53,8 +85,8 @@ class _Reader:
         kind = block.get("type")
         if kind == "text":
             return TextPart(text=typed(block.get("text"), str, f"{param}.text"))
-        if kind == "image":
-            return _source_part(block, param, "image/jpeg")
+        if kind == "image":  # named by its place, for an encoder's refusal
+            return _source_part(block, param, "image/jpeg").model_copy(update={"name": param})
         if kind == "document":
             return self.document(block, param)
         if kind == "tool_use":
@@ -72,6 +104,11 @@ class _Reader:
             )
         if kind == "redacted_thinking":
             return ReasoningPart(redacted=typed(block.get("data"), str, f"{param}.data"))
+        if kind in _SERVER_BLOCKS:
+            # A server tool's call and result replayed from an earlier turn: the neutral
+            # messages have no place for them; the answer's text that used them stays.
+            self.warnings.append(f"{param}: a {kind} block was dropped")
+            return None
         raise bad_request(f"{param}.type {kind!r} is not supported", f"{param}.type")
 
     def document(self, block: dict[str, Any], param: str) -> AttachmentPart:
@@ -131,12 +168,12 @@ def _source_part(block: dict[str, Any], param: str, default: str) -> AttachmentP
     raise bad_request(f"{param}.source.type must be base64 or url", f"{param}.source.type")
 
 
-def read_messages(value: Any, warnings: list[str]) -> tuple[list[Message], bool]:
-    """(messages, whether a document asked for citations)."""
+def read_messages(value: Any, warnings: list[str]) -> tuple[list[Message], bool, list[str]]:
+    """(messages, whether a document asked for citations, system turns' texts)."""
     items = typed(value, list, "messages")
     if not items:
         raise bad_request("messages: at least one message is required", "messages")
     reader = _Reader(warnings)
     for i, item in enumerate(items):
         reader.message(item, f"messages[{i}]")
-    return reader.messages, reader.cite
+    return reader.messages, reader.cite, reader.systems

@@ -44,7 +44,7 @@ _READ = {
     "output_format",
     "mcp_servers",
 }
-_EFFORTS = {"low": "low", "medium": "medium", "high": "high", "max": "high"}
+_EFFORTS = ("low", "medium", "high")
 
 
 def messages_call(
@@ -58,13 +58,15 @@ def messages_call(
         raise bad_request("messages: Field required", "messages")
     warnings: list[str] = []
     family = shape(provider)
-    messages, cite = read_messages(body["messages"], warnings)
+    messages, cite, more_system = read_messages(body["messages"], warnings)
     system, cache_system, ttl = _system(body.get("system"))
+    if more_system:
+        system = "\n\n".join([*([system] if system else []), *more_system])
     tools, cache_tools, tool_ttl, web = _tools(body.get("tools"))
     choice, parallel = _tool_choice(body.get("tool_choice"), tools)
     options = _passed_through(body, family, warnings)
     thinking, budget = _thinking(body.get("thinking"), family, options)
-    effort, fmt = _output_config(body)
+    effort, fmt = _output_config(body, family, options, warnings)
     metadata = opt(body, "metadata", dict) or {}
     prefill = _prefill(messages)
     fields: dict[str, Any] = {
@@ -218,14 +220,20 @@ def _thinking(value: Any, family: str, options: dict[str, Any]) -> tuple[bool, i
     return True, budget
 
 
-def _output_config(body: dict[str, Any]) -> tuple[str | None, ResponseFormat | None]:
-    """`output_config.{effort, format}` (GA) and the beta top-level `output_format`."""
+def _output_config(
+    body: dict[str, Any], family: str, options: dict[str, Any], warnings: list[str]
+) -> tuple[str | None, ResponseFormat | None]:
+    """`output_config.{effort, format}` (GA) and the beta top-level `output_format`.
+    Efforts beyond high (xhigh, max: model-dependent) go to Anthropic as given and
+    are `high` elsewhere."""
     config = opt(body, "output_config", dict) or {}
     effort = opt(config, "effort", str, "output_config.effort")
     if effort is not None and effort not in _EFFORTS:
-        raise bad_request(
-            "output_config.effort must be low, medium, high or max", "output_config.effort"
-        )
+        if family == "anthropic":
+            options["output_config"] = {"effort": effort}
+        else:
+            warnings.append(f"output_config.effort {effort} was sent as high")
+        effort = None if family == "anthropic" else "high"
     fmt_value = config.get("format") or body.get("output_format")
     fmt = None
     if fmt_value is not None:
@@ -235,7 +243,7 @@ def _output_config(body: dict[str, Any]) -> tuple[str | None, ResponseFormat | N
             raise bad_request(f"{param}.type must be json_schema", f"{param}.type")
         schema = typed(spec.get("schema"), dict, f"{param}.schema")
         fmt = ResponseFormat(type="json_schema", json_schema=schema)
-    return (_EFFORTS[effort] if effort else None), fmt
+    return effort, fmt
 
 
 def _mcp_servers(value: Any) -> list[McpServer]:

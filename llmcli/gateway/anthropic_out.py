@@ -93,6 +93,11 @@ def message(result: Result, *, model_name: str, id: str) -> dict[str, Any]:
     }
 
 
+_DELTA = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
+_TEXT_KEY = b',"delta":{"type":"text_delta","text":'
+_JSON_KEY = b',"delta":{"type":"input_json_delta","partial_json":'
+
+
 def _frame(data: dict[str, Any]) -> bytes:
     body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
     kind: str = data["type"]
@@ -162,7 +167,9 @@ class Events:
         if isinstance(event, TextDelta) and event.text:
             if self._open != "text":
                 frames += self._block({"type": "text", "text": ""}, "text")
-            frames.append(self._delta({"type": "text_delta", "text": event.text}))
+            # The commonest frame, written around the string alone (no dict to dump).
+            text = json.dumps(event.text, ensure_ascii=False).encode()
+            frames.append(b"%s%d%s%s}}\n\n" % (_DELTA, self._index, _TEXT_KEY, text))
         elif isinstance(event, ReasoningDelta):
             frames += self._reasoning(event)
         elif isinstance(event, ToolCallStart):
@@ -170,11 +177,8 @@ class Events:
         elif isinstance(event, ToolCallDelta):
             if event.id == self._open and event.arguments_fragment:
                 self._tool_args.add(event.id)
-                frames.append(
-                    self._delta(
-                        {"type": "input_json_delta", "partial_json": event.arguments_fragment}
-                    )
-                )
+                fragment = json.dumps(event.arguments_fragment, ensure_ascii=False).encode()
+                frames.append(b"%s%d%s%s}}\n\n" % (_DELTA, self._index, _JSON_KEY, fragment))
         elif isinstance(event, ToolCallDone):
             frames += self._tool_done(event)
         return frames

@@ -94,7 +94,7 @@ def chat_call(body: Any, *, provider: str, model: str, model_name: str) -> ChatC
         raise bad_request("functions/function_call are deprecated: send tools", "functions")
     warnings: list[str] = []
     system, messages, cache_system = read_messages(body["messages"])
-    tools = _tools(body.get("tools"))
+    tools, raw_tools = _tools(body.get("tools"), shape(provider))
     stream = bool(opt(body, "stream", bool))
     stream_options = opt(body, "stream_options", dict) or {}
     fields: dict[str, Any] = {
@@ -117,10 +117,23 @@ def chat_call(body: Any, *, provider: str, model: str, model_name: str) -> ChatC
         "response_format": _response_format(body.get("response_format")),
         "options": _passed_through(body, provider, warnings),
     }
+    if shape(provider) == "anthropic" and body.get("thinking") is not None:
+        fields["thinking"], fields["thinking_budget"] = _anthropic_thinking(body["thinking"])
+    if raw_tools is not None:  # options are merged last: the client's list replaces ours
+        fields["options"]["tools"] = raw_tools
     include_usage = stream and bool(
         opt(stream_options, "include_usage", bool, "stream_options.include_usage")
     )
     return ChatCall(build_request(fields), stream, include_usage, model_name, warnings)
+
+
+def _anthropic_thinking(value: Any) -> tuple[bool, int | None]:
+    """`thinking: {type: enabled, budget_tokens}` in an OpenAI body, as LiteLLM takes it
+    for Anthropic models (docs.litellm.ai/docs/providers/anthropic, "Usage - Thinking")."""
+    thinking = obj(value, "thinking")
+    if thinking.get("type") != "enabled":
+        return False, None
+    return True, opt(thinking, "budget_tokens", int, "thinking.budget_tokens")
 
 
 def build_request(fields: dict[str, Any]) -> Request:
@@ -146,29 +159,38 @@ def _effort(value: Any, warnings: list[str]) -> str | None:
     return _EFFORTS[effort]
 
 
-def _tools(value: Any) -> list[Tool]:
+def _tools(value: Any, family: str) -> tuple[list[Tool], list[Any] | None]:
+    """Function tools; and when another type is given (OpenRouter's server tools such as
+    `openrouter:advisor`, corpus openrouter/stream-tool-calls), the list as the client
+    sent it, to pass through whole to an OpenAI-shaped provider (others: 400)."""
     if value is None:
-        return []
+        return [], None
     tools: list[Tool] = []
-    for i, item in enumerate(typed(value, list, "tools")):
+    items = typed(value, list, "tools")
+    other = False
+    for i, item in enumerate(items):
         param = f"tools[{i}]"
         item = obj(item, param)
         if item.get("type", "function") != "function":
-            raise bad_request(f"{param}.type: only function tools are supported", f"{param}.type")
-        fn = obj(item.get("function"), f"{param}.function")
-        name = typed(fn.get("name"), str, f"{param}.function.name")
-        parameters = opt(fn, "parameters", dict, f"{param}.function.parameters")
-        tools.append(
-            Tool(
-                name=name,
-                description=opt(fn, "description", str, f"{param}.function.description"),
-                parameters=parameters
-                if parameters is not None
-                else {"type": "object", "properties": {}},
-                strict=opt(fn, "strict", bool, f"{param}.function.strict"),
-            )
-        )
-    return tools
+            if family != "openai":
+                raise bad_request(
+                    f"{param}.type: only function tools go to this model", f"{param}.type"
+                )
+            other = True
+            continue
+        tools.append(_function_tool(item, param))
+    return tools, (items if other else None)
+
+
+def _function_tool(item: dict[str, Any], param: str) -> Tool:
+    fn = obj(item.get("function"), f"{param}.function")
+    parameters = opt(fn, "parameters", dict, f"{param}.function.parameters")
+    return Tool(
+        name=typed(fn.get("name"), str, f"{param}.function.name"),
+        description=opt(fn, "description", str, f"{param}.function.description"),
+        parameters=parameters if parameters is not None else {"type": "object", "properties": {}},
+        strict=opt(fn, "strict", bool, f"{param}.function.strict"),
+    )
 
 
 def _tool_choice(value: Any, tools: list[Tool]) -> str | None:
@@ -220,6 +242,8 @@ def _passed_through(body: dict[str, Any], provider: str, warnings: list[str]) ->
     for key, value in body.items():
         if key in _READ or value is None:
             continue
+        if key == "thinking" and family == "anthropic":
+            continue  # read into the Request (LiteLLM's spelling): `_anthropic_thinking`
         if key in _OPENAI_ONLY and family != "openai":
             if family == "ollama" and key in _OLLAMA_OPTIONS:
                 options.setdefault("options", {})[key] = value

@@ -88,7 +88,14 @@ def _user_part(part: dict[str, Any], param: str) -> Part:
     if kind == "image_url":
         image = part.get("image_url")
         url = image if isinstance(image, str) else obj(image, f"{param}.image_url").get("url")
-        return url_part(typed(url, str, f"{param}.image_url.url"), f"{param}.image_url.url")
+        # Named by its place: an encoder that refuses it says which part it was.
+        where = f"{param}.image_url.url"
+        image_part = url_part(typed(url, str, where), where, name=param)
+        if image_part.url is not None and image_part.kind != "image":
+            # An image part stays an image part, whatever its URL ends with (corpus
+            # openrouter/error-400-provider-error sends a .pdf URL as one).
+            image_part = image_part.model_copy(update={"mime": "image/jpeg"})
+        return image_part
     if kind == "file":
         return _file_part(obj(part.get("file"), f"{param}.file"), f"{param}.file")
     raise bad_request(
@@ -114,9 +121,11 @@ def _file_part(file: dict[str, Any], param: str) -> AttachmentPart:
 
 
 def _assistant(item: dict[str, Any], param: str) -> Message:
-    parts: list[Part] = []
+    # Signed thinking (LiteLLM's `thinking_blocks`, which this gateway also sends) is
+    # replayed as given; else DeepSeek-style `reasoning_content` as plain reasoning.
+    parts: list[Part] = _thinking_blocks(item.get("thinking_blocks"), f"{param}.thinking_blocks")
     reasoning = item.get("reasoning_content")
-    if isinstance(reasoning, str) and reasoning:
+    if not parts and isinstance(reasoning, str) and reasoning:
         parts.append(ReasoningPart(text=reasoning))
     content = item.get("content")
     if content is not None:
@@ -135,6 +144,25 @@ def _assistant(item: dict[str, Any], param: str) -> Message:
             )
         )
     return Message(role="assistant", parts=parts)
+
+
+def _thinking_blocks(value: Any, param: str) -> list[Part]:
+    parts: list[Part] = []
+    for i, block in enumerate(typed(value or [], list, param)):
+        block = obj(block, f"{param}[{i}]")
+        if block.get("type") == "redacted_thinking":
+            parts.append(
+                ReasoningPart(redacted=typed(block.get("data"), str, f"{param}[{i}].data"))
+            )
+        else:
+            text = typed(block.get("thinking", ""), str, f"{param}[{i}].thinking")
+            signature = block.get("signature")
+            parts.append(
+                ReasoningPart(
+                    text=text, signature=signature if isinstance(signature, str) else None
+                )
+            )
+    return parts
 
 
 def _assistant_text(content: Any, param: str) -> tuple[str, bool]:

@@ -85,6 +85,24 @@ def tool_call(call: ToolCallDone) -> dict[str, Any]:
     return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": args}}
 
 
+def thinking_blocks(result: Result, *, indexed: bool = False) -> list[dict[str, Any]]:
+    """Signed and redacted thinking as LiteLLM's `thinking_blocks` (docs.litellm.ai/docs/
+    reasoning_content): a client that sends them back with its tool results keeps an
+    Anthropic tool loop with thinking valid (the API wants the signed blocks replayed).
+    In a stream each entry carries `index`, which openai-python merges list entries by."""
+    if not any(b.signature or b.redacted is not None for b in result.reasoning_blocks):
+        return []
+    blocks: list[dict[str, Any]] = []
+    for i, b in enumerate(result.reasoning_blocks):
+        block: dict[str, Any] = {"index": i} if indexed else {}
+        if b.redacted is not None:
+            block.update(type="redacted_thinking", data=b.redacted)
+        else:
+            block.update(type="thinking", thinking=b.text, signature=b.signature or "")
+        blocks.append(block)
+    return blocks
+
+
 def completion(result: Result, *, model_name: str, id: str, created: int) -> dict[str, Any]:
     message: dict[str, Any] = {
         "role": "assistant",
@@ -93,6 +111,9 @@ def completion(result: Result, *, model_name: str, id: str, created: int) -> dic
     }
     if result.reasoning:
         message["reasoning_content"] = result.reasoning
+    blocks = thinking_blocks(result)
+    if blocks:
+        message["thinking_blocks"] = blocks
     if result.tool_calls:
         message["tool_calls"] = [tool_call(c) for c in result.tool_calls]
     notes = url_annotations(result.citations)
@@ -140,6 +161,13 @@ class Chunks:
         }
         self._head = json.dumps(head, separators=(",", ":"), ensure_ascii=False)[:-1].encode()
         self._tail = b',"usage":null}\n\n' if include_usage else b"}\n\n"
+        # Text and reasoning deltas (nearly every chunk) are written around the string
+        # alone: one json.dumps of a str instead of a nested dict per chunk.
+        start = b"data: " + self._head + b',"choices":[{"index":0,"delta":{"'
+        self._content = start + b'content":'
+        self._reasoning = start + b'reasoning_content":'
+        self._call = start + b'tool_calls":[{"index":'
+        self._end = b'},"finish_reason":null}]' + self._tail
         self._started = False
         self._done = False
         self._index: dict[str, int] = {}  # tool call id → its index
@@ -158,9 +186,9 @@ class Chunks:
         if self._done:
             return []
         if isinstance(event, TextDelta):
-            return [self._chunk({"content": event.text})] if event.text else []
+            return self._text(self._content, "content", event.text)
         if isinstance(event, ReasoningDelta):
-            return [self._chunk({"reasoning_content": event.text})] if event.text else []
+            return self._text(self._reasoning, "reasoning_content", event.text)
         if isinstance(event, ToolCallStart):
             return self._start(event)
         if isinstance(event, ToolCallDelta):
@@ -170,6 +198,13 @@ class Chunks:
         if isinstance(event, StreamError):
             return self.fail(stream_error(event))
         return []  # usage and finish go out in `finish`; citations have no chunk field
+
+    def _text(self, prefix: bytes, key: str, text: str) -> list[bytes]:
+        if not text:
+            return []
+        if not self._started:
+            return [self._chunk({key: text})]
+        return [prefix + json.dumps(text, ensure_ascii=False).encode() + self._end]
 
     def _start(self, event: ToolCallStart) -> list[bytes]:
         if event.server:
@@ -188,8 +223,9 @@ class Chunks:
         if event.id in self._server or event.id not in self._index or not event.arguments_fragment:
             return []
         self._sent_args.add(event.id)
-        call = {"index": self._index[event.id], "function": {"arguments": event.arguments_fragment}}
-        return [self._chunk({"tool_calls": [call]})]
+        fragment = json.dumps(event.arguments_fragment, ensure_ascii=False).encode()
+        head = b'%s%d,"function":{"arguments":' % (self._call, self._index[event.id])
+        return [head + fragment + b"}}]" + self._end]
 
     def _done_call(self, event: ToolCallDone) -> list[bytes]:
         """A call that came whole (Ollama) goes out in one delta; one whose fragments went
@@ -215,7 +251,10 @@ class Chunks:
             # As OpenAI's search models stream them: an annotations-only delta at the end
             # (https://github.com/openai/openai-java/issues/297); the playground lists them.
             frames.append(self._chunk({"annotations": cited}))
-        frames.append(self._chunk({}, finish_reason(result)))
+        blocks = thinking_blocks(result, indexed=True)
+        frames.append(
+            self._chunk({"thinking_blocks": blocks} if blocks else {}, finish_reason(result))
+        )
         if self.include_usage:
             tail = b',"usage":' + compact(usage(result.usage)).encode() + b"}\n\n"
             frames.append(b"data: " + self._head + b',"choices":[]' + tail)
