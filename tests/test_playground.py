@@ -275,6 +275,8 @@ def test_tool_calls_are_shown_with_their_arguments(gw: Gateway, page: Page) -> N
     expect(tools.locator("code")).to_have_text("get_weather")
     expect(tools.locator("pre")).to_have_text('{"city": "Paris"}')
     assert gw.upstream.requests[-1].get("reasoning_effort") == "high"
+    page.reload()  # kept with the conversation
+    expect(page.locator(".msg.assistant .tools code")).to_have_text("get_weather")
 
 
 def test_citations_are_listed_as_links(gw: Gateway, page: Page) -> None:

@@ -118,7 +118,7 @@ const FENCE = /^\s*(`{3,}|~{3,})\s*([\w+#.-]*)/;
 const LIST = /^\s*([-*+]|\d+[.)])\s+/;
 const TABLE_RULE = /^\s*\|?(\s*:?-{3,}:?\s*\|)+\s*(:?-{3,}:?\s*)?$/;
 const cells = (row) => row.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map((c) => c.trim());
-const BLOCK_START = /^\s*(`{3,}|~{3,}|#{1,6}\s|>|([-*+]|\d+[.)])\s)/;
+const BLOCK_START = /^\s*(`{3,}|~{3,}|#{1,6}\s|>|\||([-*+]|\d+[.)])\s)/;
 
 function markdown(text) {
   const out = document.createDocumentFragment();
@@ -257,7 +257,8 @@ class Answer {
   }
 
   saved() {
-    return { content: this.content, reasoning: this.reasoning, meta: this.figures() };
+    const { content, reasoning, tools, citations } = this;
+    return { content, reasoning, tools, citations, meta: this.figures() };
   }
 }
 
@@ -306,7 +307,9 @@ function showMessage(message) {
   const box = el("div", { class: "msg assistant" });
   $("log").append(box);
   const answer = new Answer(box);
-  Object.assign(answer, { content: message.content ?? "", reasoning: message.reasoning ?? "" });
+  for (const part of ["content", "reasoning", "tools", "citations"]) {
+    answer[part] = message[part] ?? answer[part];
+  }
   answer.render();
   if (message.meta) answer.parts.meta.textContent = message.meta;
   return answer;
