@@ -298,3 +298,60 @@ def test_arena_without_models_lets_the_user_pick_them(gw: Gateway, page: Page) -
     page.click("#pick button")
     expect(page.locator("#vs")).to_have_text("alpha vs beta")
     assert page.url.endswith("/arena?models=alpha,beta")
+
+
+# Every block kind, a fence holding blank lines, and a fence left open at the end.
+SAMPLE = """# Title
+
+Some **bold** and `code`, then a [link](https://example.com) and *em*.
+Second line.
+
+- one
+- two
+
+3. three
+4. four
+
+| a | b |
+|---|---|
+| 1 | 2 |
+
+> quoted
+> twice
+
+```python
+x = 1
+
+y = 2
+```
+
+---
+
+```
+left open
+
+still code"""
+
+
+def test_streamed_markdown_is_drawn_as_the_whole_text_would_be(gw: Gateway, page: Page) -> None:
+    """The playground draws finished blocks once and redraws only the last one; fed in
+    pieces of any size, the result must be what rendering the whole text gives."""
+    page.goto(gw.url + "/")
+    differing = page.evaluate(
+        """(text) => {
+          const whole = document.createElement("div");
+          whole.append(markdown(text));
+          const bad = [];
+          for (const size of [1, 2, 3, 7, 16, 61, 1000]) {
+            const box = document.createElement("div");
+            const view = new Growing(box);
+            for (let end = size; end < text.length + size; end += size) {
+              view.draw(text.slice(0, end));
+            }
+            if (view.head.innerHTML + view.tail.innerHTML !== whole.innerHTML) bad.push(size);
+          }
+          return bad;
+        }""",
+        SAMPLE,
+    )
+    assert differing == []

@@ -195,6 +195,43 @@ function link(label, url) {
   return el("a", { href: url, rel: "noopener noreferrer nofollow", target: "_blank" }, label);
 }
 
+// A growing markdown text in `box`. Blocks before the last blank line outside a code fence
+// can no longer change (the renderer ends every block at a blank line, fences aside), so
+// each is drawn once; a redraw per frame costs the last block, not the whole answer.
+class Growing {
+  constructor(box) {
+    this.done = 0; // text[0:done] is drawn in `head` for good
+    this.head = el("div");
+    this.tail = el("div");
+    box.append(this.head, this.tail);
+  }
+
+  draw(text) {
+    const cut = this.stableEnd(text);
+    if (cut > this.done) {
+      this.head.append(markdown(text.slice(this.done, cut)));
+      this.done = cut;
+    }
+    this.tail.replaceChildren(markdown(text.slice(this.done)));
+  }
+
+  stableEnd(text) {
+    let cut = this.done;
+    let fence = null;
+    for (let at = this.done, end; (end = text.indexOf("\n", at)) >= 0; at = end + 1) {
+      const line = text.slice(at, end);
+      if (fence) {
+        if (line.trimStart().startsWith(fence)) fence = null;
+      } else if (FENCE.test(line)) {
+        fence = line.match(FENCE)[1];
+      } else if (!line.trim()) {
+        cut = end + 1;
+      }
+    }
+    return cut;
+  }
+}
+
 // ---- one answer: reasoning, markdown, tool calls, citations, figures -------------------
 
 class Answer {
@@ -210,6 +247,10 @@ class Answer {
       meta: el("div", { class: "meta" }),
     };
     into.append(...Object.values(this.parts));
+    this.views = {
+      reasoning: new Growing(this.parts.reasoning.lastChild),
+      text: new Growing(this.parts.text),
+    };
     this.pending = false;
   }
 
@@ -227,8 +268,8 @@ class Answer {
   render() {
     const p = this.parts;
     p.reasoning.hidden = !this.reasoning;
-    p.reasoning.lastChild.replaceChildren(markdown(this.reasoning));
-    p.text.replaceChildren(markdown(this.content));
+    this.views.reasoning.draw(this.reasoning);
+    this.views.text.draw(this.content);
     p.tools.replaceChildren(...this.tools.filter(Boolean).map((t) =>
       el("div", {}, "Tool call: ", el("code", {}, t.name), el("pre", {}, t.arguments))));
     p.citations.replaceChildren(...this.citations.map((c) =>
