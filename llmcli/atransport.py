@@ -9,9 +9,12 @@ waiting is different.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import certifi
 import httpx
 
 from llmcli.framing import Frame, parser_for
@@ -27,8 +30,9 @@ from llmcli.transport import (
     sending_failure,
 )
 
-# Connections kept open per upstream host: enough for a thousand concurrent streams.
-POOL = httpx.Limits(max_connections=None, max_keepalive_connections=256)
+# Connections kept open per pool; no cap on open ones (the server caps its requests).
+POOL = httpx.Limits(max_connections=None, max_keepalive_connections=64)
+SHARDS = 16
 
 
 class AsyncAnswer:
@@ -64,17 +68,38 @@ class AsyncAnswer:
 
 
 class AsyncTransport:
-    """The process's shared connection pools (TLS-verifying for https, plain for http)."""
+    """The process's shared connection pools (TLS-verifying for https, plain for http).
 
-    def __init__(self, limits: httpx.Limits = POOL) -> None:
+    Each kind is split into `SHARDS` clients used in turn: httpcore's pool does work
+    proportional to its open connections on every request it assigns, so one pool
+    holding a thousand streams spent more time there than on the streams themselves.
+    """
+
+    def __init__(self, limits: httpx.Limits = POOL, shards: int = SHARDS) -> None:
         # Plain-http upstreams (local servers, tests) skip loading the CA bundle and follow
         # no redirects, so an http → https hop can never go unverified (as `transport`).
-        self._secure = httpx.AsyncClient(limits=limits, follow_redirects=True)
-        self._plain = httpx.AsyncClient(limits=limits, follow_redirects=False, verify=False)
+        self._limits = limits
+        self._shards = shards
+        self._secure: list[httpx.AsyncClient] = []  # made at the first https call
+        self._plain = [
+            httpx.AsyncClient(limits=limits, follow_redirects=False, verify=False)
+            for _ in range(shards)
+        ]
+        self._turn = itertools.count()
 
     async def aclose(self) -> None:
-        await self._secure.aclose()
-        await self._plain.aclose()
+        for client in (*self._secure, *self._plain):
+            await client.aclose()
+
+    def _secure_clients(self) -> list[httpx.AsyncClient]:
+        if not self._secure:
+            # One TLS context for all: loading the CA bundle takes some 20 ms each time.
+            context = ssl.create_default_context(cafile=certifi.where())
+            self._secure = [
+                httpx.AsyncClient(limits=self._limits, follow_redirects=True, verify=context)
+                for _ in range(self._shards)
+            ]
+        return self._secure
 
     @asynccontextmanager
     async def open(
@@ -87,7 +112,8 @@ class AsyncTransport:
         closed on leaving, also when the caller is cancelled (client gone): the upstream
         sees its connection close at once.
         """
-        client = self._secure if call.url.startswith("https://") else self._plain
+        clients = self._secure_clients() if call.url.startswith("https://") else self._plain
+        client = clients[next(self._turn) % len(clients)]
         timeout = httpx.Timeout(policy.timeout, connect=policy.connect_timeout)
         request = client.build_request(
             call.method,
@@ -122,4 +148,3 @@ class AsyncTransport:
             finally:
                 await response.aclose()
             return
-

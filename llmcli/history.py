@@ -78,11 +78,16 @@ class History:
         model: str,
         latency_ms: int | None,
         ttft_ms: int | None,
+        source: str = "cli",
+        deployment: str | None = None,
+        status: int | None = None,
     ) -> str:
-        """Store the new messages and the answer; returns the conversation id."""
+        """Store the new messages and the answer; returns the conversation id.
+        `source`, `deployment` and `status` say which front end (and, for `serve`, which
+        deployment and HTTP status) it came from."""
         if cid is None:
             title = next((m.text for m in new if m.role == "user" and m.text), "(untitled)")
-            cid = store.create_conversation(self.db, title, model)
+            cid = store.create_conversation(self.db, title, model, source)
         answer = assistant_message(result)
         record = store.ResponseRecord(
             provider=result.provider,
@@ -94,6 +99,8 @@ class History:
             request=result.request,
             latency_ms=latency_ms,
             ttft_ms=ttft_ms,
+            deployment=deployment,
+            status=status,
         )
         rows: list[tuple[str, list[dict[str, Any]]]] = [
             (m.role, m.model_dump(exclude_none=True)["parts"]) for m in [*new, answer]

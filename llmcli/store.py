@@ -102,14 +102,18 @@ class ResponseRecord:
     request: dict[str, Any] | None
     latency_ms: int | None
     ttft_ms: int | None
+    # A gateway call's (`llmcli serve`): the deployment that answered, the HTTP status.
+    deployment: str | None = None
+    status: int | None = None
 
 
-def create_conversation(db: sqlite3.Connection, title: str, model: str) -> str:
+def create_conversation(db: sqlite3.Connection, title: str, model: str, source: str = "cli") -> str:
     cid = new_id()
     with transaction(db):
         db.execute(
-            "INSERT INTO conversations (id, title, model, created_at) VALUES (?, ?, ?, ?)",
-            (cid, _title(title), model, time.time()),
+            "INSERT INTO conversations (id, title, model, created_at, source)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (cid, _title(title), model, time.time(), source),
         )
     return cid
 
@@ -148,8 +152,9 @@ def add_exchange(
         db.execute(
             "INSERT INTO responses (conversation_id, message_id, provider, model, input_tokens,"
             " output_tokens, reasoning_tokens, cache_read_tokens, cache_write_tokens, cost,"
-            " latency_ms, ttft_ms, finish_reason, error, citations, request, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " latency_ms, ttft_ms, finish_reason, error, citations, request, created_at,"
+            " deployment, status)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 cid,
                 message_id,
@@ -168,6 +173,8 @@ def add_exchange(
                 json.dumps(response.citations, ensure_ascii=False),
                 dumps(store_content.shrink(db, response.request)) if response.request else None,
                 now,
+                response.deployment,
+                response.status,
             ),
         )
 

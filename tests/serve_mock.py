@@ -3,7 +3,7 @@
 Thousands of concurrent keep-alive connections on one thread. `POST .../chat/completions`
 answers with the last user message echoed back (`echo: TEXT`), whole or as SSE chunks
 of one word each, so every client can check it got its own answer. Run alone:
-`python tests/serve_mock.py PORT`.
+`python tests/serve_mock.py PORT [DELAY]` (DELAY: seconds between stream chunks).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import asyncio
 import json
 import sys
 import threading
+import time
 from typing import Any
 
 
@@ -58,6 +59,8 @@ class MockUpstream:
         self.port = port
         self.delay = delay  # seconds between stream chunks
         self.requests = 0
+        self.completed = 0  # streams sent to their end
+        self.closed: list[float] = []  # when a client's connection broke mid-answer
         self.loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
 
@@ -90,8 +93,10 @@ class MockUpstream:
                 body = json.loads(await reader.readexactly(length)) if length else {}
                 self.requests += 1
                 await self._reply(writer, body)
-        except (asyncio.IncompleteReadError, ConnectionError):
+        except asyncio.IncompleteReadError:
             pass
+        except ConnectionError:
+            self.closed.append(time.monotonic())
         finally:
             writer.close()
 
@@ -120,9 +125,11 @@ class MockUpstream:
                 await asyncio.sleep(self.delay)
         writer.write(b"0\r\n\r\n")
         await writer.drain()
+        self.completed += 1
 
 
 if __name__ == "__main__":
-    mock = MockUpstream(int(sys.argv[1]) if len(sys.argv) > 1 else 0).start()
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    mock = MockUpstream(port, delay=float(sys.argv[2]) if len(sys.argv) > 2 else 0.0).start()
     print(mock.url, flush=True)
     threading.Event().wait()

@@ -138,6 +138,7 @@ REASONING = {
     "anthropic": ("thinking.budget_tokens", 4096),
     "openrouter": ("reasoning.effort", "high"),
     "ollama_chat": ("think", "high"),
+    "deepseek": ("thinking.type", "enabled"),
 }
 
 
@@ -161,7 +162,7 @@ SCHEMA = {
 }
 
 
-@pytest.mark.parametrize("provider", ["openai", "anthropic", "ollama_chat", "openrouter"])
+@pytest.mark.parametrize("provider", PROVIDERS5)
 def test_json_schema_reaches_every_provider(provider: str) -> None:
     fmt = {
         "type": "json_schema",
@@ -173,7 +174,11 @@ def test_json_schema_reaches_every_provider(provider: str) -> None:
         ),
         provider,
     )
-    assert json.dumps(SCHEMA)[1:-1] in json.dumps(wire)  # the schema, whatever wraps it
+    if provider == "deepseek":  # no schema output: json_object, the schema in the prompt
+        assert wire["response_format"] == {"type": "json_object"}
+        assert json.dumps(SCHEMA) in wire["messages"][0]["content"]
+    else:
+        assert json.dumps(SCHEMA)[1:-1] in json.dumps(wire)  # the schema, whatever wraps it
 
 
 def test_openai_stream_options_and_passthrough() -> None:
@@ -637,3 +642,83 @@ def test_bad_anthropic_bodies_are_400_naming_the_field(body: dict[str, Any], par
     with pytest.raises(GatewayError) as caught:
         messages_call(body, provider="openai", model="m", model_name="a")
     assert caught.value.status == 400 and caught.value.param == param
+
+
+def test_what_cannot_be_placed_is_dropped_with_a_warning() -> None:
+    body: dict[str, Any] = {
+        "max_tokens": 100,
+        "container": "container_1",
+        "messages": [
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": "q", "cache_control": {"type": "ephemeral"}}],
+            },
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "server_tool_use", "id": "srv_1", "name": "web_search", "input": {}},
+                    {"type": "web_search_tool_result", "tool_use_id": "srv_1", "content": []},
+                    {"type": "text", "text": "found"},
+                    {"type": "tool_use", "id": "t1", "name": "f", "input": {}},
+                ],
+            },
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": "t1",
+                        "content": [{"type": "image", "source": {}}],
+                    }
+                ],
+            },
+        ],
+        "tools": [{"name": "f", "input_schema": {"type": "object"}}],
+    }
+    to_claude = messages_call(body, provider="anthropic", model="m", model_name="a")
+    assert encode("anthropic", to_claude.request)["container"] == "container_1"
+    warned = " ".join(to_claude.warnings)
+    assert "cache_control" in warned and "server_tool_use" in warned and "image" in warned
+    to_gpt = messages_call(body, provider="openai", model="m", model_name="a")
+    assert "container" not in encode("openai", to_gpt.request)
+    assert any(w.startswith("container was dropped") for w in to_gpt.warnings)
+
+
+def test_openrouter_server_tools_pass_through_whole() -> None:
+    body = load_case("openrouter", "stream-tool-calls").request
+    assert body is not None
+    wire = chat(body, "openrouter")
+    assert wire["tools"] == body["tools"]
+    with pytest.raises(GatewayError) as caught:
+        chat_call(body, provider="anthropic", model="m", model_name="a")
+    assert caught.value.param == "tools[0].type"
+
+
+def test_anthropic_only_headers_and_citations_do_not_stop_other_providers() -> None:
+    body: dict[str, Any] = {
+        "max_tokens": 100,
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "document",
+                        "source": {
+                            "type": "text",
+                            "media_type": "text/plain",
+                            "data": "The sky is blue.",
+                        },
+                        "citations": {"enabled": True},
+                    },
+                    {"type": "text", "text": "What colour?"},
+                ],
+            }
+        ],
+    }
+    betas = ["interleaved-thinking-2025-05-14"]
+    claude = messages_call(body, provider="anthropic", model="m", model_name="a", betas=betas)
+    assert claude.request.cite and claude.request.betas == betas
+    gpt = messages_call(body, provider="openai", model="m", model_name="a", betas=betas)
+    wire = encode("openai", gpt.request)  # refused before: betas and cite are Anthropic-only
+    assert "The sky is blue." in json.dumps(wire)
+    assert len(gpt.warnings) == 2

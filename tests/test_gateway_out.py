@@ -234,3 +234,58 @@ def test_citations_become_url_annotations() -> None:
     body = openai_out.completion(result, model_name="m", id="c", created=1)
     notes = ChatCompletion.model_validate(body).choices[0].message.annotations or []
     assert notes and all(n.url_citation.url.startswith("http") for n in notes)
+
+
+def test_finish_reasons() -> None:
+    from llmcli.events import ToolCallDone
+
+    call = ToolCallDone("c", "f", {})
+    cases = [
+        ("stop", [], "stop", "end_turn"),
+        ("stop", [call], "tool_calls", "tool_use"),  # Ollama's tool turn ends with "stop"
+        ("length", [call], "length", "max_tokens"),  # a cut-off call stays cut off
+        ("content_filter", [], "content_filter", "refusal"),
+        ("pause_turn", [], "stop", "pause_turn"),  # Anthropic's own reason, kept there
+        ("load", [], "stop", "end_turn"),
+        (None, [], "stop", "end_turn"),
+    ]
+    for reason, calls, openai_reason, anthropic_reason in cases:
+        result = Result("p", "m", tool_calls=list(calls), finish_reason=reason)
+        assert openai_out.finish_reason(result) == openai_reason, reason
+        assert anthropic_out.stop_reason(result) == anthropic_reason, reason
+
+
+def test_document_citations_reach_anthropic_clients() -> None:
+    from llmcli.events import Citation, Finish, TextDelta
+
+    cited = Citation(
+        "char_location",
+        cited_text="The sky is blue.",
+        title="Doc",
+        document_index=0,
+        start=0,
+        end=16,
+    )
+    web = Citation("web_search_result_location", cited_text="x", url="https://example.com")
+    events: list[Event] = [TextDelta("Blue."), cited, web, Finish("stop")]
+    acc = Accumulator("anthropic", "m")
+    for event in events:
+        acc.add(event)
+    result = acc.finish()
+    message = Message.model_validate(anthropic_out.message(result, model_name="m", id="msg"))
+    block = message.content[0]
+    assert block.type == "text" and block.citations is not None
+    assert [(c.type, c.cited_text) for c in block.citations] == [
+        ("char_location", "The sky is blue.")
+    ]
+    writer = anthropic_out.Events(model_name="m", id="msg")
+    snapshot = None
+    bufs: dict[int, bytes] = {}
+    for frame in [f for e in events for f in writer.feed(e)] + writer.finish(result):
+        event = EVENTS.validate_json(frame.decode().split("\ndata: ", 1)[1])
+        snapshot = accumulate_event(event=event, current_snapshot=snapshot, json_bufs=bufs)
+    assert snapshot is not None
+    streamed = snapshot.content[0]
+    assert streamed.type == "text" and [c.type for c in streamed.citations or []] == [
+        "char_location"
+    ]

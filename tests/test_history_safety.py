@@ -211,7 +211,7 @@ def test_reading_commands_work_on_a_read_only_filesystem(llmcli, server, tmp_pat
     assert listed.returncode == 0, listed.stderr
     (line,) = listed.stdout.splitlines()
     cid = line.split("\t")[0]
-    assert line.endswith("\tTell me about pelicans")
+    assert line.endswith("\tTell me about pelicans\tcli")  # the source column last
     shown = _on_read_only_fs(directory, ["logs", "show", cid, "--json", "--db", str(db)], cli_env)
     assert json.loads(shown.stdout)["messages"][1]["parts"][0]["text"] == "Pelicans fly."
     found = _on_read_only_fs(directory, ["logs", "search", "pelicans", "--db", str(db)], cli_env)

@@ -69,7 +69,10 @@ def start_server(config: Path, tmp: Path, *extra: str) -> tuple[subprocess.Popen
     }
     cmd = [sys.executable, "-m", "llmcli", "serve", "--config", str(config)]
     cmd += ["--port", str(port), *extra]
-    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
+    # The access log goes to a file: a pipe nobody reads would fill and stall the server.
+    log = (tmp / "serve.log").open("wb")
+    proc = subprocess.Popen(cmd, env=env, stderr=log)
+    proc.log_path = tmp / "serve.log"  # type: ignore[attr-defined]
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
@@ -78,13 +81,14 @@ def start_server(config: Path, tmp: Path, *extra: str) -> tuple[subprocess.Popen
         except httpx.TransportError:
             time.sleep(0.05)
     proc.kill()
-    raise AssertionError(proc.stderr.read().decode() if proc.stderr else "no start")
+    raise AssertionError((tmp / "serve.log").read_text())
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> str:
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(20) == 0
-    return proc.stderr.read().decode() if proc.stderr else ""
+    path: Path = proc.log_path  # type: ignore[attr-defined]
+    return path.read_text()
 
 
 @pytest.fixture(scope="module")
@@ -432,3 +436,32 @@ def test_two_deployments_spread_and_fail_over(gateway: dict[str, Any]) -> None:
     # One failure, then the failing deployment is cooled down: the rest go to b.
     assert len(a.requests) == 1
     assert len(b.requests) == 8
+
+
+def test_upstream_failure_mid_stream_ends_with_an_error_event(gateway: dict[str, Any]) -> None:
+    serve(gateway, "openrouter", "stream-midstream-error")
+    client = openai_client(gateway)
+    stream = client.chat.completions.create(model="router", messages=USER, stream=True)
+    with pytest.raises(openai_sdk.APIError):
+        for _ in stream:
+            pass
+    # An upstream connection cut in the middle: the Anthropic client gets `event: error`.
+    recorded = load_case("anthropic", "stream-text-basic")
+    gateway["replay"].replies.clear()
+    gateway["replay"].queue(recorded.reply(cut_after=len(recorded.response) // 2))
+    with (
+        pytest.raises(anthropic_sdk.APIError),
+        anthropic_client(gateway).messages.stream(
+            model="claude", max_tokens=100, messages=USER
+        ) as events,
+    ):
+        events.get_final_message()
+
+
+def test_what_the_provider_cannot_take_is_said_in_a_header(gateway: dict[str, Any]) -> None:
+    serve(gateway, "openai", "nonstream-text")
+    raw = anthropic_client(gateway).messages.with_raw_response.create(
+        model="gpt", max_tokens=50, messages=USER, extra_body={"top_k": 5}
+    )
+    assert "top_k" in raw.headers.get("x-llmcli-warnings", "")
+    assert "top_k" not in json.dumps(upstream_body(gateway))

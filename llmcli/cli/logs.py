@@ -54,8 +54,11 @@ def list_cmd(
     if json_out:
         typer.echo(json.dumps([_summary(r) for r in rows], ensure_ascii=False))
         return
+    # `source`: cli, or serve for the gateway's calls; last in TSV, where it adds a column
+    # without moving the others.
     table = [
-        (r["id"], _when(r["created_at"]), r["model"], str(r["responses"]), r["title"]) for r in rows
+        (r["id"], _when(r["created_at"]), r["model"], str(r["responses"]), r["title"], _source(r))
+        for r in rows
     ]
     if not sys.stdout.isatty():
         for row in table:
@@ -66,10 +69,16 @@ def list_cmd(
 
     from llmcli.controls import visible
 
-    view = Table("id", "created", "model", "answers", "title", box=None)
-    for row in table:
-        view.add_row(*(visible(cell) for cell in row))
+    view = Table("id", "created", "model", "source", "answers", "title", box=None)
+    for cid, when, name, answers, title, source in table:
+        view.add_row(*(visible(cell) for cell in (cid, when, name, source, answers, title)))
     Console().print(view)
+
+
+def _source(row: sqlite3.Row) -> str:
+    # A database opened read-only may predate the column (its migration not applied).
+    # (`in row` would look among the values: a Row is a sequence.)
+    return str(row["source"]) if "source" in row.keys() else "cli"  # noqa: SIM118
 
 
 def _summary(row: sqlite3.Row) -> dict[str, Any]:
@@ -80,6 +89,7 @@ def _summary(row: sqlite3.Row) -> dict[str, Any]:
         "title": row["title"],
         "responses": row["responses"],
         "cost": row["cost"],
+        "source": _source(row),
     }
 
 

@@ -3,11 +3,20 @@ then hands over to `llmcli.serve.run`."""
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from pathlib import Path
 
 from llmcli.cli import spec, spec_serve
 from llmcli.errors import UsageError
+
+
+def _importable(name: str) -> bool:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
+
 
 INSTALL = "llmcli serve needs the serve extra: pip install 'llmcli[serve]'"
 
@@ -24,7 +33,7 @@ def serve(
     quiet: bool,
 ) -> None:
     """Serve every provider behind one OpenAI- and Anthropic-compatible HTTP API."""
-    missing = [m for m in ("starlette", "uvicorn", "yaml") if importlib.util.find_spec(m) is None]
+    missing = [m for m in ("starlette", "uvicorn", "yaml") if not _importable(m)]
     if missing:
         raise UsageError(f"{INSTALL} (missing: {', '.join(missing)})")
     from llmcli.serve.run import Options, run

@@ -77,7 +77,7 @@ def messages_call(
         "cache_system": cache_system,
         "cache_tools": cache_tools,
         "cache_ttl": ttl or tool_ttl,
-        "cite": cite,
+        "cite": _cite(cite, family, warnings),
         "prefill": prefill,
         "stream": bool(opt(body, "stream", bool)),
         "max_tokens": positive_int(body, "max_tokens"),
@@ -96,10 +96,28 @@ def messages_call(
         "web_search": web[0],
         "web_search_max_uses": web[1],
         "mcp_servers": _mcp_servers(body.get("mcp_servers")),
-        "betas": betas or [],
+        "betas": _betas(betas or [], family, warnings),
         "options": options,
     }
     return MessagesCall(build_request(fields), fields["stream"], model_name, warnings)
+
+
+def _betas(betas: list[str], family: str, warnings: list[str]) -> list[str]:
+    """`anthropic-beta` names Anthropic features: another provider has none of them (and
+    its encoder refuses the field), so they are dropped there with a warning."""
+    if betas and family != "anthropic":
+        warnings.append(
+            f"anthropic-beta {','.join(betas)} was dropped: the model is not Anthropic's"
+        )
+        return []
+    return betas
+
+
+def _cite(cite: bool, family: str, warnings: list[str]) -> bool:
+    if cite and family != "anthropic":
+        warnings.append("citations were dropped: only Anthropic models cite documents")
+        return False
+    return cite
 
 
 def _prefill(messages: list[Message]) -> str | None:

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from llmcli.events import (
+    Citation,
     Event,
     ReasoningBlock,
     ReasoningDelta,
@@ -43,10 +44,10 @@ _ANTHROPIC_OWN = {
 
 
 def stop_reason(result: Result) -> str:
-    if result.tool_calls:
-        return "tool_use"
     reason = result.finish_reason or "stop"
-    return reason if reason in _ANTHROPIC_OWN else _STOP.get(reason, "end_turn")
+    reason = reason if reason in _ANTHROPIC_OWN else _STOP.get(reason, "end_turn")
+    # Ollama ends a turn of tool calls with "stop"; a cut-off answer stays max_tokens.
+    return "tool_use" if result.tool_calls and reason == "end_turn" else reason
 
 
 def usage(u: Usage) -> dict[str, Any]:
@@ -67,6 +68,31 @@ def tool_input(arguments: Any) -> dict[str, Any]:
     return arguments if isinstance(arguments, dict) else {"arguments": arguments}
 
 
+# Document citation types and the names of their start/end fields (Messages API
+# `char_location`, `page_location`, `content_block_location`). Web citations need the
+# search result's `encrypted_index`, which llmcli does not keep: they are left out.
+_LOCATIONS = {
+    "char_location": ("start_char_index", "end_char_index"),
+    "page_location": ("start_page_number", "end_page_number"),
+    "content_block_location": ("start_block_index", "end_block_index"),
+}
+
+
+def citation(c: Citation) -> dict[str, Any] | None:
+    """A document citation as Anthropic writes it, or None when it has no such shape."""
+    names = _LOCATIONS.get(c.kind)
+    if names is None or c.document_index is None or c.start is None or c.end is None:
+        return None
+    return {
+        "type": c.kind,
+        "cited_text": c.cited_text or "",
+        "document_index": c.document_index,
+        "document_title": c.title,
+        names[0]: c.start,
+        names[1]: c.end,
+    }
+
+
 def _thinking_block(block: ReasoningBlock) -> dict[str, Any]:
     if block.redacted is not None:
         return {"type": "redacted_thinking", "data": block.redacted}
@@ -76,7 +102,11 @@ def _thinking_block(block: ReasoningBlock) -> dict[str, Any]:
 def message(result: Result, *, model_name: str, id: str) -> dict[str, Any]:
     content: list[dict[str, Any]] = [_thinking_block(b) for b in result.reasoning_blocks]
     if result.content:
-        content.append({"type": "text", "text": result.content})
+        text: dict[str, Any] = {"type": "text", "text": result.content}
+        cited = [c for c in map(citation, result.citations) if c is not None]
+        if cited:
+            text["citations"] = cited
+        content.append(text)
     content.extend(
         {"type": "tool_use", "id": c.id, "name": c.name, "input": tool_input(c.arguments)}
         for c in result.tool_calls
@@ -181,6 +211,10 @@ class Events:
                 frames.append(b"%s%d%s%s}}\n\n" % (_DELTA, self._index, _JSON_KEY, fragment))
         elif isinstance(event, ToolCallDone):
             frames += self._tool_done(event)
+        elif isinstance(event, Citation) and self._open == "text":
+            cited = citation(event)
+            if cited is not None:
+                frames.append(self._delta({"type": "citations_delta", "citation": cited}))
         return frames
 
     def _reasoning(self, event: ReasoningDelta) -> list[bytes]:

@@ -31,6 +31,9 @@ _ANTHROPIC = {
     "reasoning_effort": "output_config.effort",
     "response_format": "output_config.format",
     "parallel_tool_calls": "tool_choice.disable_parallel_tool_use",
+    "web_search": "tools",
+    "web_search_max_uses": "tools",
+    "betas": "anthropic-beta",
 }
 
 

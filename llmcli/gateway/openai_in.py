@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from llmcli.gateway.errors import GatewayError, bad_request
+from llmcli.gateway.errors import bad_request
 from llmcli.gateway.openai_messages import read_messages
 from llmcli.gateway.read import number, obj, opt, positive_int, shape, text_list, typed
 from llmcli.request import EmbedRequest, ImageRequest, Request, ResponseFormat, Tool
@@ -129,7 +129,7 @@ def chat_call(body: Any, *, provider: str, model: str, model_name: str) -> ChatC
 
 def _anthropic_thinking(value: Any) -> tuple[bool, int | None]:
     """`thinking: {type: enabled, budget_tokens}` in an OpenAI body, as LiteLLM takes it
-    for Anthropic models (docs.litellm.ai/docs/providers/anthropic, "Usage - Thinking")."""
+    for Anthropic models (https://docs.litellm.ai/docs/reasoning_content, Quick Start)."""
     thinking = obj(value, "thinking")
     if thinking.get("type") != "enabled":
         return False, None
@@ -326,14 +326,3 @@ def image_format(body: Any) -> str:
 def _is_size(size: str) -> bool:
     width, x, height = size.partition("x")
     return bool(x) and width.isdigit() and height.isdigit()
-
-
-__all__ = [
-    "ChatCall",
-    "GatewayError",
-    "chat_call",
-    "embed_encoding",
-    "embed_request",
-    "image_format",
-    "image_request",
-]

@@ -37,10 +37,10 @@ DONE = b"data: [DONE]\n\n"
 
 def finish_reason(result: Result) -> str:
     """OpenAI's finish_reason; a decoder's other values (an Ollama `load`, an error that
-    was already reported) read as `stop`, and tool calls always as `tool_calls`."""
-    if result.tool_calls:
-        return "tool_calls"
-    return _FINISH.get(result.finish_reason or "stop", "stop")
+    was already reported) read as `stop`."""
+    reason = _FINISH.get(result.finish_reason or "stop", "stop")
+    # Ollama ends a turn of tool calls with "stop"; a cut-off answer stays "length".
+    return "tool_calls" if result.tool_calls and reason == "stop" else reason
 
 
 def usage(u: Usage) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from starlette.routing import BaseRoute, Route
 from llmcli.atransport import AsyncTransport
 from llmcli.gateway.errors import GatewayError, anthropic_error, openai_error
 from llmcli.serve.chat import ANTHROPIC, OPENAI, chat
-from llmcli.serve.observe import AccessLog, Call, Metrics, Recorder
+from llmcli.serve.observe import AccessLog, Metrics, Recorder
+from llmcli.serve.record import Call
 from llmcli.serve.router import Router
 
 # Anthropic's documented Messages limit (32 MB, API overview): the largest a client
@@ -44,7 +45,7 @@ class Gateway:
     recorder: Recorder | None = None
 
     def finish(self, http: HttpRequest, call: Call) -> None:
-        call.latency = time.perf_counter() - http.state.started
+        call.latency = time.perf_counter() - call.started
         self.metrics.observe(call)
         self.log.line(http.method, http.url.path, call)
         if self.recorder is not None and call.result is not None:
@@ -100,8 +101,7 @@ def _api(gw: Gateway, handler: Handler, anthropic: bool, body: bool = True) -> A
     shape = anthropic_error if anthropic else openai_error
 
     async def endpoint(http: HttpRequest) -> Response:
-        http.state.started = time.perf_counter()
-        call = Call(route=http.url.path.removeprefix("/v1") or "/")
+        call = Call(route=http.url.path.removeprefix("/v1") or "/", started=time.perf_counter())
         try:
             _authorize(gw, http)
             payload = await read_json(http, gw.max_body) if body else None
@@ -177,13 +177,15 @@ async def _anthropic_chat(gw: Gateway, http: HttpRequest, body: Any, call: Call)
 async def _embeddings(gw: Gateway, http: HttpRequest, body: Any, call: Call) -> Response:
     from llmcli.serve.tasks import embeddings
 
-    return await embeddings(gw, body, call)
+    assert gw.transport is not None
+    return await embeddings(gw.transport, gw.router, body, call)
 
 
 async def _images(gw: Gateway, http: HttpRequest, body: Any, call: Call) -> Response:
     from llmcli.serve.tasks import images
 
-    return await images(gw, body, call)
+    assert gw.transport is not None
+    return await images(gw.transport, gw.router, body, call)
 
 
 async def _models(gw: Gateway, http: HttpRequest, body: Any, call: Call) -> Response:

@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request as HttpRequest
 from starlette.responses import JSONResponse, Response
 
-from llmcli.engine import redacted_request
 from llmcli.errors import DecodeError, TransportError
 from llmcli.events import Accumulator, Result, StreamError
 from llmcli.gateway import anthropic_in, anthropic_out, openai_in, openai_out
 from llmcli.gateway.errors import GatewayError, from_provider_error, stream_error
-from llmcli.gateway.fields import anthropic_field, openai_field
-from llmcli.serve.observe import Call
+from llmcli.gateway.fields import anthropic_field, notes, openai_field
+from llmcli.providers.anthropic.body import client_betas
+from llmcli.serve.record import Call
 from llmcli.serve.router import Deployment
 from llmcli.serve.streaming import EventStream
 from llmcli.serve.upstream import Upstream, open_upstream
@@ -38,13 +38,12 @@ class Shape:
 
     def read(self, body: Any, dep: Deployment, name: str, http: HttpRequest) -> Any:
         if self.anthropic:
-            betas = [b.strip() for b in http.headers.get("anthropic-beta", "").split(",")]
             return anthropic_in.messages_call(
                 body,
                 provider=dep.provider,
                 model=dep.model,
                 model_name=name,
-                betas=[b for b in betas if b] or None,
+                betas=client_betas(http.headers),
             )
         return openai_in.chat_call(body, provider=dep.provider, model=dep.model, model_name=name)
 
@@ -84,17 +83,20 @@ async def chat(gw: Any, http: HttpRequest, body: Any, shape: Shape, call: Call) 
 
     def attempt(dep: Deployment, http_call: HttpCall) -> None:
         call.provider, call.model, call.deployment = dep.provider, dep.full_name, dep.id
-        call.request = redacted_request(http_call, dep.policy)
+        call.wire = (http_call, dep.policy)
 
     upstream = await open_upstream(gw.transport, gw.router, name, build, shape.spell, attempt)
     chat_call = parsed["call"]
     call.extra["messages"] = chat_call.request.messages
     acc = Accumulator(upstream.dep.provider, upstream.dep.model)
     id = shape.new_id()
+    headers = _warning_header(
+        chat_call.warnings + notes(upstream.call.warnings, anthropic=shape.anthropic)
+    )
     if chat_call.stream:
         writer = shape.writer(name, id, chat_call)
         frames = _stream(upstream, writer, acc, call)
-        return EventStream(frames, on_close=lambda: gw.finish(http, call))
+        return EventStream(frames, on_close=lambda: gw.finish(http, call), headers=headers)
     try:
         await _drain(upstream, acc, call)
     finally:
@@ -103,7 +105,19 @@ async def chat(gw: Any, http: HttpRequest, body: Any, shape: Shape, call: Call) 
     call.result = result
     if result.finish_reason == "error" and not result.content and not result.tool_calls:
         raise stream_error(StreamError(result.error or "the upstream answer failed"))
-    return JSONResponse(shape.whole(result, name, id))
+    return JSONResponse(shape.whole(result, name, id), headers=headers)
+
+
+# What the provider could not take as asked (dropped fields, settings it ignores): the
+# client's own field names, on one header line (the answer's shape has no place for it).
+WARNING_HEADER = "x-llmcli-warnings"
+
+
+def _warning_header(lines: list[str]) -> dict[str, str]:
+    if not lines:
+        return {}
+    text = " | ".join(" ".join(line.split()) for line in lines)
+    return {WARNING_HEADER: text.encode("ascii", "replace").decode()[:2000]}
 
 
 def model_name(body: Any) -> str:
@@ -117,13 +131,15 @@ async def _drain(upstream: Upstream, acc: Accumulator, call: Call) -> None:
     try:
         async for event in upstream.events():
             if call.ttft is None:
-                call.ttft = time.perf_counter() - upstream.started
+                call.ttft = time.perf_counter() - call.started
             acc.add(event)
     except (TransportError, DecodeError) as err:
         acc.fail(str(from_provider_error(err, secrets=upstream.dep.policy.secrets)))
 
 
-async def _stream(upstream: Upstream, writer: Any, acc: Accumulator, call: Call) -> AsyncIterator[bytes]:
+async def _stream(
+    upstream: Upstream, writer: Any, acc: Accumulator, call: Call
+) -> AsyncGenerator[bytes, None]:
     """Each upstream event re-encoded and sent at once; a failure after the start ends
     the stream with an error event in the client's format, never a hang."""
     secrets_ = upstream.dep.policy.secrets
@@ -131,7 +147,7 @@ async def _stream(upstream: Upstream, writer: Any, acc: Accumulator, call: Call)
     try:
         async for event in upstream.events():
             if call.ttft is None:
-                call.ttft = time.perf_counter() - upstream.started
+                call.ttft = time.perf_counter() - call.started
             acc.add(event)
             if isinstance(event, StreamError):
                 failed = stream_error(event)

@@ -118,8 +118,8 @@ def _read(raw: dict[str, Any], path: Path) -> ServeConfig:
         ignored.append(f"router_settings.routing_strategy={strategy} (simple-shuffle used)")
         strategy = "simple-shuffle"
     config.strategy = strategy
-    key = general.get("master_key")
-    config.master_key = str(key) if key else None
+    master = general.get("master_key")
+    config.master_key = str(master) if master else None
     return config
 
 

@@ -14,31 +14,11 @@ import queue
 import sys
 import threading
 from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Any
 
-from llmcli.events import Result
+from llmcli.serve.record import Call
 
 # Seconds; the default buckets of Prometheus' client libraries.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
-
-
-@dataclass
-class Call:
-    """One served request, as the log, the metrics and the history see it."""
-
-    route: str
-    model_name: str = ""
-    provider: str = ""
-    model: str = ""
-    deployment: str = ""
-    status: int = 200
-    latency: float = 0.0  # seconds
-    ttft: float | None = None
-    result: Result | None = None
-    request: dict[str, Any] | None = None  # the wire request, keys redacted
-    prompt: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Metrics:

@@ -1,35 +1,57 @@
-"""One served call → the history database, marked `serve` in the `source` column."""
+"""One served call as the log, the metrics and the history see it (`Call`), and its
+history record, marked `serve` in the `source` column."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from llmcli.engine import redacted_request
+from llmcli.events import Result
+from llmcli.policy import Policy
 from llmcli.request import Message, TextPart
-from llmcli.store_schema import transaction
 
 if TYPE_CHECKING:
     from llmcli.history import History
-    from llmcli.serve.observe import Call
+    from llmcli.transport import HttpCall
+
+
+@dataclass
+class Call:
+    """One served request, as the log, the metrics and the history see it."""
+
+    route: str
+    model_name: str = ""
+    provider: str = ""
+    model: str = ""
+    deployment: str = ""
+    status: int = 200
+    started: float = 0.0  # time.perf_counter() when the request arrived
+    latency: float = 0.0  # seconds
+    ttft: float | None = None
+    result: Result | None = None
+    # The wire request and its deployment's policy (the keys to redact): redacted by the
+    # history thread, off the event loop.
+    wire: tuple[HttpCall, Policy] | None = None
+    prompt: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def write(history: History, call: Call) -> None:
     result = call.result
     if result is None:
         return
-    result.request = call.request  # already redacted by the caller
+    if call.wire is not None:
+        result.request = redacted_request(*call.wire)
     messages = call.extra.get("messages") or [Message(role="user", parts=[TextPart(text="")])]
-    cid = history.save(
+    history.save(
         None,
         messages,
         result,
         model=call.model_name,
         latency_ms=round(call.latency * 1000),
         ttft_ms=round(call.ttft * 1000) if call.ttft is not None else None,
+        source="serve",
+        deployment=call.deployment,
+        status=call.status,
     )
-    db = history.db
-    with transaction(db):
-        db.execute("UPDATE conversations SET source = 'serve' WHERE id = ?", (cid,))
-        db.execute(
-            "UPDATE responses SET deployment = ?, status = ? WHERE conversation_id = ?",
-            (call.deployment, call.status, cid),
-        )

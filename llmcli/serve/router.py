@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from llmcli.providers.base import ChatProvider
     from llmcli.transport import Connection
 
+# Without a config, the resolved PROVIDER/MODEL names kept (oldest dropped first).
+OPEN_NAMES = 256
 # The upstream wait when the config sets none (seconds): an answer may take minutes.
 DEFAULT_TIMEOUT = 600.0
 
@@ -127,6 +129,8 @@ class Router:
         except LlmcliError as err:
             message = str(err).replace("{model}", "model").replace("{api_base}", "api_base")
             raise GatewayError(404, message, "not_found", "model") from None
+        if len(self.groups) >= OPEN_NAMES:  # clients choose the names: keep the cache bounded
+            self.groups.pop(next(iter(self.groups)))
         self.groups[name] = [dep]
         return self.groups[name]
 
@@ -160,7 +164,7 @@ class Router:
 
 
 def _weighted_shuffle(items: list[Deployment]) -> list[Deployment]:
-    """Random order, heavier first more often (Efraimidis–Spirakis keys)."""
+    """Random order, heavier first more often (Efraimidis-Spirakis keys)."""
     if len(items) < 2:
         return list(items)
     return sorted(items, key=lambda d: random.random() ** (1.0 / d.weight), reverse=True)

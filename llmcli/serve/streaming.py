@@ -22,14 +22,21 @@ HEADERS = [
 
 
 class EventStream(Response):
-    def __init__(self, frames: AsyncGenerator[bytes, None], on_close: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        frames: AsyncGenerator[bytes, None],
+        on_close: Callable[[], None],
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.frames = frames
+        self.extra = [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
         self.on_close = on_close
         self.status_code = 200
         self.background = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+        head = HEADERS + self.extra
+        await send({"type": "http.response.start", "status": 200, "headers": head})
         pump = asyncio.ensure_future(self._pump(send))
         gone = asyncio.ensure_future(_disconnected(receive))
         try:

@@ -10,14 +10,14 @@ from starlette.responses import JSONResponse, Response
 from llmcli.gateway import openai_in, openai_out
 from llmcli.gateway.errors import GatewayError
 from llmcli.serve.chat import model_name
-from llmcli.serve.observe import Call
+from llmcli.serve.record import Call
 from llmcli.serve.router import Deployment, Router
 from llmcli.serve.upstream import fetch
 from llmcli.transport import HttpCall
 
 if TYPE_CHECKING:
+    from llmcli.atransport import AsyncTransport
     from llmcli.providers.base import Embedder, ImageMaker
-    from llmcli.serve.app import Gateway
 
 
 def _offers(dep: Deployment, claimed: bool, what: str) -> Any:
@@ -26,7 +26,7 @@ def _offers(dep: Deployment, claimed: bool, what: str) -> Any:
     return dep.module
 
 
-async def embeddings(gw: Gateway, body: Any, call: Call) -> Response:
+async def embeddings(transport: AsyncTransport, router: Router, body: Any, call: Call) -> Response:
     name = call.model_name = model_name(body)
 
     def build(dep: Deployment) -> HttpCall:
@@ -34,15 +34,14 @@ async def embeddings(gw: Gateway, body: Any, call: Call) -> Response:
         req = openai_in.embed_request(body, provider=dep.provider, model=dep.model)
         return embedder.encode_embed(req, dep.connection)
 
-    assert gw.transport is not None
-    dep, raw = await fetch(gw.transport, gw.router, name, build)
+    dep, raw = await fetch(transport, router, name, build)
     _where(call, dep)
     result = cast("Embedder", dep.module).decode_embed(raw)
     fmt = openai_in.embed_encoding(body)
     return JSONResponse(openai_out.embeddings(result, model_name=name, encoding_format=fmt))
 
 
-async def images(gw: Gateway, body: Any, call: Call) -> Response:
+async def images(transport: AsyncTransport, router: Router, body: Any, call: Call) -> Response:
     name = call.model_name = model_name(body)
 
     def build(dep: Deployment) -> HttpCall:
@@ -50,8 +49,7 @@ async def images(gw: Gateway, body: Any, call: Call) -> Response:
         req = openai_in.image_request(body, provider=dep.provider, model=dep.model)
         return maker.encode_image(req, dep.connection)
 
-    assert gw.transport is not None
-    dep, raw = await fetch(gw.transport, gw.router, name, build)
+    dep, raw = await fetch(transport, router, name, build)
     _where(call, dep)
     made = cast("ImageMaker", dep.module).decode_image(raw)
     fmt = openai_in.image_format(body)

@@ -8,7 +8,6 @@ HTTP error is the client's (a 400 stays a 400). Once an answer began, it is this
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from typing import Any
@@ -36,7 +35,6 @@ class Upstream:
         self.call = call
         self.answer = answer
         self._stack = stack
-        self.started = time.perf_counter()
 
     async def events(self) -> AsyncIterator[Event]:
         module = self.dep.module
@@ -95,8 +93,7 @@ async def open_upstream(
             answer = await stack.enter_async_context(transport.open(call, dep.policy))
             if answer.status_code >= 400:
                 body = await answer.read()
-                err = provider_error(dep.module, answer.status_code, body, dep.policy.secrets)
-                raise err
+                raise provider_error(dep.module, answer.status_code, body, dep.policy.secrets)
         except (ProviderError, TransportError) as err:
             await stack.aclose()
             failed = from_provider_error(err, secrets=dep.policy.secrets, spell=spell)

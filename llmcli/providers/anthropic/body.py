@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from llmcli.errors import UsageError
@@ -125,6 +126,12 @@ def _refuse_unsupported(req: Request) -> None:
         raise _refused("prefill", "anthropic cannot prefill a JSON answer: drop {prefill}")
     if req.cite and fmt.type == "json_schema" and structured_output_form(req.model) != "tool":
         raise _refused("cite", "anthropic cannot cite documents in a JSON answer: drop {cite}")
+
+
+def client_betas(headers: Mapping[str, str]) -> list[str] | None:
+    """The betas a client of a gateway asked for in its own `anthropic-beta` header."""
+    names = [b.strip() for b in headers.get("anthropic-beta", "").split(",")]
+    return [b for b in names if b] or None
 
 
 def encode_headers(conn: Connection, betas: list[str]) -> dict[str, str]:
