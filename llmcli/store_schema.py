@@ -112,6 +112,23 @@ def _m_fragments(db: sqlite3.Connection) -> None:
     )
 
 
+def _m_arena(db: sqlite3.Connection) -> None:
+    """Arena votes from the playground (llmcli/serve/pages.py): the models compared, the
+    one preferred, and the prompt's hash (never the prompt or a key)."""
+    _script(
+        db,
+        """
+        CREATE TABLE arena_votes (
+            id INTEGER PRIMARY KEY,
+            models TEXT NOT NULL,
+            winner TEXT NOT NULL,
+            prompt_hash TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        """,
+    )
+
+
 # Numbered migrations: index + 1 is the schema version stored in PRAGMA user_version.
 def _m_context(db: sqlite3.Connection) -> None:
     """Summaries that stand for a conversation's oldest messages (--context summarize):
@@ -177,6 +194,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m_context,
     _m_serve,
     _m_batch,
+    _m_arena,
 ]
 
 

@@ -323,3 +323,9 @@ def _usd(value: float | None) -> str:
     from llmcli.render import format_usd
 
     return "-" if value is None else format_usd(value)
+
+
+# The arena's win table lives in its own module; registered here, after the other commands.
+from llmcli.cli.logs_arena import arena_cmd  # noqa: E402
+
+logs_app.command("arena")(arena_cmd)

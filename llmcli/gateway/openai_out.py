@@ -55,6 +55,10 @@ def usage(u: Usage) -> dict[str, Any]:
         out["prompt_tokens_details"] = {"cached_tokens": u.cache_read_tokens}
     if u.reasoning_tokens is not None:
         out["completion_tokens_details"] = {"reasoning_tokens": u.reasoning_tokens}
+    if u.cost is not None:
+        # OpenRouter's convention, USD in usage.cost
+        # (https://openrouter.ai/docs/use-cases/usage-accounting); the playground shows it.
+        out["cost"] = u.cost
     return out
 
 
@@ -241,8 +245,16 @@ class Chunks:
         if self._done:
             return []
         self._done = True
+        frames = []
+        cited = url_annotations(result.citations)
+        if cited:
+            # As OpenAI's search models stream them: an annotations-only delta at the end
+            # (https://github.com/openai/openai-java/issues/297); the playground lists them.
+            frames.append(self._chunk({"annotations": cited}))
         blocks = thinking_blocks(result, indexed=True)
-        frames = [self._chunk({"thinking_blocks": blocks} if blocks else {}, finish_reason(result))]
+        frames.append(
+            self._chunk({"thinking_blocks": blocks} if blocks else {}, finish_reason(result))
+        )
         if self.include_usage:
             tail = b',"usage":' + compact(usage(result.usage)).encode() + b"}\n\n"
             frames.append(b"data: " + self._head + b',"choices":[]' + tail)
