@@ -6,8 +6,8 @@
 # The subcommands of a command path.
 __llmcli_subcommands() {
     case "$1" in
-        "") echo 'complete chat embed image cmd logs keys config models local batch templates mcp' ;;
-        'logs') echo 'path list show export search doctor rm cost' ;;
+        "") echo 'complete chat embed image cmd serve logs keys config models local batch templates mcp' ;;
+        'logs') echo 'path list show export search doctor rm cost arena' ;;
         'keys') echo 'set list rm path' ;;
         'config') echo 'path show edit set unset' ;;
         'models') echo 'pull list show default alias aliases' ;;
@@ -27,6 +27,7 @@ __llmcli_options() {
         'embed') echo '-m --model --lines -f --file --dimensions --batch-size --concurrency --json --format -u --usage -o --option -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
         'image') echo '-m --model -n --size --quality --image-config --output --output-dir --mkdir --force --json -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
         'cmd') echo '-m --model -s --system -t --template -p --param --temperature --max-tokens --thinking --reasoning-effort -y --yes --shell-integration --estimate --max-cost --force --log --no-log --db -u --usage -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
+        'serve') echo '--host --port --config --workers --master-key --no-auth --no-log -q --quiet -h --help' ;;
         'logs') echo '-h --help' ;;
         'logs path') echo '--db -h --help' ;;
         'logs list') echo '-n --number --model --json --db -h --help' ;;
@@ -36,6 +37,7 @@ __llmcli_options() {
         'logs doctor') echo '--db -h --help' ;;
         'logs rm') echo '--db -h --help' ;;
         'logs cost') echo '--days --model --json --db -h --help' ;;
+        'logs arena') echo '--json --db -h --help' ;;
         'keys') echo '-h --help' ;;
         'keys set') echo '-h --help' ;;
         'keys list') echo '-h --help' ;;
@@ -85,6 +87,7 @@ __llmcli_value_options() {
         'embed') echo '-m --model -f --file --dimensions --batch-size --concurrency --format -o --option -H --header --api-key --api-base --retries --timeout' ;;
         'image') echo '-m --model -n --size --quality --image-config --output --output-dir -H --header --api-key --api-base --retries --timeout' ;;
         'cmd') echo '-m --model -s --system -t --template -p --param --temperature --max-tokens --reasoning-effort --shell-integration --max-cost --db -H --header --api-key --api-base --retries --timeout' ;;
+        'serve') echo '--host --port --config --workers --master-key' ;;
         'logs path') echo '--db' ;;
         'logs list') echo '-n --number --model --db' ;;
         'logs show') echo '--db' ;;
@@ -93,6 +96,7 @@ __llmcli_value_options() {
         'logs doctor') echo '--db' ;;
         'logs rm') echo '--db' ;;
         'logs cost') echo '--days --model --db' ;;
+        'logs arena') echo '--db' ;;
         'models pull') echo '--sha256' ;;
         'models list') echo '-p --provider -c --capability -q --query --api-key --api-base --timeout' ;;
         'local serve') echo '--port --host --threads --local-threads --ctx-size' ;;
@@ -135,7 +139,7 @@ __llmcli_files() {
 __llmcli_option_value() {
     case "$1 $2" in
         'complete -m' | 'complete --model' | 'chat -m' | 'chat --model' | 'embed -m' | 'embed --model' | 'image -m' | 'image --model' | 'cmd -m' | 'cmd --model' | 'logs list --model' | 'logs cost --model' | 'batch run -m' | 'batch run --model' | 'batch submit -m' | 'batch submit --model') __llmcli_words "$(__llmcli_models)" ;;
-        'complete -t' | 'complete --template' | 'complete --json-schema' | 'complete --tools' | 'complete -a' | 'complete --attach' | 'complete --db' | 'complete --save-images' | 'chat -t' | 'chat --template' | 'chat --json-schema' | 'chat --tools' | 'chat -a' | 'chat --attach' | 'chat --db' | 'chat --save-images' | 'embed -f' | 'embed --file' | 'image --output' | 'image --output-dir' | 'cmd -t' | 'cmd --template' | 'cmd --db' | 'logs path --db' | 'logs list --db' | 'logs show --db' | 'logs export --db' | 'logs search --db' | 'logs doctor --db' | 'logs rm --db' | 'logs cost --db' | 'batch run --output' | 'batch run --json-schema' | 'batch run -t' | 'batch run --template' | 'batch run --db' | 'batch submit --output' | 'batch submit -t' | 'batch submit --template' | 'batch submit --json-schema' | 'batch submit --db' | 'batch status --db' | 'batch cancel --db' | 'batch fetch --output' | 'batch fetch --db' | 'batch list --db') __llmcli_files ;;
+        'complete -t' | 'complete --template' | 'complete --json-schema' | 'complete --tools' | 'complete -a' | 'complete --attach' | 'complete --db' | 'complete --save-images' | 'chat -t' | 'chat --template' | 'chat --json-schema' | 'chat --tools' | 'chat -a' | 'chat --attach' | 'chat --db' | 'chat --save-images' | 'embed -f' | 'embed --file' | 'image --output' | 'image --output-dir' | 'cmd -t' | 'cmd --template' | 'cmd --db' | 'serve --config' | 'logs path --db' | 'logs list --db' | 'logs show --db' | 'logs export --db' | 'logs search --db' | 'logs doctor --db' | 'logs rm --db' | 'logs cost --db' | 'logs arena --db' | 'batch run --output' | 'batch run --json-schema' | 'batch run -t' | 'batch run --template' | 'batch run --db' | 'batch submit --output' | 'batch submit -t' | 'batch submit --template' | 'batch submit --json-schema' | 'batch submit --db' | 'batch status --db' | 'batch cancel --db' | 'batch fetch --output' | 'batch fetch --db' | 'batch list --db') __llmcli_files ;;
         'complete --reasoning-effort' | 'chat --reasoning-effort' | 'cmd --reasoning-effort' | 'batch run --reasoning-effort' | 'batch submit --reasoning-effort') __llmcli_words 'none low medium high' ;;
         'complete --tool-choice' | 'chat --tool-choice') __llmcli_words 'auto none required' ;;
         'complete --attach-type' | 'chat --attach-type') __llmcli_words 'image/png image/jpeg image/gif image/webp application/pdf text/plain' ;;

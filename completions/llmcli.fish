@@ -4,9 +4,9 @@
 function __llmcli_subcommands --description 'The subcommands of a command path'
     switch $argv[1]
         case ''
-            printf '%s\n' 'complete' 'chat' 'embed' 'image' 'cmd' 'logs' 'keys' 'config' 'models' 'local' 'batch' 'templates' 'mcp'
+            printf '%s\n' 'complete' 'chat' 'embed' 'image' 'cmd' 'serve' 'logs' 'keys' 'config' 'models' 'local' 'batch' 'templates' 'mcp'
         case 'logs'
-            printf '%s\n' 'path' 'list' 'show' 'export' 'search' 'doctor' 'rm' 'cost'
+            printf '%s\n' 'path' 'list' 'show' 'export' 'search' 'doctor' 'rm' 'cost' 'arena'
         case 'keys'
             printf '%s\n' 'set' 'list' 'rm' 'path'
         case 'config'
@@ -36,6 +36,8 @@ function __llmcli_value_options --description 'The options of a command path tha
             printf '%s\n' '-m' '--model' '-n' '--size' '--quality' '--image-config' '--output' '--output-dir' '-H' '--header' '--api-key' '--api-base' '--retries' '--timeout'
         case 'cmd'
             printf '%s\n' '-m' '--model' '-s' '--system' '-t' '--template' '-p' '--param' '--temperature' '--max-tokens' '--reasoning-effort' '--shell-integration' '--max-cost' '--db' '-H' '--header' '--api-key' '--api-base' '--retries' '--timeout'
+        case 'serve'
+            printf '%s\n' '--host' '--port' '--config' '--workers' '--master-key'
         case 'logs path'
             printf '%s\n' '--db'
         case 'logs list'
@@ -52,6 +54,8 @@ function __llmcli_value_options --description 'The options of a command path tha
             printf '%s\n' '--db'
         case 'logs cost'
             printf '%s\n' '--days' '--model' '--db'
+        case 'logs arena'
+            printf '%s\n' '--db'
         case 'models pull'
             printf '%s\n' '--sha256'
         case 'models list'
@@ -117,6 +121,7 @@ complete -c llmcli -n '__llmcli_at' -a 'chat' -d 'Chat interactively (an optiona
 complete -c llmcli -n '__llmcli_at' -a 'embed' -d 'Embed texts: TEXT arguments, stdin (whole, or --lines) or --file (lines or JSONL)'
 complete -c llmcli -n '__llmcli_at' -a 'image' -d 'Generate images from PROMPT and save them'
 complete -c llmcli -n '__llmcli_at' -a 'cmd' -d 'Turn a task into a shell command'
+complete -c llmcli -n '__llmcli_at' -a 'serve' -d 'Serve every provider behind one OpenAI- and Anthropic-compatible HTTP API'
 complete -c llmcli -n '__llmcli_at' -a 'logs' -d 'Browse the conversation history'
 complete -c llmcli -n '__llmcli_at' -a 'keys' -d 'Store API keys in a private file (used when no --api-key or environment key)'
 complete -c llmcli -n '__llmcli_at' -a 'config' -d 'Show and change the config file (default model, aliases, per-provider settings)'
@@ -332,6 +337,17 @@ complete -c llmcli -n '__llmcli_at cmd' -l timeout -x -d 'Seconds to wait to con
 complete -c llmcli -n '__llmcli_at cmd' -l debug -d 'Show the request sent (keys redacted) and tracebacks'
 complete -c llmcli -n '__llmcli_at cmd' -s h -l help -d 'Show this message and exit'
 
+# llmcli serve
+complete -c llmcli -n '__llmcli_at serve' -l host -x -d 'Address to listen on'
+complete -c llmcli -n '__llmcli_at serve' -l port -x -d 'Port to listen on'
+complete -c llmcli -n '__llmcli_at serve' -l config -r -F -d 'LiteLLM proxy config.yaml (model_list, router_settings, ...) or the same in TOML'
+complete -c llmcli -n '__llmcli_at serve' -l workers -x -d 'Worker processes'
+complete -c llmcli -n '__llmcli_at serve' -l master-key -x -d 'Key every client must send (Authorization: Bearer KEY or x-api-key)'
+complete -c llmcli -n '__llmcli_at serve' -l no-auth -d 'Serve without a key on a non-loopback address (say so explicitly)'
+complete -c llmcli -n '__llmcli_at serve' -l no-log -d 'Do not record the requests in the history database'
+complete -c llmcli -n '__llmcli_at serve' -s q -l quiet -d 'No access-log line per request on stderr'
+complete -c llmcli -n '__llmcli_at serve' -s h -l help -d 'Show this message and exit'
+
 # llmcli logs
 complete -c llmcli -n '__llmcli_at logs' -a 'path' -d 'Print where the history database is'
 complete -c llmcli -n '__llmcli_at logs' -a 'list' -d 'Recent conversations, newest first (TSV when piped)'
@@ -341,6 +357,7 @@ complete -c llmcli -n '__llmcli_at logs' -a 'search' -d 'Find messages containin
 complete -c llmcli -n '__llmcli_at logs' -a 'doctor' -d 'Check the history file'
 complete -c llmcli -n '__llmcli_at logs' -a 'rm' -d 'Delete one conversation and everything in it'
 complete -c llmcli -n '__llmcli_at logs' -a 'cost' -d 'Spending by day and model (USD), from the stored answers'
+complete -c llmcli -n '__llmcli_at logs' -a 'arena' -d 'Arena votes from `llmcli serve`\'s /arena page: model, wins, losses, by wins'
 complete -c llmcli -n '__llmcli_at logs' -s h -l help -d 'Show this message and exit'
 
 # llmcli logs path
@@ -384,6 +401,11 @@ complete -c llmcli -n '__llmcli_at logs cost' -l model -x -a '(__llmcli_models)'
 complete -c llmcli -n '__llmcli_at logs cost' -l json -d 'Print JSON'
 complete -c llmcli -n '__llmcli_at logs cost' -l db -r -F -d 'History database (default: in the user data dir, or $LLMCLI_HOME/logs.db)'
 complete -c llmcli -n '__llmcli_at logs cost' -s h -l help -d 'Show this message and exit'
+
+# llmcli logs arena
+complete -c llmcli -n '__llmcli_at logs arena' -l json -d 'Print JSON'
+complete -c llmcli -n '__llmcli_at logs arena' -l db -r -F -d 'History database (default: in the user data dir, or $LLMCLI_HOME/logs.db)'
+complete -c llmcli -n '__llmcli_at logs arena' -s h -l help -d 'Show this message and exit'
 
 # llmcli keys
 complete -c llmcli -n '__llmcli_at keys' -a 'set' -d 'Store a key: typed at a hidden prompt, or read from stdin when piped'
