@@ -96,8 +96,10 @@ class Config(_Strict):
     log: bool = True
     color: Literal["auto", "always", "never"] = "auto"
     show_reasoning: bool = True
-    mcp: McpSettings = Field(default_factory=McpSettings)
-    budget: Budget = Field(default_factory=Budget)
+    # model_construct: the defaults need no checking, and building these models' validators
+    # for a run with no config file would cost what defer_build above saves.
+    mcp: McpSettings = Field(default_factory=McpSettings.model_construct)
+    budget: Budget = Field(default_factory=Budget.model_construct)
 
 
 _TEMPLATE = """\
