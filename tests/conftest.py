@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,6 +21,15 @@ FAKE_KEYS = {
     "DEEPSEEK_API_KEY": "sk-test-deepseek-SECRET-3333",
     "OPENROUTER_API_KEY": "sk-or-test-SECRET-4444",
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A shell that starts pytest in the background without job control (`.ci/run ... &`)
+    makes it ignore SIGINT, and an ignored signal stays ignored in every child: the tests
+    that press Ctrl-C in a child would wait forever. A handler, unlike SIG_IGN, is reset to
+    the default when a child execs."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -292,8 +292,11 @@ def test_ctrl_c_while_waiting_leaves_the_batch_running(cli_env, mock, tmp_path):
         seen = proc.stderr.readline()
         assert seen, "the process ended before it waited"
     proc.send_signal(signal.SIGINT)
-    rest = proc.stderr.read()
-    assert proc.wait(timeout=30) == 130
+    try:
+        _, rest = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
     assert "stopped waiting; batch batch_1 goes on" in rest
     assert f"llmcli batch fetch batch_1 --output {tmp_path / 'out.jsonl'}" in rest
     assert mock.openai["batch_1"]["status"] == "validating"  # not canceled
