@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request as HttpRequest
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -44,6 +45,10 @@ class Gateway:
     metrics: Metrics = field(default_factory=Metrics)
     transport: AsyncTransport | None = None  # made inside the event loop (startup)
     recorder: Recorder | None = None
+    # Browser pages of other origins allowed to call (`--allow-origin`; see `guard`).
+    allow_origins: tuple[str, ...] = ()
+    # Bound to a loopback address: only loopback Host names are answered (`guard`).
+    loopback: bool = True
 
     def finish(self, http: HttpRequest, call: Call) -> None:
         call.latency = time.perf_counter() - call.started
@@ -83,7 +88,27 @@ def create_app(gw: Gateway) -> Starlette:
             if gw.recorder is not None:
                 gw.recorder.close()
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware(gw))
+
+
+def middleware(gw: Gateway) -> list[Middleware]:
+    """The origin/host guard outside everything; CORS answers for the allowed origins."""
+    from llmcli.serve.guard import Guard
+
+    stack = [Middleware(Guard, allow=gw.allow_origins, loopback=gw.loopback)]
+    if gw.allow_origins:
+        from starlette.middleware.cors import CORSMiddleware
+
+        stack.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(gw.allow_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["*"],
+                expose_headers=["x-llmcli-warnings", "x-request-id"],
+            )
+        )
+    return stack
 
 
 def extra_routes(gw: Gateway) -> list[BaseRoute]:

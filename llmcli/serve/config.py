@@ -26,7 +26,9 @@ DEFAULT_COOLDOWN = 5.0
 _USED_PARAMS = {"model", "api_base", "api_key", "rpm", "tpm", "timeout"}
 _ROUTER_KEYS = {"routing_strategy", "num_retries", "cooldown_time", "fallbacks", "timeout"}
 _LITELLM_KEYS = {"num_retries", "fallbacks", "request_timeout"}
-_GENERAL_KEYS = {"master_key"}
+# `allow_origins` is llmcli's own (LiteLLM has no such key): the config twin of
+# --allow-origin (see llmcli.serve.guard).
+_GENERAL_KEYS = {"master_key", "allow_origins"}
 
 
 @dataclass
@@ -48,6 +50,7 @@ class ServeConfig:
     timeout: float | None = None
     fallbacks: dict[str, list[str]] = field(default_factory=dict)
     master_key: str | None = None
+    allow_origins: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # dotted keys, warned about once
 
 
@@ -120,6 +123,8 @@ def _read(raw: dict[str, Any], path: Path) -> ServeConfig:
     config.strategy = strategy
     master = general.get("master_key")
     config.master_key = str(master) if master else None
+    origins = general.get("allow_origins") or []
+    config.allow_origins = [origins] if isinstance(origins, str) else [str(o) for o in origins]
     return config
 
 
