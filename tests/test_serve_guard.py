@@ -1,18 +1,10 @@
-"""`llmcli serve` against browsers of other sites, and what it records and logs.
+"""`llmcli serve` against browsers of other sites: foreign origins, DNS rebinding.
 
-The gateway runs in this process (uvicorn in a thread, built by `llmcli.serve.run.build`
-from the same options the command takes), in front of loopback upstreams."""
+The gateway runs in this process (tests/serve_inproc.py)."""
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import json
-import sqlite3
-import threading
-import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -21,57 +13,10 @@ import pytest
 
 pytest.importorskip("starlette")
 
-from llmcli.serve.run import Options, build
-from tests.playground_servers import running
-from tests.servers import ReplayServer, Reply, _HTTPServer, load_case
+from tests.serve_inproc import CHAT, gateway, home, queue_ok, replay
+from tests.servers import ReplayServer
 
-UPSTREAM_KEY = "sk-upstream-guard-secret-987654"
-USER = [{"role": "user", "content": "hi"}]
-CHAT = {"model": "gpt", "messages": USER}
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("LLMCLI_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("UPSTREAM_KEY", UPSTREAM_KEY)
-    from llmcli.config import settings
-
-    settings.cache_clear()  # read again under this LLMCLI_HOME
-    yield tmp_path
-    settings.cache_clear()
-
-
-@contextlib.contextmanager
-def gateway(
-    home: Path, models: dict[str, str], upstream: str, **options: Any
-) -> Iterator[tuple[str, Any]]:
-    """The gateway for `models` (name → PROVIDER/MODEL) in front of `upstream`."""
-    lines = ["model_list:"]
-    for name, model in models.items():
-        path = "/v1" if model.startswith("openai/") else ""
-        lines += [
-            f"  - model_name: {name}",
-            f"    litellm_params: {{model: {model}, api_base: '{upstream}{path}',"
-            " api_key: os.environ/UPSTREAM_KEY}",
-        ]
-    config = home / "config.yaml"
-    config.write_text("\n".join(lines) + "\n")
-    app, gw = build(Options(config=config, **options))
-    with running(app) as url:
-        yield url, gw
-
-
-@pytest.fixture
-def replay() -> Iterator[ReplayServer]:
-    server = ReplayServer().start()
-    yield server
-    server.stop()
-
-
-def _ok(replay: ReplayServer) -> None:
-    replay.replies.clear()
-    replay.queue(load_case("openai", "nonstream-text").reply())
-
+__all__ = ["home", "replay"]  # fixtures
 
 # ---- 1. other sites' pages and DNS rebinding -----------------------------------------
 
@@ -91,10 +36,10 @@ def test_a_page_of_another_site_is_refused(home: Path, replay: ReplayServer) -> 
         assert httpx.post(url + "/arena/vote", json={}, headers=evil).status_code == 403
         assert replay.requests == []  # nothing was paid for
         # The playground's own fetches (same origin) and SDKs (no Origin) still work.
-        _ok(replay)
+        queue_ok(replay)
         own = httpx.post(url + "/v1/chat/completions", json=CHAT, headers={"origin": url})
         assert own.status_code == 200, own.text
-        _ok(replay)
+        queue_ok(replay)
         assert httpx.post(url + "/v1/chat/completions", json=CHAT).status_code == 200
         assert httpx.get(url + "/", headers={"origin": url}).status_code == 200
 
@@ -127,11 +72,13 @@ def test_allowed_origins_get_cors_answers(home: Path, replay: ReplayServer) -> N
         )
         assert preflight.status_code == 200
         assert preflight.headers["access-control-allow-origin"] == app_origin
-        _ok(replay)
+        queue_ok(replay)
         answer = httpx.post(url + "/v1/chat/completions", json=CHAT, headers={"origin": app_origin})
         assert answer.status_code == 200
         assert answer.headers["access-control-allow-origin"] == app_origin
-        other = httpx.post(url + "/v1/chat/completions", json=CHAT, headers={"origin": "https://x.io"})
+        other = httpx.post(
+            url + "/v1/chat/completions", json=CHAT, headers={"origin": "https://x.io"}
+        )
         assert other.status_code == 403
 
 

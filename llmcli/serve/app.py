@@ -134,6 +134,7 @@ def _api(gw: Gateway, handler: Handler, anthropic: bool, body: bool = True) -> A
             response = await handler(gw, http, payload, call)
         except GatewayError as err:
             call.status = err.status
+            call.failed(err.message)
             response = JSONResponse(shape(err), status_code=err.status, headers=_headers(err))
         except Exception as err:  # never a traceback to the client; one line to the log
             call.status = 500
