@@ -7,6 +7,8 @@ import contextlib
 import hmac
 import importlib.util
 import json
+import re
+import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -128,6 +130,7 @@ def _api(gw: Gateway, handler: Handler, anthropic: bool, body: bool = True) -> A
 
     async def endpoint(http: HttpRequest) -> Response:
         call = Call(route=http.url.path.removeprefix("/v1") or "/", started=time.perf_counter())
+        call.id = request_id(http)
         try:
             _authorize(gw, http)
             payload = await read_json(http, gw.max_body) if body else None
@@ -143,12 +146,26 @@ def _api(gw: Gateway, handler: Handler, anthropic: bool, body: bool = True) -> A
             sys.stderr.write(f"llmcli serve: internal error: {type(err).__name__}: {err}\n")
             internal = GatewayError(500, "internal error in the gateway", "server")
             response = JSONResponse(shape(internal), status_code=500)
-        if not isinstance(response, EventStream):  # a stream is finished when it ends
+        if isinstance(response, EventStream):  # a stream is finished when it ends
+            response.extra.append((REQUEST_ID.encode(), call.id.encode()))
+        else:
+            response.headers[REQUEST_ID] = call.id
             call.status = response.status_code
             gw.finish(http, call)
         return response
 
     return endpoint
+
+
+# Each answer's id, on the access-log line too: what a user quotes to find a request.
+# A client's own (a tracing id, as proxies pass it on) is kept when it is plainly one.
+REQUEST_ID = "x-request-id"
+_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def request_id(http: HttpRequest) -> str:
+    given = http.headers.get(REQUEST_ID, "")
+    return given if _ID.fullmatch(given) else "req_" + secrets.token_hex(12)
 
 
 def _headers(err: GatewayError) -> dict[str, str]:

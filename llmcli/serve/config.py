@@ -24,7 +24,14 @@ STRATEGIES = ("simple-shuffle", "least-busy")
 DEFAULT_COOLDOWN = 5.0
 
 _USED_PARAMS = {"model", "api_base", "api_key", "rpm", "tpm", "timeout"}
-_ROUTER_KEYS = {"routing_strategy", "num_retries", "cooldown_time", "fallbacks", "timeout"}
+_ROUTER_KEYS = {
+    "routing_strategy",
+    "num_retries",
+    "cooldown_time",
+    "allowed_fails",
+    "fallbacks",
+    "timeout",
+}
 _LITELLM_KEYS = {"num_retries", "fallbacks", "request_timeout"}
 # `allow_origins` is llmcli's own (LiteLLM has no such key): the config twin of
 # --allow-origin (see llmcli.serve.guard).
@@ -47,6 +54,10 @@ class ServeConfig:
     strategy: str = "simple-shuffle"
     num_retries: int = 0
     cooldown: float = DEFAULT_COOLDOWN
+    # Failures a deployment may have within a minute before it is cooled down
+    # (router_settings.allowed_fails: "cooldown model if it fails > allowed_fails calls in
+    # a minute", LiteLLM's proxy config). Unset: cooled at its first failure.
+    allowed_fails: int = 0
     timeout: float | None = None
     fallbacks: dict[str, list[str]] = field(default_factory=dict)
     master_key: str | None = None
@@ -113,6 +124,7 @@ def _read(raw: dict[str, Any], path: Path) -> ServeConfig:
     merged = {**litellm, **router}  # router_settings wins (LiteLLM, config_settings.md)
     config.num_retries = _int(merged.get("num_retries", 0), "num_retries", path)
     config.cooldown = float(router.get("cooldown_time", DEFAULT_COOLDOWN))
+    config.allowed_fails = _int(router.get("allowed_fails", 0), "allowed_fails", path)
     timeout = router.get("timeout", litellm.get("request_timeout"))
     config.timeout = float(timeout) if timeout is not None else None
     config.fallbacks = _fallbacks(merged.get("fallbacks") or [], path)

@@ -107,7 +107,8 @@ class AccessLog:
         ttft = f" ttft {call.ttft * 1000:.0f}ms" if call.ttft is not None else ""
         # What the provider could not take (the x-llmcli-warnings header), on the same line.
         warned = " warnings: " + " | ".join(call.warnings) if call.warnings else ""
-        line = f"{method} {path} {call.status}{where} {call.latency * 1000:.0f}ms{ttft}{warned}"
+        took = f"{call.latency * 1000:.0f}ms{ttft}"
+        line = f"{method} {path} {call.status}{where} {took} {call.id}{warned}"
         sys.stderr.write(" ".join(line.split()) + "\n")
 
 

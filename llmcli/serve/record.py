@@ -22,6 +22,7 @@ class Call:
     """One served request, as the log, the metrics and the history see it."""
 
     route: str
+    id: str = ""  # the x-request-id answered
     model_name: str = ""
     provider: str = ""
     model: str = ""
