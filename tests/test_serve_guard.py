@@ -44,7 +44,9 @@ def test_a_page_of_another_site_is_refused(home: Path, replay: ReplayServer) -> 
         assert httpx.get(url + "/", headers={"origin": url}).status_code == 200
 
 
-def test_dns_rebinding_is_refused_on_loopback(home: Path, replay: ReplayServer) -> None:
+def test_dns_rebinding_is_refused_on_loopback(
+    home: Path, replay: ReplayServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     with gateway(home, {"gpt": "openai/gpt-4o-mini"}, replay.url) as (url, _):
         port = url.rsplit(":", 1)[1]
         # evil.example rebound to 127.0.0.1: its page's requests are same-origin to it.
@@ -56,6 +58,7 @@ def test_dns_rebinding_is_refused_on_loopback(home: Path, replay: ReplayServer) 
         for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}", "localhost"):
             assert httpx.get(url + "/v1/models", headers={"host": host}).status_code == 200, host
         assert replay.requests == []
+    assert "POST /v1/chat/completions 403 host 'evil.example:" in capsys.readouterr().err
 
 
 def test_allowed_origins_get_cors_answers(home: Path, replay: ReplayServer) -> None:

@@ -97,7 +97,7 @@ def middleware(gw: Gateway) -> list[Middleware]:
     """The origin/host guard outside everything; CORS answers for the allowed origins."""
     from llmcli.serve.guard import Guard
 
-    stack = [Middleware(Guard, allow=gw.allow_origins, loopback=gw.loopback)]
+    stack = [Middleware(Guard, allow=gw.allow_origins, loopback=gw.loopback, log=gw.log.text)]
     if gw.allow_origins:
         from starlette.middleware.cors import CORSMiddleware
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -69,8 +69,15 @@ def is_loopback_host(host: str) -> bool:
 class Guard:
     """The origin and host checks, around the whole app (API, pages, vote)."""
 
-    def __init__(self, app: ASGIApp, allow: Iterable[str] = (), loopback: bool = True) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        allow: Iterable[str] = (),
+        loopback: bool = True,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
         self.app = app
+        self.log = log
         self.origins = frozenset(allow)
         self.any_origin = ANY in self.origins
         # The allowed origins' hosts are the user's own names for this server.
@@ -98,6 +105,8 @@ class Guard:
         if why is None:
             await self.app(scope, receive, send)
             return
+        if self.log is not None:  # the user sees why their page got nothing
+            self.log(f"{scope['method']} {scope['path']} 403 {why}")
         err = GatewayError(403, why, "permission")
         anthropic = scope["path"].rstrip("/").endswith("/messages")
         body = json.dumps(anthropic_error(err) if anthropic else openai_error(err)).encode()

@@ -109,7 +109,11 @@ class AccessLog:
         warned = " warnings: " + " | ".join(call.warnings) if call.warnings else ""
         took = f"{call.latency * 1000:.0f}ms{ttft}"
         line = f"{method} {path} {call.status}{where} {took} {call.id}{warned}"
-        sys.stderr.write(" ".join(line.split()) + "\n")
+        self.text(line)
+
+    def text(self, line: str) -> None:
+        if not self.quiet:
+            sys.stderr.write(" ".join(line.split()) + "\n")
 
 
 class Recorder:
