@@ -2,10 +2,11 @@
 
 Read (LiteLLM docs, proxy/configs.md and proxy/config_settings.md): `model_list[]`
 (`model_name`, `litellm_params.{model, api_base, api_key, rpm}`, `model_info.id`),
-`router_settings.{routing_strategy, num_retries, cooldown_time, fallbacks, timeout}`,
-`litellm_settings.{num_retries, fallbacks, request_timeout}` (router_settings wins where
-both say it) and `general_settings.master_key`. `os.environ/NAME` in any string value
-reads the server's environment. Every other key is listed once, as ignored.
+`router_settings.{routing_strategy, num_retries, cooldown_time, allowed_fails, fallbacks,
+timeout}`, `litellm_settings.{num_retries, fallbacks, request_timeout}` (router_settings
+wins where both say it), `general_settings.master_key` and llmcli's own
+`general_settings.allow_origins`. `os.environ/NAME` in any string value reads the
+server's environment. Every other key is listed once, as ignored.
 """
 
 from __future__ import annotations
