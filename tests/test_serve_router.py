@@ -84,3 +84,17 @@ def test_every_answer_has_a_request_id_also_in_the_log(
     log = capsys.readouterr().err
     for rid in (made, "trace-42", failed.headers["x-request-id"], streamed):
         assert f" {rid}" in log, rid
+
+
+def test_allow_origins_from_the_config(tmp_path: Path) -> None:
+    from llmcli.serve.run import Options, build
+
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "model_list: []\ngeneral_settings: {allow_origins: ['https://app.example.com/']}\n"
+    )
+    loaded = load(config)
+    assert loaded.allow_origins == ["https://app.example.com/"]
+    assert not loaded.ignored
+    _, gw = build(Options(config=config, allow_origins=["http://localhost:5173"]))
+    assert gw.allow_origins == ("http://localhost:5173", "https://app.example.com")
