@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from llmcli.errors import UsageError
-from llmcli.request import JSON_TOOL, AttachmentPart, ResponseFormat, Tool
+from llmcli.request import JSON_TOOL, AttachmentPart, Request, ResponseFormat, Tool
 
 # Magic bytes of the binary types we send (https://en.wikipedia.org/wiki/List_of_file_signatures).
 _MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -154,6 +154,25 @@ def load_attachment(spec: str, mime: str | None = None, cap: int = READ_CAP) -> 
         path=None if spec == "-" else str(Path(spec).resolve()),
         sha256=hashlib.sha256(data).hexdigest(),
     )
+
+
+def url_attachments(req: Request) -> bool:
+    return any(
+        isinstance(p, AttachmentPart) and p.data is None for m in req.messages for p in m.parts
+    )
+
+
+def download_attachments(req: Request, timeout: float) -> None:
+    """Fetch URL attachments in place, for providers that take only inline data (Ollama):
+    the CLI's prompt and the gateway's requests alike (blocking: the gateway runs this
+    off its event loop)."""
+    for message in req.messages:
+        message.parts = [
+            download_attachment(p, timeout)
+            if isinstance(p, AttachmentPart) and p.data is None
+            else p
+            for p in message.parts
+        ]
 
 
 def download_attachment(

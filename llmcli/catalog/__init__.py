@@ -225,6 +225,13 @@ def usage_cost(provider: str, model: str, usage: Usage) -> float | None:
     return price_usage(entry.price, usage)
 
 
+def fill_cost(provider: str, model: str, usage: Usage) -> None:
+    """The provider's own cost (OpenRouter) when it gave one, else usage times the
+    catalog price (None when the catalog has none): the CLI's and the gateway's rule."""
+    if usage.cost is None:
+        usage.cost = usage_cost(provider, model, usage)
+
+
 def image_cost(entry: Model, quality: str | None, size: str | None, count: int) -> float | None:
     """Per-image prices (dall-e): `quality size` as the catalog keys them (defaults:
     standard, 1024x1024)."""

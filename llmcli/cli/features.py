@@ -7,7 +7,6 @@ from typing import Any
 
 from llmcli.cli.spec import Flags
 from llmcli.errors import UsageError
-from llmcli.policy import Policy
 from llmcli.request import (
     AttachmentPart,
     McpServer,
@@ -18,19 +17,6 @@ from llmcli.request import (
     TextPart,
     Tool,
 )
-
-
-def download_attachments(req: Request, policy: Policy) -> None:
-    """Fetch URL attachments for providers that take only inline data (Ollama)."""
-    from llmcli.inputs import download_attachment
-
-    for message in req.messages:
-        message.parts = [
-            download_attachment(p, policy.timeout)
-            if isinstance(p, AttachmentPart) and p.data is None
-            else p
-            for p in message.parts
-        ]
 
 
 def check_attachments(req: Request, override: str | None) -> None:

@@ -16,7 +16,6 @@ from llmcli.cli.costs import guard
 from llmcli.cli.features import (
     check_attachments,
     check_prompt_size,
-    download_attachments,
     feature_fields,
 )
 from llmcli.cli.options import parse_options
@@ -111,7 +110,9 @@ def prepare(
     _catalog_warnings(req)
     serve_local(target, threads=flags.local_threads)
     if target.spec.inline_attachments:
-        download_attachments(req, target.policy)
+        from llmcli.inputs import download_attachments
+
+        download_attachments(req, target.policy.timeout)
     check_attachments(req, flags.max_attachment_size)
     check_prompt_size(req, flags.force)
     # --estimate, --max-cost, the daily budget: before anything is paid for.
@@ -349,10 +350,9 @@ def _catalog_warnings(req: Request) -> None:
 
 def _price(result: Result, request: Request) -> None:
     """The provider's own cost (OpenRouter) when it gave one, else usage times the catalog price."""
-    if result.usage.cost is None:
-        from llmcli.catalog import usage_cost
+    from llmcli.catalog import fill_cost
 
-        result.usage.cost = usage_cost(request.provider, request.model, result.usage)
+    fill_cost(request.provider, request.model, result.usage)
 
 
 def _keep_images(result: Result, flags: Flags, messages: list[Message]) -> None:

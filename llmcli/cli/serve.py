@@ -29,6 +29,7 @@ def serve(
     workers: int,
     master_key: str | None,
     no_auth: bool,
+    allow_origin: list[str] | None,
     no_log: bool,
     quiet: bool,
 ) -> None:
@@ -46,6 +47,7 @@ def serve(
             workers=workers,
             master_key=master_key,
             no_auth=no_auth,
+            allow_origins=list(allow_origin or []),
             record=not no_log,
             quiet=quiet,
         )

@@ -26,6 +26,10 @@ SERVE: tuple[Flag, ...] = (
             help="Key every client must send (Authorization: Bearer KEY or x-api-key)."),
     declare("no_auth", bool, False, "--no-auth", panel=SERVER,
             help="Serve without a key on a non-loopback address (say so explicitly)."),
+    declare("allow_origin", list[str] | None, None, "--allow-origin", panel=SERVER,
+            metavar="URL",
+            help="Let web pages of this origin (https://app.example.com, or *) call the "
+            "gateway from a browser; others are refused (repeatable)."),
     declare("no_log", bool, False, "--no-log", panel=SERVER,
             help="Do not record the requests in the history database."),
     declare("quiet", bool, False, "--quiet", "-q", panel=SERVER,

@@ -7,12 +7,15 @@ import contextlib
 import hmac
 import importlib.util
 import json
+import re
+import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request as HttpRequest
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -44,6 +47,10 @@ class Gateway:
     metrics: Metrics = field(default_factory=Metrics)
     transport: AsyncTransport | None = None  # made inside the event loop (startup)
     recorder: Recorder | None = None
+    # Browser pages of other origins allowed to call (`--allow-origin`; see `guard`).
+    allow_origins: tuple[str, ...] = ()
+    # Bound to a loopback address: only loopback Host names are answered (`guard`).
+    loopback: bool = True
 
     def finish(self, http: HttpRequest, call: Call) -> None:
         call.latency = time.perf_counter() - call.started
@@ -83,7 +90,27 @@ def create_app(gw: Gateway) -> Starlette:
             if gw.recorder is not None:
                 gw.recorder.close()
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware(gw))
+
+
+def middleware(gw: Gateway) -> list[Middleware]:
+    """The origin/host guard outside everything; CORS answers for the allowed origins."""
+    from llmcli.serve.guard import Guard
+
+    stack = [Middleware(Guard, allow=gw.allow_origins, loopback=gw.loopback, log=gw.log.text)]
+    if gw.allow_origins:
+        from starlette.middleware.cors import CORSMiddleware
+
+        stack.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(gw.allow_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["*"],
+                expose_headers=["x-llmcli-warnings", "x-request-id"],
+            )
+        )
+    return stack
 
 
 def extra_routes(gw: Gateway) -> list[BaseRoute]:
@@ -103,12 +130,14 @@ def _api(gw: Gateway, handler: Handler, anthropic: bool, body: bool = True) -> A
 
     async def endpoint(http: HttpRequest) -> Response:
         call = Call(route=http.url.path.removeprefix("/v1") or "/", started=time.perf_counter())
+        call.id = request_id(http)
         try:
             _authorize(gw, http)
             payload = await read_json(http, gw.max_body) if body else None
             response = await handler(gw, http, payload, call)
         except GatewayError as err:
             call.status = err.status
+            call.failed(err.message)
             response = JSONResponse(shape(err), status_code=err.status, headers=_headers(err))
         except Exception as err:  # never a traceback to the client; one line to the log
             call.status = 500
@@ -117,12 +146,26 @@ def _api(gw: Gateway, handler: Handler, anthropic: bool, body: bool = True) -> A
             sys.stderr.write(f"llmcli serve: internal error: {type(err).__name__}: {err}\n")
             internal = GatewayError(500, "internal error in the gateway", "server")
             response = JSONResponse(shape(internal), status_code=500)
-        if not isinstance(response, EventStream):  # a stream is finished when it ends
+        if isinstance(response, EventStream):  # a stream is finished when it ends
+            response.extra.append((REQUEST_ID.encode(), call.id.encode()))
+        else:
+            response.headers[REQUEST_ID] = call.id
             call.status = response.status_code
             gw.finish(http, call)
         return response
 
     return endpoint
+
+
+# Each answer's id, on the access-log line too: what a user quotes to find a request.
+# A client's own (a tracing id, as proxies pass it on) is kept when it is plainly one.
+REQUEST_ID = "x-request-id"
+_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def request_id(http: HttpRequest) -> str:
+    given = http.headers.get(REQUEST_ID, "")
+    return given if _ID.fullmatch(given) else "req_" + secrets.token_hex(12)
 
 
 def _headers(err: GatewayError) -> dict[str, str]:

@@ -23,7 +23,9 @@ from llmcli.events import Accumulator, Result, StreamError
 from llmcli.gateway import anthropic_in, anthropic_out, openai_in, openai_out
 from llmcli.gateway.errors import GatewayError, from_provider_error, stream_error
 from llmcli.gateway.fields import anthropic_field, notes, openai_field
+from llmcli.inputs import download_attachments, url_attachments
 from llmcli.providers.anthropic.body import client_betas
+from llmcli.request import Request
 from llmcli.serve.record import Call
 from llmcli.serve.router import Deployment
 from llmcli.serve.streaming import EventStream
@@ -78,22 +80,19 @@ async def chat(gw: Any, http: HttpRequest, body: Any, shape: Shape, call: Call) 
     call.model_name = name
     parsed: dict[str, Any] = {}
 
-    def build(dep: Deployment) -> HttpCall:
-        parsed["call"] = shape.read(body, dep, name, http)
-        return dep.module.encode(parsed["call"].request, dep.connection)
+    async def build(dep: Deployment) -> HttpCall:
+        parsed["call"] = chat_call = shape.read(body, dep, name, http)
+        call.extra["messages"] = chat_call.request.messages
+        await _download(chat_call.request, dep)
+        encoded: HttpCall = dep.module.encode(chat_call.request, dep.connection)
+        return encoded
 
-    def attempt(dep: Deployment, http_call: HttpCall) -> None:
-        call.provider, call.model, call.deployment = dep.provider, dep.full_name, dep.id
-        call.wire = (http_call, dep.policy)
-
-    upstream = await open_upstream(gw.transport, gw.router, name, build, shape.spell, attempt)
+    upstream = await open_upstream(gw.transport, gw.router, name, build, shape.spell, call.attempt)
     chat_call = parsed["call"]
-    call.extra["messages"] = chat_call.request.messages
     acc = Accumulator(upstream.dep.provider, upstream.dep.model)
     id = shape.new_id()
-    headers = _warning_header(
-        chat_call.warnings + notes(upstream.call.warnings, anthropic=shape.anthropic)
-    )
+    call.warnings = chat_call.warnings + notes(upstream.call.warnings, anthropic=shape.anthropic)
+    headers = _warning_header(call.warnings)
     if chat_call.stream:
         writer = shape.writer(name, id, chat_call)
         frames = _stream(upstream, writer, acc, call)
@@ -102,7 +101,7 @@ async def chat(gw: Any, http: HttpRequest, body: Any, shape: Shape, call: Call) 
         await _drain(upstream, acc, call)
     finally:
         await upstream.close()
-    result = acc.finish()
+    result = _priced(acc.finish(), upstream)
     call.result = result
     if result.finish_reason == "error" and not result.content and not result.tool_calls:
         raise stream_error(StreamError(result.error or "the upstream answer failed"))
@@ -121,11 +120,27 @@ def _warning_header(lines: list[str]) -> dict[str, str]:
     return {WARNING_HEADER: text.encode("ascii", "replace").decode()[:2000]}
 
 
+async def _download(request: Request, dep: Deployment) -> None:
+    """Image URLs fetched for a provider that takes only inline data (Ollama), as the CLI
+    does (`inputs.download_attachments`: the same capped GET), in a thread: it blocks."""
+    if dep.spec.inline_attachments and url_attachments(request):
+        await asyncio.to_thread(download_attachments, request, dep.policy.timeout)
+
+
 def model_name(body: Any) -> str:
     name = body.get("model") if isinstance(body, dict) else None
     if not isinstance(name, str) or not name.strip():
         raise GatewayError(400, "model is required", "invalid_request", "model")
     return name.strip()
+
+
+def _priced(result: Result, upstream: Upstream) -> Result:
+    """The cost in `usage.cost` before the answer's last chunk is written (the client,
+    the history and /metrics all see it): the CLI's rule, `catalog.fill_cost`."""
+    from llmcli.catalog import fill_cost
+
+    fill_cost(upstream.dep.provider, upstream.dep.model, result.usage)
+    return result
 
 
 async def _drain(upstream: Upstream, acc: Accumulator, call: Call) -> None:
@@ -161,11 +176,11 @@ async def _stream(
     except (asyncio.CancelledError, GeneratorExit):
         # The client went away: what arrived is still recorded; 499 as nginx logs it.
         acc.fail("the client disconnected", interrupted=True)
-        call.result, call.status = acc.finish(), 499
+        call.result, call.status = _priced(acc.finish(), upstream), 499
         raise
     finally:
         await upstream.close()
-    result = acc.finish()
+    result = _priced(acc.finish(), upstream)
     call.result = result
     if failed is not None:
         call.status = 502

@@ -2,10 +2,11 @@
 
 Read (LiteLLM docs, proxy/configs.md and proxy/config_settings.md): `model_list[]`
 (`model_name`, `litellm_params.{model, api_base, api_key, rpm}`, `model_info.id`),
-`router_settings.{routing_strategy, num_retries, cooldown_time, fallbacks, timeout}`,
-`litellm_settings.{num_retries, fallbacks, request_timeout}` (router_settings wins where
-both say it) and `general_settings.master_key`. `os.environ/NAME` in any string value
-reads the server's environment. Every other key is listed once, as ignored.
+`router_settings.{routing_strategy, num_retries, cooldown_time, allowed_fails, fallbacks,
+timeout}`, `litellm_settings.{num_retries, fallbacks, request_timeout}` (router_settings
+wins where both say it), `general_settings.master_key` and llmcli's own
+`general_settings.allow_origins`. `os.environ/NAME` in any string value reads the
+server's environment. Every other key is listed once, as ignored.
 """
 
 from __future__ import annotations
@@ -24,9 +25,18 @@ STRATEGIES = ("simple-shuffle", "least-busy")
 DEFAULT_COOLDOWN = 5.0
 
 _USED_PARAMS = {"model", "api_base", "api_key", "rpm", "tpm", "timeout"}
-_ROUTER_KEYS = {"routing_strategy", "num_retries", "cooldown_time", "fallbacks", "timeout"}
+_ROUTER_KEYS = {
+    "routing_strategy",
+    "num_retries",
+    "cooldown_time",
+    "allowed_fails",
+    "fallbacks",
+    "timeout",
+}
 _LITELLM_KEYS = {"num_retries", "fallbacks", "request_timeout"}
-_GENERAL_KEYS = {"master_key"}
+# `allow_origins` is llmcli's own (LiteLLM has no such key): the config twin of
+# --allow-origin (see llmcli.serve.guard).
+_GENERAL_KEYS = {"master_key", "allow_origins"}
 
 
 @dataclass
@@ -45,9 +55,14 @@ class ServeConfig:
     strategy: str = "simple-shuffle"
     num_retries: int = 0
     cooldown: float = DEFAULT_COOLDOWN
+    # Failures a deployment may have within a minute before it is cooled down
+    # (router_settings.allowed_fails: "cooldown model if it fails > allowed_fails calls in
+    # a minute", LiteLLM's proxy config). Unset: cooled at its first failure.
+    allowed_fails: int = 0
     timeout: float | None = None
     fallbacks: dict[str, list[str]] = field(default_factory=dict)
     master_key: str | None = None
+    allow_origins: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # dotted keys, warned about once
 
 
@@ -110,6 +125,7 @@ def _read(raw: dict[str, Any], path: Path) -> ServeConfig:
     merged = {**litellm, **router}  # router_settings wins (LiteLLM, config_settings.md)
     config.num_retries = _int(merged.get("num_retries", 0), "num_retries", path)
     config.cooldown = float(router.get("cooldown_time", DEFAULT_COOLDOWN))
+    config.allowed_fails = _int(router.get("allowed_fails", 0), "allowed_fails", path)
     timeout = router.get("timeout", litellm.get("request_timeout"))
     config.timeout = float(timeout) if timeout is not None else None
     config.fallbacks = _fallbacks(merged.get("fallbacks") or [], path)
@@ -120,6 +136,8 @@ def _read(raw: dict[str, Any], path: Path) -> ServeConfig:
     config.strategy = strategy
     master = general.get("master_key")
     config.master_key = str(master) if master else None
+    origins = general.get("allow_origins") or []
+    config.allow_origins = [origins] if isinstance(origins, str) else [str(o) for o in origins]
     return config
 
 

@@ -105,9 +105,15 @@ class AccessLog:
             return
         where = f" {call.model_name} → {call.deployment}" if call.deployment else ""
         ttft = f" ttft {call.ttft * 1000:.0f}ms" if call.ttft is not None else ""
-        sys.stderr.write(
-            f"{method} {path} {call.status}{where} {call.latency * 1000:.0f}ms{ttft}\n"
-        )
+        # What the provider could not take (the x-llmcli-warnings header), on the same line.
+        warned = " warnings: " + " | ".join(call.warnings) if call.warnings else ""
+        took = f"{call.latency * 1000:.0f}ms{ttft}"
+        line = f"{method} {path} {call.status}{where} {took} {call.id}{warned}"
+        self.text(line)
+
+    def text(self, line: str) -> None:
+        if not self.quiet:
+            sys.stderr.write(" ".join(line.split()) + "\n")
 
 
 class Recorder:

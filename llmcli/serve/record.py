@@ -13,6 +13,7 @@ from llmcli.request import Message, TextPart
 
 if TYPE_CHECKING:
     from llmcli.history import History
+    from llmcli.serve.router import Deployment
     from llmcli.transport import HttpCall
 
 
@@ -21,6 +22,7 @@ class Call:
     """One served request, as the log, the metrics and the history see it."""
 
     route: str
+    id: str = ""  # the x-request-id answered
     model_name: str = ""
     provider: str = ""
     model: str = ""
@@ -35,6 +37,21 @@ class Call:
     wire: tuple[HttpCall, Policy] | None = None
     prompt: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # What the provider could not take as asked (the x-llmcli-warnings header's lines).
+    warnings: list[str] = field(default_factory=list)
+    model_id: str = ""  # the id the provider takes (the catalog's)
+
+    def attempt(self, dep: Deployment, wire: HttpCall) -> None:
+        """The deployment now tried (the last one is what the log and history name)."""
+        self.provider, self.model, self.deployment = dep.provider, dep.full_name, dep.id
+        self.model_id = dep.model
+        self.wire = (wire, dep.policy)
+
+    def failed(self, message: str) -> None:
+        """An error answered after an upstream was tried (its 4xx, failover exhausted):
+        recorded too, with the request sent. Nothing tried, nothing to record."""
+        if self.result is None and self.wire is not None:
+            self.result = Result(self.provider, self.model_id, finish_reason="error", error=message)
 
 
 def write(history: History, call: Call) -> None:

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 # Without a config, the resolved PROVIDER/MODEL names kept (oldest dropped first).
 OPEN_NAMES = 256
+# allowed_fails counts the failures of the last minute (seconds).
+FAIL_WINDOW = 60.0
 # The upstream wait when the config sets none (seconds): an answer may take minutes.
 DEFAULT_TIMEOUT = 600.0
 
@@ -45,6 +47,7 @@ class Deployment:
     weight: float = 1.0
     in_flight: int = 0
     cooled_until: float = 0.0
+    fails: list[float] = field(default_factory=list)  # monotonic times, the last minute
     # Upstream model name as the history keeps it (PROVIDER/MODEL).
     full_name: str = field(default="")
 
@@ -160,7 +163,14 @@ class Router:
         return up + down
 
     def cool(self, dep: Deployment) -> None:
-        dep.cooled_until = time.monotonic() + self.config.cooldown
+        """One failure of `dep`: cooled down once it failed more than `allowed_fails`
+        times within a minute."""
+        now = time.monotonic()
+        dep.fails = [t for t in dep.fails if now - t < FAIL_WINDOW]
+        dep.fails.append(now)
+        if len(dep.fails) > self.config.allowed_fails:
+            dep.cooled_until = now + self.config.cooldown
+            dep.fails.clear()
 
 
 def _weighted_shuffle(items: list[Deployment]) -> list[Deployment]:

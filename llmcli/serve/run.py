@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ class Options:
     workers: int = 1
     master_key: str | None = None
     no_auth: bool = False
+    allow_origins: list[str] = field(default_factory=list)
     record: bool = True
     quiet: bool = False
 
@@ -39,16 +40,20 @@ def build(options: Options) -> Any:
     """The ASGI app for `options` (checks everything: raises UsageError)."""
     from llmcli.serve import config as config_file
     from llmcli.serve.app import Gateway, create_app
+    from llmcli.serve.guard import origin_of
     from llmcli.serve.observe import AccessLog
     from llmcli.serve.router import Router
 
     config = config_file.load(options.config) if options.config else None
     key = options.master_key or (config.master_key if config else None)
+    origins = [*options.allow_origins, *(config.allow_origins if config else [])]
     gw = Gateway(
         router=Router(config),
         master_key=key or None,
         log=AccessLog(options.quiet),
         record=options.record,
+        allow_origins=tuple(dict.fromkeys(origin_of(o) for o in origins)),
+        loopback=_loopback(options.host),
     )
     return create_app(gw), gw
 

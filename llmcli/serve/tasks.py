@@ -34,8 +34,7 @@ async def embeddings(transport: AsyncTransport, router: Router, body: Any, call:
         req = openai_in.embed_request(body, provider=dep.provider, model=dep.model)
         return embedder.encode_embed(req, dep.connection)
 
-    dep, raw = await fetch(transport, router, name, build)
-    _where(call, dep)
+    dep, raw = await fetch(transport, router, name, build, on_attempt=call.attempt)
     result = cast("Embedder", dep.module).decode_embed(raw)
     fmt = openai_in.embed_encoding(body)
     return JSONResponse(openai_out.embeddings(result, model_name=name, encoding_format=fmt))
@@ -49,15 +48,10 @@ async def images(transport: AsyncTransport, router: Router, body: Any, call: Cal
         req = openai_in.image_request(body, provider=dep.provider, model=dep.model)
         return maker.encode_image(req, dep.connection)
 
-    dep, raw = await fetch(transport, router, name, build)
-    _where(call, dep)
+    dep, raw = await fetch(transport, router, name, build, on_attempt=call.attempt)
     made = cast("ImageMaker", dep.module).decode_image(raw)
     fmt = openai_in.image_format(body)
     return JSONResponse(openai_out.images(made, created=int(time.time()), response_format=fmt))
-
-
-def _where(call: Call, dep: Deployment) -> None:
-    call.provider, call.model, call.deployment = dep.provider, dep.full_name, dep.id
 
 
 def models(router: Router) -> dict[str, Any]:

@@ -8,7 +8,8 @@ HTTP error is the client's (a 400 stays a 400). Once an answer began, it is this
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -23,7 +24,9 @@ from llmcli.transport import HttpCall
 # Upstream statuses that move the request to another deployment (and cool this one).
 FAILOVER = frozenset({408, 429, 500, 502, 503, 504, 529})
 
-BuildCall = Callable[[Deployment], HttpCall]
+# Encodes the request for a deployment; async when it must first fetch something
+# (Ollama's URL images).
+BuildCall = Callable[[Deployment], HttpCall | Awaitable[HttpCall]]
 
 
 class Upstream:
@@ -79,7 +82,8 @@ async def open_upstream(
     last: GatewayError | None = None
     for dep in plan:
         try:
-            call = build(dep)
+            made = build(dep)
+            call = await made if inspect.isawaitable(made) else made
         except GatewayError:
             raise
         except Exception as err:  # Refused / UsageError from the encoder
@@ -126,9 +130,10 @@ async def fetch(
     name: str,
     build: BuildCall,
     spell: Callable[[str], str] | None = None,
+    on_attempt: Callable[[Deployment, HttpCall], None] | None = None,
 ) -> tuple[Deployment, bytes]:
     """A whole-body call (embeddings, images) with the same failover."""
-    upstream = await open_upstream(transport, router, name, build, spell)
+    upstream = await open_upstream(transport, router, name, build, spell, on_attempt)
     try:
         return upstream.dep, await upstream.read()
     finally:
