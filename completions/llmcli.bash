@@ -27,7 +27,7 @@ __llmcli_options() {
         'embed') echo '-m --model --lines -f --file --dimensions --batch-size --concurrency --json --format -u --usage -o --option -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
         'image') echo '-m --model -n --size --quality --image-config --output --output-dir --mkdir --force --json -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
         'cmd') echo '-m --model -s --system -t --template -p --param --temperature --max-tokens --thinking --reasoning-effort -y --yes --shell-integration --estimate --max-cost --force --log --no-log --db -u --usage -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
-        'serve') echo '--host --port --config --workers --master-key --no-auth --no-log -q --quiet -h --help' ;;
+        'serve') echo '--host --port --config --workers --master-key --no-auth --allow-origin --no-log -q --quiet -h --help' ;;
         'logs') echo '-h --help' ;;
         'logs path') echo '--db -h --help' ;;
         'logs list') echo '-n --number --model --json --db -h --help' ;;
@@ -87,7 +87,7 @@ __llmcli_value_options() {
         'embed') echo '-m --model -f --file --dimensions --batch-size --concurrency --format -o --option -H --header --api-key --api-base --retries --timeout' ;;
         'image') echo '-m --model -n --size --quality --image-config --output --output-dir -H --header --api-key --api-base --retries --timeout' ;;
         'cmd') echo '-m --model -s --system -t --template -p --param --temperature --max-tokens --reasoning-effort --shell-integration --max-cost --db -H --header --api-key --api-base --retries --timeout' ;;
-        'serve') echo '--host --port --config --workers --master-key' ;;
+        'serve') echo '--host --port --config --workers --master-key --allow-origin' ;;
         'logs path') echo '--db' ;;
         'logs list') echo '-n --number --model --db' ;;
         'logs show') echo '--db' ;;
