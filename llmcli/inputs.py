@@ -27,7 +27,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", "application/pdf"),
 )
 SUPPORTED = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain")
-_URL_TYPES = {
+URL_TYPES = {  # by the URL path's suffix (the gateway reads it too)
     ".png": "image/png",
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
@@ -134,7 +134,7 @@ def load_attachment(spec: str, mime: str | None = None, cap: int = READ_CAP) -> 
     Only a regular file (or `-`) is read, and never more than `cap` bytes: a device, a
     pipe or a file over the cap is refused before reading."""
     if spec.startswith(("http://", "https://")):
-        guessed = mime or _URL_TYPES.get(Path(spec.split("?", 1)[0]).suffix.lower())
+        guessed = mime or URL_TYPES.get(Path(spec.split("?", 1)[0]).suffix.lower())
         if guessed is None:
             raise UsageError(f"cannot tell the type of {spec}: add --attach-type MIME")
         return AttachmentPart(

@@ -11,6 +11,7 @@ from pathlib import PurePosixPath
 from typing import Any, TypeVar, cast
 
 from llmcli.gateway.errors import bad_request
+from llmcli.inputs import URL_TYPES
 from llmcli.request import AttachmentPart, Message, ToolCallPart
 
 T = TypeVar("T")
@@ -66,23 +67,13 @@ def text_list(value: Any, param: str) -> list[str]:
     return [typed(v, str, f"{param}[{i}]") for i, v in enumerate(items)]
 
 
-# Image types by URL suffix (the CLI's table in llmcli.inputs); a URL without one is
-# taken as JPEG, the commonest on the web: the Anthropic and OpenAI encoders send URLs
-# as they are and do not read the type.
-_URL_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".pdf": "application/pdf",
-}
-
-
 def url_part(
     url: str, param: str, default: str = "image/jpeg", name: str | None = None
 ) -> AttachmentPart:
-    """`data:<mime>;base64,<data>` or an http(s) URL → an attachment."""
+    """`data:<mime>;base64,<data>` or an http(s) URL → an attachment. A URL's type comes
+    from its suffix (the CLI's table); one without a known suffix is taken as `default`
+    (JPEG, the commonest on the web): the Anthropic and OpenAI encoders send URLs as they
+    are and do not read the type."""
     if url.startswith("data:"):
         head, comma, payload = url[5:].partition(",")
         if not comma or not head.endswith(";base64"):
@@ -92,7 +83,7 @@ def url_part(
     if not url.startswith(("http://", "https://")):
         raise bad_request(f"{param}: expected an http(s) or data: URL", param)
     suffix = PurePosixPath(url.split("?", 1)[0]).suffix.lower()
-    return AttachmentPart(mime=_URL_TYPES.get(suffix, default), url=url, name=name)
+    return AttachmentPart(mime=URL_TYPES.get(suffix, default), url=url, name=name)
 
 
 def checked_base64(data: str, param: str) -> str:
