@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmcli.cli.chat_prompts import PROMPT_COMMANDS, PromptCommands
+from llmcli.cli.chat_tools import TOOLS_HELP, ToolCommands
 from llmcli.cli.runner import Fitter, Outcome, make_renderer, send
 from llmcli.cli.spec import Flags, spoken
 from llmcli.cli.steps import ToolSteps, start_mcp
@@ -39,7 +40,7 @@ COMMANDS: dict[str, str] = {
     "/effort": "none|low|medium|high|off: reasoning effort",
     "/attach": "PATH|URL: attach a file to the next prompt",
     "/schema": "FILE|off: answer as JSON valid for a schema",
-    "/tools": "FILE|off: offer the tools in FILE (off: none)",
+    "/tools": TOOLS_HELP,
     "/cache": "on|off: cache the system prompt and tools",
     "/retry": "regenerate the last answer",
     "/undo": "drop the last exchange",
@@ -79,7 +80,7 @@ class Session:
     window: Fitter | None = None  # --context (cli/window.py)
 
 
-class Repl(PromptCommands):
+class Repl(PromptCommands, ToolCommands):
     def __init__(self, session: Session, out: Callable[[str], None] | None = None) -> None:
         self.s = session
         # Errors quote servers: control characters are shown, not obeyed, on a terminal.
@@ -97,8 +98,8 @@ class Repl(PromptCommands):
         if self.s.pending:
             prompt = Message(role="user", parts=[*self.s.pending, *prompt.parts])
             self.s.pending = []
-        flags = self.s.flags
-        steps = ToolSteps(flags.tool_exec, flags.yes, flags.max_steps, self.mcp, flags.tool_timeout)
+        flags, mcp = self.s.flags, self.live_mcp()
+        steps = ToolSteps(flags.tool_exec, flags.yes, flags.max_steps, mcp, flags.tool_timeout)
         new = [prompt]
         while new:
             outcome = self._send([*self.s.messages, *new])
@@ -121,7 +122,12 @@ class Repl(PromptCommands):
         try:
             renderer = make_renderer(self.s.flags)
             return send(
-                self.s.flags, messages, renderer, spinner.stop, mcp=self.mcp, window=self.s.window
+                self.s.flags,
+                messages,
+                renderer,
+                spinner.stop,
+                mcp=self.live_mcp(),
+                window=self.s.window,
             )
         except KeyboardInterrupt:
             self.say("(interrupted)")
@@ -204,18 +210,6 @@ class Repl(PromptCommands):
 
         use_schema(self.s.flags, None if arg in ("off", "") else arg)
         self.say("schema off" if arg in ("off", "") else f"answers must match {arg}")
-
-    def cmd_tools(self, arg: str) -> None:
-        flags = self.s.flags
-        if arg in ("off", ""):
-            flags.tools = []
-            self.say("no tools")
-            return
-        from llmcli.inputs import load_tools
-
-        names = [t.name for t in load_tools([arg])]
-        flags.tools = [*flags.tools, arg]
-        self.say(f"tools: {', '.join(names)}")
 
     def cmd_cache(self, arg: str) -> None:
         if arg not in ("on", "off"):
