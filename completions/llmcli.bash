@@ -110,6 +110,17 @@ __llmcli_value_options() {
     esac
 }
 
+# Its options that take NAME VALUE (two words).
+__llmcli_pair_options() {
+    case "$1" in
+        'complete') echo '-p --param' ;;
+        'chat') echo '-p --param' ;;
+        'cmd') echo '-p --param' ;;
+        'batch run') echo '-p --param' ;;
+        'batch submit') echo '-p --param' ;;
+    esac
+}
+
 # What -m/--model completes to.
 __llmcli_models() {
     echo 'openai/ anthropic/ azure/ azure_ai/ deepseek/ openrouter/ ollama/ ollama_chat/ local/ anthropic/claude-3-5-haiku-latest anthropic/claude-3-7-sonnet-latest anthropic/claude-3-haiku-20240307 anthropic/claude-3-opus-latest anthropic/claude-haiku-4-5 anthropic/claude-opus-4-0 anthropic/claude-opus-4-1 anthropic/claude-opus-4-5 anthropic/claude-opus-4-6 anthropic/claude-opus-4-8 anthropic/claude-sonnet-4-0 anthropic/claude-sonnet-4-5 anthropic/claude-sonnet-4-6 azure/claude-3-5-haiku-latest azure/claude-3-7-sonnet-latest azure/claude-3-haiku-20240307 azure/claude-3-opus-latest azure/claude-haiku-4-5 azure/claude-opus-4-0 azure/claude-opus-4-1 azure/claude-opus-4-5 azure/claude-opus-4-6 azure/claude-opus-4-8 azure/claude-sonnet-4-0 azure/claude-sonnet-4-5 azure/claude-sonnet-4-6 azure_ai/claude-3-5-haiku-latest azure_ai/claude-3-7-sonnet-latest azure_ai/claude-3-haiku-20240307 azure_ai/claude-3-opus-latest azure_ai/claude-haiku-4-5 azure_ai/claude-opus-4-0 azure_ai/claude-opus-4-1 azure_ai/claude-opus-4-5 azure_ai/claude-opus-4-6 azure_ai/claude-opus-4-8 azure_ai/claude-sonnet-4-0 azure_ai/claude-sonnet-4-5 azure_ai/claude-sonnet-4-6 deepseek/deepseek-chat deepseek/deepseek-reasoner local/smollm2 ollama/all-minilm ollama/deepseek-r1 ollama/gemma3 ollama/gemma3:1b ollama/gpt-oss:120b ollama/gpt-oss:20b ollama/llama3.1 ollama/llama3.2 ollama/llava ollama/mistral ollama/mxbai-embed-large ollama/nomic-embed-text ollama/qwen3 ollama_chat/all-minilm ollama_chat/deepseek-r1 ollama_chat/gemma3 ollama_chat/gemma3:1b ollama_chat/gpt-oss:120b ollama_chat/gpt-oss:20b ollama_chat/llama3.1 ollama_chat/llama3.2 ollama_chat/llava ollama_chat/mistral ollama_chat/mxbai-embed-large ollama_chat/nomic-embed-text ollama_chat/qwen3 openai/dall-e-2 openai/dall-e-3 openai/gpt-3.5-turbo openai/gpt-4.1 openai/gpt-4.1-mini openai/gpt-4.1-nano openai/gpt-4o openai/gpt-4o-mini openai/gpt-5 openai/gpt-5-mini openai/gpt-5-nano openai/gpt-image-1 openai/gpt-image-1-mini openai/o1 openai/o1-mini openai/o3 openai/o3-mini openai/o4-mini openai/text-embedding-3-large openai/text-embedding-3-small openai/text-embedding-ada-002 openrouter/anthropic/claude-sonnet-4 openrouter/anthropic/claude-sonnet-4.5 openrouter/anthropic/claude-sonnet-4.6 openrouter/google/gemini-2.5-flash-image openrouter/google/gemini-3-pro-image-preview openrouter/meta-llama/llama-3.2-3b-instruct openrouter/meta-llama/llama-3.3-70b-instruct openrouter/mistralai/mistral-small openrouter/openai/gpt-4o-mini openrouter/openai/gpt-5-mini openrouter/openai/text-embedding-3-small'
@@ -181,19 +192,37 @@ _llmcli() {
         fi
     fi
 
-    # The subcommand path typed so far, and how many arguments follow it.
-    local path="" word i skip=0 nargs=0
+    # The subcommand path typed so far, and how many arguments follow it. skip: the
+    # words still owned by an option (2: a NAME VALUE option's NAME, then its VALUE
+    # unless NAME holds the `=`; a `=` split off by COMP_WORDBREAKS is passed over).
+    local path="" word i skip=0 nargs=0 pairs
     for ((i = 1; i < cword; i++)); do
         word=${words[i]}
         if ((skip)); then
-            [[ $word == "=" ]] || skip=0
+            [[ $word == "=" ]] && continue
+            if ((skip == 2)) && [[ $word != *=* ]]; then
+                skip=1
+            else
+                skip=0
+            fi
             continue
         fi
+        pairs=" $(__llmcli_pair_options "$path") "
         case "$word" in
-            --*=* | =) ;;
-            -*)
-                if [[ " $(__llmcli_value_options "$path") " == *" $word "* ]]; then
+            =) ;;
+            --*=*)
+                # --param=NAME VALUE: VALUE is the next word.
+                if [[ $pairs == *" ${word%%=*} "* && ${word#*=} != *=* ]]; then
                     skip=1
+                fi
+                ;;
+            -*)
+                if [[ $pairs == *" $word "* ]]; then
+                    skip=2
+                elif [[ " $(__llmcli_value_options "$path") " == *" $word "* ]]; then
+                    skip=1
+                elif [[ $word != --* && $pairs == *" ${word:0:2} "* && $word != *=* ]]; then
+                    skip=1 # -pNAME VALUE
                 fi
                 ;;
             *)
@@ -213,6 +242,8 @@ _llmcli() {
         __llmcli_option_value "$path" "$prev"
     elif [[ $prev == -* && " $(__llmcli_value_options "$path") " == *" $prev "* ]]; then
         __llmcli_option_value "$path" "$prev"
+    elif ((skip)); then
+        : # the NAME or VALUE of a NAME VALUE option: free text
     elif [[ $cur == -* ]]; then
         __llmcli_words "$(__llmcli_options "$path")"
     elif [[ -n $(__llmcli_subcommands "$path") ]]; then

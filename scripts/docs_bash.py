@@ -31,6 +31,11 @@ def render_bash(tree: Cmd, models: tuple[str, ...]) -> str:
         for c in commands
         if any(o.takes_value for o in c.options)
     ]
+    pairs = [
+        listing(c, [n for o in c.options if o.pair for n in o.names])
+        for c in commands
+        if any(o.pair for o in c.options)
+    ]
     value_rows: dict[str, list[str]] = {}
     for cmd in commands:
         for opt in cmd.options:
@@ -54,6 +59,7 @@ def render_bash(tree: Cmd, models: tuple[str, ...]) -> str:
         *case("__llmcli_subcommands", "The subcommands of a command path.", subcommands),
         *case("__llmcli_options", "Every option of a command path.", options),
         *case("__llmcli_value_options", "The options of a command path that take a value.", takes),
+        *case("__llmcli_pair_options", "Its options that take NAME VALUE (two words).", pairs),
         "# What -m/--model completes to.",
         "__llmcli_models() {",
         "    echo " + sh_quote(" ".join(models)),
@@ -128,19 +134,37 @@ _BASH_MAIN = r"""_llmcli() {
         fi
     fi
 
-    # The subcommand path typed so far, and how many arguments follow it.
-    local path="" word i skip=0 nargs=0
+    # The subcommand path typed so far, and how many arguments follow it. skip: the
+    # words still owned by an option (2: a NAME VALUE option's NAME, then its VALUE
+    # unless NAME holds the `=`; a `=` split off by COMP_WORDBREAKS is passed over).
+    local path="" word i skip=0 nargs=0 pairs
     for ((i = 1; i < cword; i++)); do
         word=${words[i]}
         if ((skip)); then
-            [[ $word == "=" ]] || skip=0
+            [[ $word == "=" ]] && continue
+            if ((skip == 2)) && [[ $word != *=* ]]; then
+                skip=1
+            else
+                skip=0
+            fi
             continue
         fi
+        pairs=" $(__llmcli_pair_options "$path") "
         case "$word" in
-            --*=* | =) ;;
-            -*)
-                if [[ " $(__llmcli_value_options "$path") " == *" $word "* ]]; then
+            =) ;;
+            --*=*)
+                # --param=NAME VALUE: VALUE is the next word.
+                if [[ $pairs == *" ${word%%=*} "* && ${word#*=} != *=* ]]; then
                     skip=1
+                fi
+                ;;
+            -*)
+                if [[ $pairs == *" $word "* ]]; then
+                    skip=2
+                elif [[ " $(__llmcli_value_options "$path") " == *" $word "* ]]; then
+                    skip=1
+                elif [[ $word != --* && $pairs == *" ${word:0:2} "* && $word != *=* ]]; then
+                    skip=1 # -pNAME VALUE
                 fi
                 ;;
             *)
@@ -160,6 +184,8 @@ _BASH_MAIN = r"""_llmcli() {
         __llmcli_option_value "$path" "$prev"
     elif [[ $prev == -* && " $(__llmcli_value_options "$path") " == *" $prev "* ]]; then
         __llmcli_option_value "$path" "$prev"
+    elif ((skip)); then
+        : # the NAME or VALUE of a NAME VALUE option: free text
     elif [[ $cur == -* ]]; then
         __llmcli_words "$(__llmcli_options "$path")"
     elif [[ -n $(__llmcli_subcommands "$path") ]]; then

@@ -304,6 +304,50 @@ def test_bash_completes(words: list[str], expected: list[str] | None) -> None:
         assert any(w.endswith("/") for w in got)  # the provider prefix itself
 
 
+def bash_argument_at(words: list[str]) -> list[str]:
+    """Which positional argument the committed bash script completes for `words`: its
+    __llmcli_argument_value, replaced by one that says what it was asked for."""
+    spy = '__llmcli_argument_value() { COMPREPLY+=("$1:$2"); }'
+    script = (
+        f"source {ROOT / 'completions/llmcli.bash'}\n{spy}\n"
+        'COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}\n'
+        '_llmcli; printf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
+    result = subprocess.run(
+        ["bash", "--norc", "--noprofile", "-c", script, "bash", *words],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return [line for line in result.stdout.splitlines() if line]
+
+
+@pytest.mark.parametrize(
+    ("typed", "at"),
+    [
+        # -p/--param takes NAME VALUE (cli/typer_patches.take_pairs): VALUE is not PROMPT.
+        (["-p", "lang", "French"], ["complete:0"]),
+        (["--param", "lang", "French", "-p", "tone", "dry"], ["complete:0"]),
+        (["--param=lang", "French"], ["complete:0"]),
+        (["-plang", "French"], ["complete:0"]),
+        (["-p", "lang=French"], ["complete:0"]),  # one word: the next one is PROMPT
+        (["-p", "lang", "=", "French"], ["complete:0"]),  # `=` split off (COMP_WORDBREAKS)
+        (["--param=lang=French"], ["complete:0"]),
+        (["-p", "lang", "French", "Hi"], ["complete:1"]),
+        (["-p", "lang"], []),  # VALUE being typed: free text
+        (["-p"], []),  # NAME being typed
+    ],
+)
+def test_bash_counts_both_words_of_a_name_value_option(typed: list[str], at: list[str]) -> None:
+    assert bash_argument_at(["llmcli", "complete", *typed, ""]) == at
+
+
+def test_bash_offers_options_after_a_name_value_option_not_inside_it() -> None:
+    assert bash_complete(["llmcli", "complete", "-p", "lang", "--reasoning-e"]) == []
+    after = bash_complete(["llmcli", "chat", "-p", "lang", "French", "--reasoning-e"])
+    assert after == ["--reasoning-effort"]
+
+
 @pytest.mark.parametrize("option", ["--db", "--tools", "-a", "--attach", "--json-schema"])
 def test_bash_completes_files_for_path_options(option: str, tmp_path: Path) -> None:
     (tmp_path / "schema.json").write_text("{}")
