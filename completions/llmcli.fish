@@ -79,21 +79,54 @@ function __llmcli_value_options --description 'The options of a command path tha
     end
 end
 
+function __llmcli_pair_options --description 'Its options that take NAME VALUE (two words)'
+    switch $argv[1]
+        case 'complete'
+            printf '%s\n' '-p' '--param'
+        case 'chat'
+            printf '%s\n' '-p' '--param'
+        case 'cmd'
+            printf '%s\n' '-p' '--param'
+        case 'batch run'
+            printf '%s\n' '-p' '--param'
+        case 'batch submit'
+            printf '%s\n' '-p' '--param'
+    end
+end
+
 function __llmcli_path --description 'The llmcli subcommand path typed so far'
     set -l tokens (commandline -opc)
     set -e tokens[1]
     set -l path
     set -l skip 0
+    # skip: the words an option still owns (2: NAME of NAME VALUE, then VALUE
+    # unless NAME holds the `=`).
     for token in $tokens
-        if test $skip = 1
-            set skip 0
+        if test $skip != 0
+            if test $skip = 2; and not string match -q -- '*=*' $token
+                set skip 1
+            else
+                set skip 0
+            end
             continue
         end
+        set -l pairs (__llmcli_pair_options "$path")
         switch $token
             case '--*=*'
-            case '-*'
-                if contains -- $token (__llmcli_value_options "$path")
+                set -l parts (string split -m 1 = -- $token)
+                if contains -- $parts[1] $pairs
+                    and not string match -q -- '*=*' $parts[2]
                     set skip 1
+                end
+            case '-*'
+                if contains -- $token $pairs
+                    set skip 2
+                else if contains -- $token (__llmcli_value_options "$path")
+                    set skip 1
+                else if not string match -q -- '--*' $token
+                    and contains -- (string sub -l 2 -- $token) $pairs
+                    and not string match -q -- '*=*' $token
+                    set skip 1 # -pNAME VALUE
                 end
             case '*'
                 if contains -- $token (__llmcli_subcommands "$path")

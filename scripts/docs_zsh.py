@@ -49,6 +49,7 @@ def render_zsh(tree: Cmd, models: tuple[str, ...]) -> str:
         "  return ret",
         "}",
         "",
+        *_JOIN_PAIRS,
         "# What -m/--model completes to.",
         "__llmcli_models() {",
         "  __llmcli_values " + " ".join(sh_quote(m) for m in models),
@@ -112,6 +113,9 @@ def _zsh_command(cmd: Cmd) -> list[str]:
     fn = ident(cmd.path)
     specs = [s for opt in cmd.options for s in _zsh_option_specs(opt)]
     out = [f"{fn}() {{"]
+    pairs = [n for opt in cmd.options if opt.pair for n in opt.names]
+    if pairs:
+        out += [f"  __llmcli_join_pairs {' '.join(pairs)} || return"]
     if cmd.subcommands:
         label = " ".join((PROG, *cmd.path))
         entries = [sh_quote(f"{s.path[-1]}:{s.short}") for s in cmd.subcommands]
@@ -150,3 +154,38 @@ def _zsh_command(cmd: Cmd) -> list[str]:
         else:
             out += ["  _message 'no arguments'"]
     return [*out, "}", ""]
+
+
+# _arguments gives an option one word, so the VALUE of `-p NAME VALUE` (flag.PAIR, parsed
+# by cli/typer_patches.take_pairs) would count as an argument: the words before the cursor
+# are rewritten to the one-word form, NAME=VALUE. Fails (after a message) on a VALUE.
+_JOIN_PAIRS = [
+    "# `-p NAME VALUE` → `-p NAME=VALUE` in $words before the cursor (options $@).",
+    "__llmcli_join_pairs() {",
+    "  local -a pairs=($@)",
+    "  local i=2 word joined",
+    "  while (( i < CURRENT )); do",
+    "    word=$words[i] joined=0",
+    "    if (( $pairs[(Ie)$word] )) && [[ $words[i+1] != *=* ]]; then",
+    "      (( i + 2 == CURRENT )) && { _message -r VALUE; return 1 }",
+    '      (( i + 2 < CURRENT )) && words[i+1]+="=$words[i+2]" && joined=2',
+    "    elif [[ $word == --*=* && ${word#*=} != *=* ]] &&",
+    "        (( $pairs[(Ie)${word%%=*}] )); then",
+    "      joined=1",
+    "    elif [[ $word == -[^-]?* && $word != *=* ]] && (( $pairs[(Ie)${word[1,2]}] )); then",
+    "      joined=1  # -pNAME VALUE",
+    "    fi",
+    "    if (( joined == 1 )); then",
+    "      (( i + 1 == CURRENT )) && { _message -r VALUE; return 1 }",
+    '      words[i]+="=$words[i+1]"',
+    "    fi",
+    "    if (( joined )); then",
+    "      words[i+joined]=()",
+    "      (( CURRENT-- ))",
+    "    fi",
+    "    (( i++ ))",
+    "  done",
+    "  return 0",
+    "}",
+    "",
+]

@@ -348,6 +348,56 @@ def test_bash_offers_options_after_a_name_value_option_not_inside_it() -> None:
     assert after == ["--reasoning-effort"]
 
 
+_ZSH_SPY = """compdef() { :; }
+source %s
+_arguments() { print -r -- "$CURRENT ${(j:|:)words}"; }
+_message() { print -r -- "message: $*"; }
+words=("$@"); CURRENT=$#; _llmcli_complete
+"""
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+@pytest.mark.parametrize(
+    ("typed", "seen"),
+    [
+        # What _arguments is given: VALUE joined to NAME, so it is not PROMPT.
+        (["-p", "lang", "French"], "4 complete|-p|lang=French|"),
+        (["--param", "a", "b", "-p", "c", "d", "Hi"], "7 complete|--param|a=b|-p|c=d|Hi|"),
+        (["--param=lang", "French"], "3 complete|--param=lang=French|"),
+        (["-plang", "French"], "3 complete|-plang=French|"),
+        (["-p", "lang=French"], "4 complete|-p|lang=French|"),
+        (["-p"], "3 complete|-p|"),
+        (["-p", "lang"], "message: -r VALUE"),
+    ],
+)
+def test_zsh_counts_both_words_of_a_name_value_option(typed: list[str], seen: str) -> None:
+    """The committed zsh function for `complete`, with _arguments replaced by one that
+    prints the words it would parse (driving zsh's completion system needs a pty)."""
+    script = _ZSH_SPY % (ROOT / "completions/_llmcli")
+    result = subprocess.run(
+        ["zsh", "-f", "-c", script, "zsh", "complete", *typed, ""],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0 or seen.startswith("message"), result.stderr
+    assert result.stdout.strip() == seen
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+@pytest.mark.parametrize(
+    "typed", ["-p lang French", "--param=lang French", "-plang French", "-p lang=French"]
+)
+def test_fish_completes_after_a_name_value_option(typed: str) -> None:
+    """A guard, not a regression test: fish has no positional argument to miscount today
+    (options taking NAME VALUE sit on commands without subcommands), but its path walk
+    skips both words, and must keep running without errors."""
+    script = f"source {ROOT / 'completions/llmcli.fish'}; complete -C $argv[1]"
+    line = f"llmcli batch run {typed} --out"
+    result = subprocess.run(["fish", "-c", script, line], capture_output=True, text=True)
+    assert result.stderr == ""
+    assert result.stdout.split("\t")[0] == "--output"
+
+
 @pytest.mark.parametrize("option", ["--db", "--tools", "-a", "--attach", "--json-schema"])
 def test_bash_completes_files_for_path_options(option: str, tmp_path: Path) -> None:
     (tmp_path / "schema.json").write_text("{}")
