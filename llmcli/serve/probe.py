@@ -15,7 +15,8 @@ import time
 from typing import TYPE_CHECKING, Any, cast
 
 from llmcli.errors import LlmcliError
-from llmcli.request import EmbedRequest, Request, user_message
+from llmcli.gateway import openai_in
+from llmcli.request import EmbedRequest
 
 if TYPE_CHECKING:
     from llmcli.atransport import AsyncTransport
@@ -95,14 +96,15 @@ def _encoded(dep: Deployment) -> HttpCall:
         embedder = cast("Embedder", dep.module)
         asked = EmbedRequest(dep.provider, dep.model, [PROMPT])
         return embedder.encode_embed(asked, dep.connection)
-    req = Request(
-        provider=dep.provider,
-        model=dep.model,
-        messages=[user_message(PROMPT)],
-        stream=False,
-        max_tokens=1,
-    )
-    return dep.module.encode(req, dep.connection)
+    # Read as a client's body is (llmcli.gateway.openai_in), so the probe is what a
+    # served request would be for this deployment.
+    body = {
+        "model": dep.name,
+        "messages": [{"role": "user", "content": PROMPT}],
+        "max_completion_tokens": 1,
+    }
+    req = openai_in.chat_call(body, provider=dep.provider, model=dep.model, model_name=dep.name)
+    return dep.module.encode(req.request, dep.connection)
 
 
 def _clean(message: str, dep: Deployment) -> str:
