@@ -80,3 +80,37 @@ def test_other_providers_end_their_turn() -> None:
     result: Result = acc.finish()
     whole = anthropic_out.message(result, model_name="alias", id="msg_1")
     assert (whole["stop_reason"], whole["stop_sequence"]) == ("end_turn", None)
+
+
+def test_through_the_server(tmp_path: Any, monkeypatch: Any) -> None:
+    """An Anthropic upstream's stop sequence reaches a streaming /v1/messages client and
+    an OpenAI client (the gateway in this process, a replay upstream)."""
+    import httpx
+
+    from tests.serve_inproc import gateway
+    from tests.servers import ReplayServer, load_case
+
+    monkeypatch.setenv("LLMCLI_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("UPSTREAM_KEY", "sk-upstream")
+    upstream = ReplayServer().start()
+    upstream.queue(load_case("anthropic", "stop-sequences-prefill").reply())
+    body = {
+        "model": "claude",
+        "max_tokens": 100,
+        "stream": True,
+        "stop_sequences": [FENCE],
+        "messages": [{"role": "user", "content": "code"}],
+    }
+    try:
+        models = {"claude": "anthropic/claude-haiku-4-5"}
+        with gateway(tmp_path, models, upstream.url, record=False) as (url, _):
+            sse = httpx.post(url + "/v1/messages", json=body).text
+            chat = {"model": "claude", "stream": True, "messages": body["messages"]}
+            chunks = httpx.post(url + "/v1/chat/completions", json=chat).text
+    finally:
+        upstream.stop()
+    deltas = [json.loads(x[6:]) for x in sse.splitlines() if '"message_delta"' in x]
+    assert [d["delta"] for d in deltas] == [
+        {"stop_reason": "stop_sequence", "stop_sequence": FENCE}
+    ]
+    assert '"finish_reason":"stop"' in chunks.replace(" ", "")
