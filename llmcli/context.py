@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from llmcli.cost import local_tokens, message_chars
 from llmcli.request import (
@@ -175,3 +175,14 @@ def save_summary(db: sqlite3.Connection, cid: str, summary: Summary, model: str)
             " VALUES (?, ?, ?, ?, ?)",
             (cid, summary.covers, summary.text, model, time.time()),
         )
+
+
+def stored_summaries(db: sqlite3.Connection, cid: str) -> list[dict[str, Any]]:
+    """Every summary of a conversation, oldest first (`llmcli logs show`): the first
+    `covers` stored messages it stands for, the model that wrote it, when."""
+    rows = db.execute(
+        "SELECT covers, text, model, created_at FROM summaries WHERE conversation_id = ?"
+        " ORDER BY covers, created_at",
+        (cid,),
+    ).fetchall()
+    return [{"covers": r[0], "text": r[1], "model": r[2], "created_at": r[3]} for r in rows]

@@ -111,6 +111,9 @@ class Usage:
 class Finish:
     reason: FinishReason | str
     model: str | None = None
+    # Which of the request's stop sequences ended the answer, when the provider says
+    # (Anthropic's `stop_sequence`); None otherwise (OpenAI's "stop" does not say which).
+    stop_sequence: str | None = None
 
 
 @dataclass(slots=True)
@@ -163,6 +166,7 @@ class Result:
     images: list[ImageOut] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     finish_reason: str | None = None
+    stop_sequence: str | None = None  # see Finish.stop_sequence
     error: str | None = None
     interrupted: bool = False
     # The wire request as sent, keys redacted (kept in the history database).
@@ -248,6 +252,7 @@ class Accumulator:
         elif isinstance(event, Finish):
             if r.finish_reason != "error":
                 r.finish_reason = event.reason
+                r.stop_sequence = event.stop_sequence
             if event.model:
                 r.model = event.model
         elif isinstance(event, StreamError):

@@ -158,6 +158,32 @@ def test_summarize_stores_a_summary_the_next_turn_reuses(server, llmcli, tmp_pat
     assert first_prompt["content"].startswith(f"{SUMMARY_HEAD}\nSUMMARY-TEXT")
 
 
+def test_logs_show_has_the_summary_where_it_stands(server, llmcli, cli_env, tmp_path) -> None:
+    db = tmp_path / "logs.db"
+    cid = seed(db, 200)
+    cli_env["OPENAI_BASE_URL"] = server.url  # --summary-model gets no --api-base
+    server.queue(chat_answer("SUMMARY-LINE-1\n\nSUMMARY-LINE-2"), chat_answer("answer"))
+    more = ("--context", "summarize", "--summary-model", "openai/gpt-4o-mini")
+    assert run_turn(llmcli, server, db, cid, *more).code == 0
+    shown = llmcli("logs", "show", cid, "--json", "--db", str(db))
+    assert shown.code == 0, shown.stderr
+    data = json.loads(shown.stdout)
+    ((summary),) = data["summaries"]
+    assert summary["text"] == "SUMMARY-LINE-1\n\nSUMMARY-LINE-2"
+    assert summary["model"] == "openai/gpt-4o-mini"  # the model that wrote it, not -m's
+    covers = summary["covers"]
+    assert 0 < covers < len(data["messages"])
+    last_covered = data["messages"][covers - 1]["parts"][0]["text"]
+    text = llmcli("logs", "show", cid, "--db", str(db)).stdout
+    block = text.index("## Summary")
+    assert text.rindex(last_covered, 0, block) > 0  # right after the messages it stands for
+    after = data["messages"][covers]["parts"][0]["text"]
+    assert text.index(after, block) > block
+    note = text[block:].splitlines()[2]
+    assert f"messages 1 to {covers}" in note and "openai/gpt-4o-mini" in note
+    assert "> SUMMARY-LINE-1\n>\n> SUMMARY-LINE-2" in text
+
+
 # ---- a provider's "too long" error: one retry ---------------------------------------
 
 OPENAI_OK = chat_answer("after retry")

@@ -187,3 +187,66 @@ def test_no_log_records_nothing(home: Path, replay: ReplayServer) -> None:
         queue_ok(replay)  # (clears the queue first)
         assert httpx.post(url + "/v1/chat/completions", json=CHAT).status_code == 200
     assert _rows(home) == []
+
+
+# ---- 6. embeddings and images: cost and warnings as for chat -----------------------------
+
+
+def test_embeddings_carry_their_cost_everywhere(home: Path, replay: ReplayServer) -> None:
+    tokens = json.loads(load_case("openai", "embeddings-float-dimensions").response)["usage"]
+    cost = 0.02 * tokens["prompt_tokens"] / 1_000_000  # catalog: $0.02 per million
+    models = {"emb": "openai/text-embedding-3-small"}
+    with gateway(home, models, replay.url) as (url, _):
+        replay.queue(load_case("openai", "embeddings-float-dimensions").reply())
+        answer = httpx.post(url + "/v1/embeddings", json={"model": "emb", "input": ["a", "b"]})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["usage"]["cost"] == pytest.approx(cost)
+        assert "x-llmcli-warnings" not in answer.headers  # an embedding model: nothing to say
+        metrics = httpx.get(url + "/metrics").text
+    assert f'llmcli_cost_usd_total{{model="emb"}} {cost:.8f}' in metrics
+    assert 'llmcli_tokens_total{model="emb",type="input"} 2' in metrics
+    rows = _rows(home)
+    assert [(r["model"], r["status"]) for r in rows] == [("text-embedding-3-small", 200)]
+    assert rows[0]["cost"] == pytest.approx(cost)
+    assert UPSTREAM_KEY not in json.dumps([dict(r) for r in rows])
+
+
+def test_images_are_priced_per_image(home: Path, replay: ReplayServer) -> None:
+    with gateway(home, {"dalle": "openai/dall-e-3"}, replay.url) as (url, _):
+        replay.queue(load_case("openai", "images-generations-b64-fixture").reply())
+        answer = httpx.post(url + "/v1/images/generations", json={"model": "dalle", "prompt": "x"})
+        assert answer.status_code == 200, answer.text
+        assert "usage" not in answer.json()  # OpenAI has no usage for dall-e: no place for it
+        metrics = httpx.get(url + "/metrics").text
+    made = len(json.loads(load_case("openai", "images-generations-b64-fixture").response)["data"])
+    each = 0.04  # catalog: dall-e-3, standard 1024x1024
+    assert f'llmcli_cost_usd_total{{model="dalle"}} {each * made:.8f}' in metrics
+    assert [r["cost"] for r in _rows(home)] == [pytest.approx(each * made)]
+
+
+def test_embeddings_and_images_say_what_they_warn(
+    home: Path, replay: ReplayServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with gateway(home, GPT, replay.url) as (url, _):
+        replay.queue(load_case("openai", "embeddings-float-dimensions").reply())
+        emb = httpx.post(url + "/v1/embeddings", json={"model": "gpt", "input": "a"})
+        assert emb.status_code == 200, emb.text
+        assert "not an embedding model" in emb.headers["x-llmcli-warnings"]
+        replay.replies.clear()
+        replay.queue(load_case("openai", "images-generations-b64-fixture").reply())
+        img = httpx.post(url + "/v1/images/generations", json={"model": "gpt", "prompt": "x"})
+        assert img.status_code == 200, img.text
+        assert "not an image generation model" in img.headers["x-llmcli-warnings"]
+    err = capsys.readouterr().err.splitlines()
+    line = next(x for x in err if x.startswith("POST /v1/embeddings"))
+    assert "warnings: openai/gpt-4o-mini is not an embedding model" in line
+    line = next(x for x in err if x.startswith("POST /v1/images"))
+    assert "warnings: openai/gpt-4o-mini is not an image generation model" in line
+
+
+def test_an_unreadable_embeddings_answer_is_a_502(home: Path, replay: ReplayServer) -> None:
+    with gateway(home, GPT, replay.url) as (url, _):
+        replay.queue(Reply(status=200, body=b'{"object": "list"}'))
+        answer = httpx.post(url + "/v1/embeddings", json={"model": "gpt", "input": "a"})
+    assert answer.status_code == 502
+    assert "no `data` list" in answer.json()["error"]["message"]

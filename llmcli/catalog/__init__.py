@@ -232,6 +232,21 @@ def fill_cost(provider: str, model: str, usage: Usage) -> None:
         usage.cost = usage_cost(provider, model, usage)
 
 
+def images_cost(
+    provider: str, model: str, usage: Usage, quality: str | None, size: str | None, count: int
+) -> float | None:
+    """What images cost: the provider's figure (OpenRouter), else per image (dall-e) or
+    per token (the catalog): `llmcli image`'s and the gateway's rule."""
+    if usage.cost is not None:
+        return usage.cost
+    entry = lookup(provider, model)
+    if entry is None:
+        return None
+    if entry.per_image:
+        return image_cost(entry, quality, size, count)
+    return usage_cost(provider, model, usage)
+
+
 def image_cost(entry: Model, quality: str | None, size: str | None, count: int) -> float | None:
     """Per-image prices (dall-e): `quality size` as the catalog keys them (defaults:
     standard, 1024x1024)."""

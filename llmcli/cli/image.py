@@ -194,17 +194,9 @@ def _save(
 
 
 def _cost(target: Target, req: ImageRequest, usage: Usage, count: int) -> float | None:
-    """The provider's figure (OpenRouter), else per image (dall-e) or per token (catalog)."""
-    if usage.cost is not None:
-        return usage.cost
     from llmcli import catalog
 
-    entry = catalog.lookup(target.provider, target.model)
-    if entry is None:
-        return None
-    if entry.per_image:
-        return catalog.image_cost(entry, req.quality, req.size, count)
-    return catalog.usage_cost(target.provider, target.model, usage)
+    return catalog.images_cost(target.provider, target.model, usage, req.quality, req.size, count)
 
 
 def _short(text: str | None) -> str:

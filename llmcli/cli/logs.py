@@ -95,6 +95,7 @@ def _summary(row: sqlite3.Row) -> dict[str, Any]:
 
 def conversation_json(conn: sqlite3.Connection, cid: str) -> dict[str, Any]:
     from llmcli import store, store_fragments
+    from llmcli.context import stored_summaries
 
     head = store.conversation(conn, cid)
     used = store_fragments.of_conversation(conn, cid)
@@ -114,6 +115,8 @@ def conversation_json(conn: sqlite3.Connection, cid: str) -> dict[str, Any]:
             }
             for r in store.responses(conn, cid)
         ],
+        # --context summarize: each stands for the first `covers` messages above.
+        "summaries": stored_summaries(conn, cid),
     }
 
 
@@ -124,11 +127,32 @@ def conversation_markdown(data: dict[str, Any]) -> str:
         f"`{data['id']}` · {data['model']} · {_when(data['created_at'])}",
         *_fragments_markdown(data["responses"]),
     ]
-    for message in data["messages"]:
+    for number, message in enumerate(data["messages"], 1):
         out += ["", f"## {message['role'].capitalize()}", ""]
         for part in message["parts"]:
             out.extend(_part_markdown(part))
+        out.extend(_summaries_markdown(data.get("summaries", []), number))
     return "\n".join(out) + "\n"
+
+
+def _summaries_markdown(summaries: list[dict[str, Any]], after: int) -> list[str]:
+    """The summaries that replaced messages 1..`after` when sent (--context summarize),
+    shown where those messages end: the later turns saw the summary, not them."""
+    lines: list[str] = []
+    for summary in summaries:
+        if summary["covers"] != after:
+            continue
+        by = f", written by {summary['model']}" if summary["model"] else ""
+        when = _when(summary["created_at"])
+        lines += [
+            "",
+            "## Summary",
+            "",
+            f"*Stands for messages 1 to {after} in later turns{by}, {when}*",
+            "",
+            *("> " + line if line else ">" for line in summary["text"].splitlines()),
+        ]
+    return lines
 
 
 def _fragments_markdown(responses: list[dict[str, Any]]) -> list[str]:

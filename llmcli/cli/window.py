@@ -39,6 +39,7 @@ class Window:
         self.strategy: str = flags.context or "truncate"
         self.shrink: float | None = None  # set by a retry: a share of the last estimate
         self.last_tokens = 0
+        self.summary_model = ""
 
     def fit(self, req: Request) -> Request:
         """`req` with the conversation cut to fit (or summarized), said on stderr. A stored
@@ -146,6 +147,8 @@ class Window:
         outcome = self.send(summary_flags, [user_message(transcript(dropped, earlier))], _Quiet())
         if outcome.result.error or not outcome.result.content.strip():
             raise LlmcliError(f"the summary failed: {outcome.result.error or 'empty answer'}")
+        # Which model wrote it, as routed (--summary-model, -m or the default): `logs show`.
+        self.summary_model = f"{outcome.request.provider}/{outcome.request.model}"
         return str(outcome.result.content)
 
     def _stored(self) -> Summary | None:
@@ -161,7 +164,7 @@ class Window:
 
         cid = self.cid()
         if self.history is not None and self.history.write and cid is not None:
-            save_summary(self.history.db, cid, summary, self.flags.model or "")
+            save_summary(self.history.db, cid, summary, self.summary_model)
 
 
 class _Quiet:

@@ -25,7 +25,8 @@ from llmcli.gateway.read import compact
 
 # llmcli's finish reasons → stop_reason. Anthropic's own values (pause_turn, refusal,
 # model_context_window_exceeded) come through the anthropic decoder unchanged and are
-# kept; `stop` cannot tell a stop sequence from the end of a turn, so it is end_turn.
+# kept; `stop` is end_turn unless the decoder said which stop sequence matched
+# (Result.stop_sequence: Anthropic upstreams do; OpenAI's "stop" does not say).
 _STOP = {
     "stop": "end_turn",
     "length": "max_tokens",
@@ -45,9 +46,16 @@ _ANTHROPIC_OWN = {
 
 def stop_reason(result: Result) -> str:
     reason = result.finish_reason or "stop"
+    if reason == "stop" and result.stop_sequence is not None:
+        return "stop_sequence"
     reason = reason if reason in _ANTHROPIC_OWN else _STOP.get(reason, "end_turn")
     # Ollama ends a turn of tool calls with "stop"; a cut-off answer stays max_tokens.
     return "tool_use" if result.tool_calls and reason == "end_turn" else reason
+
+
+def matched(result: Result) -> str | None:
+    """Anthropic's `stop_sequence`: set only with `stop_reason: "stop_sequence"`."""
+    return result.stop_sequence if stop_reason(result) == "stop_sequence" else None
 
 
 def usage(u: Usage) -> dict[str, Any]:
@@ -118,7 +126,7 @@ def message(result: Result, *, model_name: str, id: str) -> dict[str, Any]:
         "model": model_name,
         "content": content,
         "stop_reason": stop_reason(result),
-        "stop_sequence": None,
+        "stop_sequence": matched(result),
         "usage": usage(result.usage),
     }
 
@@ -269,7 +277,7 @@ class Events:
             return []
         self._done = True
         frames = self._start() + self._close()
-        delta = {"stop_reason": stop_reason(result), "stop_sequence": None}
+        delta = {"stop_reason": stop_reason(result), "stop_sequence": matched(result)}
         frames.append(
             _frame({"type": "message_delta", "delta": delta, "usage": usage(result.usage)})
         )

@@ -282,12 +282,12 @@ def embeddings(
         for i, v in enumerate(emb.vectors)
     ]
     tokens = emb.usage.input_tokens or 0
-    return {
-        "object": "list",
-        "data": data,
-        "model": model_name,
-        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-    }
+    used: dict[str, Any] = {"prompt_tokens": tokens, "total_tokens": tokens}
+    if emb.usage.cost is not None:
+        # OpenAI's usage has only the two counts; `cost` in USD is OpenRouter's addition
+        # to the same object (corpus openrouter/embeddings), as in chat answers.
+        used["cost"] = emb.usage.cost
+    return {"object": "list", "data": data, "model": model_name, "usage": used}
 
 
 def _vector(vector: list[float], encoding_format: str) -> list[float] | str:
@@ -319,4 +319,6 @@ def images(
     if images.usage.input_tokens is not None or images.usage.output_tokens is not None:
         i, o = images.usage.input_tokens or 0, images.usage.output_tokens or 0
         out["usage"] = {"input_tokens": i, "output_tokens": o, "total_tokens": i + o}
+        if images.usage.cost is not None:  # only where OpenAI has a usage object (gpt-image)
+            out["usage"]["cost"] = images.usage.cost
     return out

@@ -71,7 +71,7 @@ def create_app(gw: Gateway) -> Starlette:
             Route(f"{prefix}/models", _api(gw, _models, False, body=False), methods=["GET"]),
         ]
     routes += [
-        Route("/health", _health, methods=["GET"]),
+        Route("/health", _health(gw), methods=["GET"]),
         Route("/health/liveliness", _health, methods=["GET"]),
         Route("/health/readiness", _readiness(gw), methods=["GET"]),
         Route("/metrics", _api(gw, _metrics, False, body=False), methods=["GET"]),
@@ -238,8 +238,28 @@ async def _models(gw: Gateway, http: HttpRequest, body: Any, call: Call) -> Resp
     return JSONResponse(models(gw.router))
 
 
-async def _health(http: HttpRequest) -> Response:
-    return JSONResponse({"status": "healthy"})
+def _health(gw: Gateway) -> Callable[[HttpRequest], Awaitable[Response]]:
+    """Liveness, free and without a key; `?probe=1` (or LiteLLM's `?model=NAME`) calls
+    every configured deployment once instead, behind the master key (llmcli.serve.probe)."""
+    probing = _api(gw, _probe, False, body=False)
+
+    async def health(http: HttpRequest) -> Response:
+        from llmcli.serve.probe import wanted
+
+        if not wanted(http.query_params)[0]:
+            return JSONResponse({"status": "healthy"})
+        response: Response = await probing(http)
+        return response
+
+    return health
+
+
+async def _probe(gw: Gateway, http: HttpRequest, body: Any, call: Call) -> Response:
+    from llmcli.serve.probe import probe_all, targets, wanted
+
+    assert gw.transport is not None
+    deps = targets(gw.router, wanted(http.query_params)[1])
+    return JSONResponse(await probe_all(gw.transport, deps))
 
 
 def _readiness(gw: Gateway) -> Callable[[HttpRequest], Awaitable[Response]]:

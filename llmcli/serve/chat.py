@@ -92,7 +92,7 @@ async def chat(gw: Any, http: HttpRequest, body: Any, shape: Shape, call: Call) 
     acc = Accumulator(upstream.dep.provider, upstream.dep.model)
     id = shape.new_id()
     call.warnings = chat_call.warnings + notes(upstream.call.warnings, anthropic=shape.anthropic)
-    headers = _warning_header(call.warnings)
+    headers = warning_header(call.warnings)
     if chat_call.stream:
         writer = shape.writer(name, id, chat_call)
         frames = _stream(upstream, writer, acc, call)
@@ -113,7 +113,7 @@ async def chat(gw: Any, http: HttpRequest, body: Any, shape: Shape, call: Call) 
 WARNING_HEADER = "x-llmcli-warnings"
 
 
-def _warning_header(lines: list[str]) -> dict[str, str]:
+def warning_header(lines: list[str]) -> dict[str, str]:
     if not lines:
         return {}
     text = " | ".join(" ".join(line.split()) for line in lines)

@@ -63,7 +63,16 @@ def decode(body: bytes) -> Iterator[Event]:
         yield usage(data["usage"])
     calls = [b.get("name") for b in content if b.get("type") == "tool_use"]
     json_only = bool(calls) and all(name == JSON_TOOL for name in calls)
-    yield Finish(_finish(data.get("stop_reason"), json_only), model=data.get("model"))
+    reason = data.get("stop_reason")
+    yield Finish(_finish(reason, json_only), model=data.get("model"), stop_sequence=_matched(data))
+
+
+def _matched(data: dict[str, Any]) -> str | None:
+    """The stop sequence that ended the answer: Anthropic sends `stop_sequence` beside
+    `stop_reason: "stop_sequence"` (in the message, or the stream's message_delta; corpus
+    anthropic/stop-sequences-prefill)."""
+    found = data.get("stop_sequence")
+    return found if data.get("stop_reason") == "stop_sequence" and isinstance(found, str) else None
 
 
 def _whole_block(block: dict[str, Any]) -> Iterator[Event]:
@@ -122,6 +131,7 @@ class _StreamState:
         self.usage: dict[str, Any] = {}
         self.model: str | None = None
         self.stop_reason: str | None = None
+        self.stop_sequence: str | None = None
         self.stopped = False
         self.json_answer = False  # the JSON tool was used
         self.client_calls = False  # a tool call for the client to run
@@ -157,7 +167,8 @@ class StreamDecoder(Pushed):
             out.append(StreamError("the stream ended before the answer was complete"))
             return
         json_only = state.json_answer and not state.client_calls
-        out.append(Finish(_finish(state.stop_reason, json_only), model=state.model))
+        finish = _finish(state.stop_reason, json_only)
+        out.append(Finish(finish, model=state.model, stop_sequence=state.stop_sequence))
 
 
 def stream_decoder() -> StreamDecoder:
@@ -184,7 +195,9 @@ def _stream_event(kind: str | None, data: dict[str, Any], state: _StreamState) -
         state.model = message.get("model")
         state.usage.update(message.get("usage") or {})
     elif kind == "message_delta":
-        state.stop_reason = (data.get("delta") or {}).get("stop_reason") or state.stop_reason
+        delta = data.get("delta") or {}
+        state.stop_reason = delta.get("stop_reason") or state.stop_reason
+        state.stop_sequence = _matched(delta) or state.stop_sequence
         # The usage in message_delta is cumulative: it wins over message_start's.
         state.usage.update({k: v for k, v in (data.get("usage") or {}).items() if v is not None})
     elif kind == "message_stop":
