@@ -98,8 +98,7 @@ def test_nested_lists_are_nested(page: Page, text: str, tree: str) -> None:
 def test_an_items_continuation_lines_stay_in_the_item(page: Page) -> None:
     text = "- first line\n  goes on\nand on lazily\n- second\n\nAfter the list."
     assert render(page, text) == (
-        'ul(li("first line" br() "goes on" br() "and on lazily") li("second")) '
-        'p("After the list.")'
+        'ul(li("first line" br() "goes on" br() "and on lazily") li("second")) p("After the list.")'
     )
 
 
@@ -133,8 +132,7 @@ def test_headings_quotes_and_inline_markup_inside_items(page: Page) -> None:
 def test_lists_and_code_inside_blockquotes(page: Page) -> None:
     text = "> Note:\n> - a\n>   - b\n>\n> ```py\n> x = 1\n> ```\n>> deeper"
     assert render(page, text) == (
-        'blockquote(p("Note:") ul(li("a" ul(li("b")))) pre(code("x = 1")) '
-        'blockquote(p("deeper")))'
+        'blockquote(p("Note:") ul(li("a" ul(li("b")))) pre(code("x = 1")) blockquote(p("deeper")))'
     )
 
 

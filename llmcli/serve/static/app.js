@@ -106,6 +106,9 @@ async function streamChat(body, answer, signal) {
       if (note.url_citation) answer.cite(note.url_citation.url, note.url_citation.title);
     }
     for (const url of chunk.citations ?? []) answer.cite(url);
+    // A document citation (Anthropic's), where the gateway and LiteLLM put it.
+    const quoted = delta.provider_specific_fields?.citation;
+    if (quoted?.cited_text) answer.quote(quoted);
     if (chunk.usage) answer.usage = chunk.usage;
     answer.elapsed = performance.now() - started;
     answer.draw();
@@ -340,6 +343,12 @@ class Answer {
     if (url && !this.citations.some((c) => c.url === url)) this.citations.push({ url, title });
   }
 
+  quote(doc) {
+    const title = doc.document_title || `document ${(doc.document_index ?? 0) + 1}`;
+    const text = doc.cited_text;
+    if (!this.citations.some((c) => c.title === title && c.text === text)) this.citations.push({ title, text });
+  }
+
   draw() {
     // One redraw per frame, however many chunks arrive in it.
     if (this.pending) return;
@@ -354,8 +363,9 @@ class Answer {
     this.views.text.draw(this.content);
     p.tools.replaceChildren(...this.tools.filter(Boolean).map((t) =>
       el("div", {}, "Tool call: ", el("code", {}, t.name), el("pre", {}, t.arguments))));
-    p.citations.replaceChildren(...this.citations.map((c) =>
-      el("li", {}, link(c.title || c.url, c.url, false))));
+    p.citations.replaceChildren(...this.citations.map((c) => (c.url
+      ? el("li", {}, link(c.title || c.url, c.url, false))
+      : el("li", {}, el("cite", {}, c.title), ": ", el("q", {}, c.text)))));
     p.meta.textContent = this.figures();
   }
 
