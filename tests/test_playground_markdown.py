@@ -261,6 +261,12 @@ def test_long_code_lines_and_wide_tables_scroll_inside_the_answer(page: Page) ->
     text = f"```python\n{LONG}\n```\n\n{WIDE}\n| a |\n"
     page.evaluate("(t) => showMessage({ role: 'assistant', content: t })", text)
     assert _overflow(page) == [0, 1, 1]  # the page is as wide as the window; each block scrolls
+    # ...and a table's words stay whole (not one letter per line in a squeezed column).
+    tallest = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('.md th')]"
+        ".map((c) => c.getBoundingClientRect().height))"
+    )
+    assert tallest < 40
 
 
 def test_the_arena_columns_stay_side_by_side_with_long_lines(site: tuple[Page, str]) -> None:
