@@ -161,6 +161,21 @@ def test_bare_links_escapes_and_snake_case(page: Page) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "tree"),
+    [
+        ("***both***", 'p(strong(em("both")))'),
+        ("![a chart](https://e.com/c.png)", 'p(a("a chart"))'),  # no remote image is loaded
+        ("Para\n***\nmore", 'p("Para") hr() p("more")'),
+        ("- item\n---", 'ul(li("item")) hr()'),
+        ("Title\n===\ntext", 'h1("Title") p("text")'),
+        ("Section\n---", 'h2("Section")'),
+    ],
+)
+def test_emphasis_images_rules_and_underlined_headings(page: Page, text: str, tree: str) -> None:
+    assert render(page, text) == tree
+
+
 def test_nested_markup_never_becomes_html(page: Page) -> None:
     text = (
         "- <img src=x onerror=window.__pwned=1>\n"

@@ -158,9 +158,15 @@ function markdown(text) {
     } else if (LIST.test(line)) {
       i = list(lines, i, out);
     } else {
-      const para = el("p");
+      let para = el("p");
       for (let first = true; i < lines.length && lines[i].trim(); i++, first = false) {
-        if (!first && BLOCK_START.test(lines[i])) break;
+        if (!first && (m = lines[i].match(/^\s*(=+|-+)\s*$/))) {
+          // A setext underline makes the paragraph a heading (=== level 1, --- level 2).
+          para = el(m[1][0] === "=" ? "h1" : "h2", {}, ...para.childNodes);
+          i++;
+          break;
+        }
+        if (!first && (BLOCK_START.test(lines[i]) || HR.test(lines[i]))) break;
         if (!first) para.append(el("br"));
         inline(para, lines[i].trim());
       }
@@ -209,7 +215,8 @@ function list(lines, i, out) {
       if (fence) {
         if (line.trimStart().startsWith(fence)) fence = null;
       } else if (line.trim()) {
-        const lazy = last.trim() && !BLOCK_START.test(line) && !/^\s*(`{3,}|~{3,}|#)/.test(last);
+        const lazy = last.trim() && !BLOCK_START.test(line) && !HR.test(line)
+          && !/^\s*(`{3,}|~{3,}|#)/.test(last);
         if (indent(line) < deep && !lazy) break;
         fence = line.match(FENCE)?.[1];
         if (!last.trim()) gap = true;
@@ -244,10 +251,12 @@ function item(body) {
 const INLINE = new RegExp([
   /\\(?<escaped>[!-/:-@[-`{-~])/,
   /(?<ticks>`+)(?<code>[^`]+?)\k<ticks>/,
+  /\*\*\*(?<both>.+?)\*\*\*/,
   /\*\*(?<strong>.+?)\*\*|(?<!\w)__(?<strong2>.+?)__(?!\w)/,
   /\*(?<em>[^*\s](?:[^*]*[^*\s])?)\*|(?<!\w)_(?<em2>[^_\s](?:[^_]*[^_\s])?)_(?!\w)/,
   /~~(?<del>.+?)~~/,
-  /\[(?<label>[^\]]+)\]\((?<url>[^()\s]+)\)/,
+  // An image is a link to it: the page loads nothing from another origin.
+  /!?\[(?<label>[^\]]+)\]\((?<url>[^()\s]+)\)/,
   // A bare or <bracketed> web address; trailing punctuation stays text.
   /<(?<auto>https?:\/\/[^\s<>]+)>|(?<bare>https?:\/\/[^\s<>]*[^\s<>.,;:!?'")\]*_~])/,
 ].map((r) => r.source).join("|"), "g");
@@ -259,6 +268,7 @@ function inline(node, text) {
     node.append(text.slice(last, m.index));
     if (g.escaped) node.append(g.escaped);
     else if (g.ticks) node.append(el("code", {}, g.code));
+    else if (g.both) node.append(el("strong", {}, inline(el("em"), g.both)));
     else if (g.strong ?? g.strong2) node.append(inline(el("strong"), g.strong ?? g.strong2));
     else if (g.em ?? g.em2) node.append(inline(el("em"), g.em ?? g.em2));
     else if (g.del) node.append(inline(el("del"), g.del));
