@@ -85,6 +85,10 @@ def render(page: Page, text: str) -> str:
             "* top\n    * sub\n        * subsub\n* next",
             'ul(li("top" ul(li("sub" ul(li("subsub"))))) li("next"))',
         ),
+        (  # a numbered list after a bulleted one is a list of its own, both tight
+            "- a\n\n1. b",
+            'ul(li("a")) ol(li("b"))',
+        ),
         (  # a sub-item with 1 space is still a sibling
             "- a\n - b",
             'ul(li("a") li("b"))',

@@ -200,11 +200,14 @@ function table(lines, i, out) {
 // lines, a paragraph's unindented continuation, and all of a code fence it opens; its
 // lines, dedented, are markdown again, so lists, code and quotes nest to any depth.
 function list(lines, i, out) {
-  const ordered = /\d/.test(lines[i].match(LIST)[2]);
-  const node = el(ordered ? "ol" : "ul", ordered ? { start: parseInt(lines[i].match(LIST)[2], 10) } : {});
+  const marker = lines[i].match(LIST)[2];
+  const ordered = /\d/.test(marker);
+  const node = el(ordered ? "ol" : "ul", ordered ? { start: parseInt(marker, 10) } : {});
+  // The next item: a marker of the same kind (a bullet after numbers starts a new list).
+  const next = (line) => line?.match(LIST) && /\d/.test(line.match(LIST)[2]) === ordered && !HR.test(line);
   let loose = false;
-  let m;
-  while (i < lines.length && (m = lines[i].match(LIST)) && /\d/.test(m[2]) === ordered && !HR.test(lines[i])) {
+  while (i < lines.length && next(lines[i])) {
+    const m = lines[i].match(LIST);
     const deep = Math.min(m[0].length, m[1].length + 2);
     const body = [lines[i].slice(m[0].length)];
     let fence = body[0].match(FENCE)?.[1];
@@ -225,7 +228,7 @@ function list(lines, i, out) {
     }
     let blanks = 0;
     while (body.length > 1 && !body[body.length - 1].trim()) { body.pop(); blanks++; }
-    loose ||= gap || (blanks > 0 && i < lines.length && LIST.test(lines[i]));
+    loose ||= gap || (blanks > 0 && next(lines[i]));
     node.append(item(body));
   }
   if (!loose) {
