@@ -22,6 +22,7 @@ from llmcli.events import (
     ToolCallStart,
     Usage,
 )
+from llmcli.gateway.anthropic_out import citation
 from llmcli.gateway.errors import GatewayError, openai_error, stream_error
 from llmcli.gateway.read import compact
 from llmcli.tasks import Embeddings, Images
@@ -197,7 +198,18 @@ class Chunks:
             return self._done_call(event)
         if isinstance(event, StreamError):
             return self.fail(stream_error(event))
-        return []  # usage and finish go out in `finish`; citations have no chunk field
+        if isinstance(event, Citation):
+            return self._document(event)
+        return []  # usage and finish go out in `finish`
+
+    def _document(self, event: Citation) -> list[bytes]:
+        """A document citation has no OpenAI field (`annotations` are `url_citation` only,
+        and openai-python's message type rejects any other): it goes where LiteLLM's proxy
+        puts Anthropic's `citations_delta`, `delta.provider_specific_fields.citation`
+        (litellm/llms/anthropic/chat/handler.py), which OpenAI clients ignore. Web
+        citations go out at the end as annotations."""
+        cited = citation(event)
+        return [self._chunk({"provider_specific_fields": {"citation": cited}})] if cited else []
 
     def _text(self, prefix: bytes, key: str, text: str) -> list[bytes]:
         if not text:

@@ -106,6 +106,9 @@ async function streamChat(body, answer, signal) {
       if (note.url_citation) answer.cite(note.url_citation.url, note.url_citation.title);
     }
     for (const url of chunk.citations ?? []) answer.cite(url);
+    // A document citation (Anthropic's), where the gateway and LiteLLM put it.
+    const quoted = delta.provider_specific_fields?.citation;
+    if (quoted?.cited_text) answer.quote(quoted);
     if (chunk.usage) answer.usage = chunk.usage;
     answer.elapsed = performance.now() - started;
     answer.draw();
@@ -115,10 +118,16 @@ async function streamChat(body, answer, signal) {
 // ---- markdown to DOM (text nodes only) -------------------------------------------------
 
 const FENCE = /^\s*(`{3,}|~{3,})\s*([\w+#.-]*)/;
-const LIST = /^\s*([-*+]|\d+[.)])\s+/;
-const TABLE_RULE = /^\s*\|?(\s*:?-{3,}:?\s*\|)+\s*(:?-{3,}:?\s*)?$/;
-const cells = (row) => row.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map((c) => c.trim());
+const LIST = /^(\s*)([-*+]|\d{1,9}[.)])\s+/;
+const HR = /^\s*([-*_])(\s*\1){2,}\s*$/;
+const TABLE_RULE = /^\s*\|?(\s*:?-+:?\s*\|)+\s*(:?-+:?\s*)?$/; // GFM: one dash is enough
 const BLOCK_START = /^\s*(`{3,}|~{3,}|#{1,6}\s|>|\||([-*+]|\d+[.)])\s)/;
+const indent = (line) => line.length - line.trimStart().length;
+// GFM cells: split on pipes a backslash does not escape.
+const cells = (row) => row.trim().replace(/^\|/, "").replace(/(?<!\\)\|$/, "")
+  .split(/(?<!\\)\|/).map((c) => c.trim().replaceAll("\\|", "|"));
+const align = (rule) => (rule.startsWith(":") ? (rule.endsWith(":") ? "center" : "left")
+                                              : rule.endsWith(":") ? "right" : "");
 
 function markdown(text) {
   const out = document.createDocumentFragment();
@@ -131,41 +140,35 @@ function markdown(text) {
       const body = [];
       for (i++; i < lines.length && !lines[i].trimStart().startsWith(m[1]); i++) body.push(lines[i]);
       i++; // the closing fence (still missing while the block streams)
-      const pre = el("pre", m[2] ? { "data-lang": m[2] } : {}, el("code", {}, body.join("\n")));
-      out.append(pre);
+      out.append(el("pre", m[2] ? { "data-lang": m[2] } : {}, el("code", {}, body.join("\n"))));
     } else if (!line.trim()) {
       i++;
     } else if ((m = line.match(/^\s*(#{1,6})\s+(.*)$/))) {
       out.append(inline(el(`h${m[1].length}`), m[2]));
       i++;
-    } else if (/^\s*([-*_])(\s*\1){2,}\s*$/.test(line)) {
+    } else if (HR.test(line)) {
       out.append(el("hr"));
       i++;
     } else if (/^\s*\|/.test(line) && TABLE_RULE.test(lines[i + 1] ?? "")) {
-      const row = (text, cell) => el("tr", {}, ...cells(text).map((c) => inline(el(cell), c)));
-      const body = el("tbody");
-      for (i += 2; i < lines.length && /^\s*\|/.test(lines[i]); i++) body.append(row(lines[i], "td"));
-      out.append(el("table", {}, el("thead", {}, row(line, "th")), body));
+      i = table(lines, i, out);
     } else if (/^\s*>/.test(line)) {
       const quoted = [];
       for (; i < lines.length && /^\s*>/.test(lines[i]); i++) quoted.push(lines[i].replace(/^\s*> ?/, ""));
       out.append(el("blockquote", {}, markdown(quoted.join("\n"))));
-    } else if ((m = line.match(LIST))) {
-      const ordered = /\d/.test(m[1]);
-      const list = el(ordered ? "ol" : "ul", ordered ? { start: parseInt(m[1], 10) } : {});
-      let item = null;
-      for (; i < lines.length && lines[i].trim(); i++) {
-        const start = lines[i].match(LIST);
-        if (start) list.append((item = inline(el("li"), lines[i].slice(start[0].length))));
-        else item.append(" ", ...inline(el("span"), lines[i].trim()).childNodes);
-      }
-      out.append(list);
+    } else if (LIST.test(line)) {
+      i = list(lines, i, out);
     } else {
-      const para = el("p");
+      let para = el("p");
       for (let first = true; i < lines.length && lines[i].trim(); i++, first = false) {
-        if (!first && BLOCK_START.test(lines[i])) break;
+        if (!first && (m = lines[i].match(/^\s*(=+|-+)\s*$/))) {
+          // A setext underline makes the paragraph a heading (=== level 1, --- level 2).
+          para = el(m[1][0] === "=" ? "h1" : "h2", {}, ...para.childNodes);
+          i++;
+          break;
+        }
+        if (!first && (BLOCK_START.test(lines[i]) || HR.test(lines[i]))) break;
         if (!first) para.append(el("br"));
-        inline(para, lines[i]);
+        inline(para, lines[i].trim());
       }
       out.append(para);
     }
@@ -173,31 +176,124 @@ function markdown(text) {
   return out;
 }
 
-const INLINE = /(`+)([^`]+?)\1|\*\*(.+?)\*\*|\*([^*\s](?:[^*]*[^*\s])?)\*|\[([^\]]+)\]\(([^()\s]+)\)/g;
+// A GFM table: every row gets the header's number of cells, aligned as the rule says.
+function table(lines, i, out) {
+  const width = cells(lines[i]).length;
+  const aligns = cells(lines[i + 1]).map(align);
+  const row = (text, tag) => {
+    const values = cells(text);
+    return el("tr", {}, ...Array.from({ length: width }, (_, n) => {
+      const cell = inline(el(tag), values[n] ?? "");
+      if (aligns[n]) cell.dataset.align = aligns[n];
+      return cell;
+    }));
+  };
+  const head = el("thead", {}, row(lines[i], "th"));
+  const body = el("tbody");
+  for (i += 2; i < lines.length && /^\s*\|/.test(lines[i]); i++) body.append(row(lines[i], "td"));
+  out.append(el("table", {}, head, body));
+  return i;
+}
+
+// A list and its items. An item owns the lines indented under it (from its text's column,
+// or 2 spaces past its marker for models that indent less), blank lines followed by such
+// lines, a paragraph's unindented continuation, and all of a code fence it opens; its
+// lines, dedented, are markdown again, so lists, code and quotes nest to any depth.
+function list(lines, i, out) {
+  const marker = lines[i].match(LIST)[2];
+  const ordered = /\d/.test(marker);
+  const node = el(ordered ? "ol" : "ul", ordered ? { start: parseInt(marker, 10) } : {});
+  // The next item: a marker of the same kind (a bullet after numbers starts a new list).
+  const next = (line) => line?.match(LIST) && /\d/.test(line.match(LIST)[2]) === ordered && !HR.test(line);
+  let loose = false;
+  while (i < lines.length && next(lines[i])) {
+    const m = lines[i].match(LIST);
+    const deep = Math.min(m[0].length, m[1].length + 2);
+    const body = [lines[i].slice(m[0].length)];
+    let fence = body[0].match(FENCE)?.[1];
+    let gap = false; // a blank line inside the item
+    for (i++; i < lines.length; i++) {
+      const line = lines[i];
+      const last = body[body.length - 1];
+      if (fence) {
+        if (line.trimStart().startsWith(fence)) fence = null;
+      } else if (line.trim()) {
+        const lazy = last.trim() && !BLOCK_START.test(line) && !HR.test(line)
+          && !/^\s*(`{3,}|~{3,}|#)/.test(last);
+        if (indent(line) < deep && !lazy) break;
+        fence = line.match(FENCE)?.[1];
+        if (!last.trim()) gap = true;
+      }
+      body.push(line.slice(Math.min(m[0].length, indent(line))));
+    }
+    let blanks = 0;
+    while (body.length > 1 && !body[body.length - 1].trim()) { body.pop(); blanks++; }
+    loose ||= gap || (blanks > 0 && next(lines[i]));
+    node.append(item(body));
+  }
+  if (!loose) {
+    // A tight list holds its text without paragraphs, as CommonMark draws it.
+    for (const p of node.querySelectorAll(":scope > li > p")) p.replaceWith(...p.childNodes);
+  }
+  out.append(node);
+  return i;
+}
+
+function item(body) {
+  const li = el("li");
+  const task = body[0].match(/^\[([ xX])\]\s+/);
+  if (task) {
+    li.className = "task";
+    li.append(el("input", { type: "checkbox", disabled: "", ...(task[1] === " " ? {} : { checked: "" }) }));
+    body[0] = body[0].slice(task[0].length);
+  }
+  li.append(markdown(body.join("\n")));
+  return li;
+}
+
+const INLINE = new RegExp([
+  /\\(?<escaped>[!-/:-@[-`{-~])/,
+  /(?<ticks>`+)(?<code>[^`]+?)\k<ticks>/,
+  /\*\*\*(?<both>.+?)\*\*\*/,
+  /\*\*(?<strong>.+?)\*\*|(?<!\w)__(?<strong2>.+?)__(?!\w)/,
+  /\*(?<em>[^*\s](?:[^*]*[^*\s])?)\*|(?<!\w)_(?<em2>[^_\s](?:[^_]*[^_\s])?)_(?!\w)/,
+  /~~(?<del>.+?)~~/,
+  // An image is a link to it: the page loads nothing from another origin.
+  /!?\[(?<label>[^\]]+)\]\((?<url>[^()\s]+)\)/,
+  // A bare or <bracketed> web address; trailing punctuation stays text.
+  /<(?<auto>https?:\/\/[^\s<>]+)>|(?<bare>https?:\/\/[^\s<>]*[^\s<>.,;:!?'")\]*_~])/,
+].map((r) => r.source).join("|"), "g");
 
 function inline(node, text) {
   let last = 0;
   for (const m of text.matchAll(INLINE)) {
+    const g = m.groups;
     node.append(text.slice(last, m.index));
-    if (m[1]) node.append(el("code", {}, m[2]));
-    else if (m[3] !== undefined) node.append(inline(el("strong"), m[3]));
-    else if (m[4] !== undefined) node.append(inline(el("em"), m[4]));
-    else node.append(link(m[5], m[6]));
+    if (g.escaped) node.append(g.escaped);
+    else if (g.ticks) node.append(el("code", {}, g.code));
+    else if (g.both) node.append(el("strong", {}, inline(el("em"), g.both)));
+    else if (g.strong ?? g.strong2) node.append(inline(el("strong"), g.strong ?? g.strong2));
+    else if (g.em ?? g.em2) node.append(inline(el("em"), g.em ?? g.em2));
+    else if (g.del) node.append(inline(el("del"), g.del));
+    else if (g.url) node.append(link(g.label, g.url));
+    else node.append(link(g.auto ?? g.bare, g.auto ?? g.bare, false));
     last = m.index + m[0].length;
   }
   node.append(text.slice(last));
   return node;
 }
 
-function link(label, url) {
+function link(label, url, markup = true) {
   // Only web links: a javascript: or data: URL stays text.
   if (!/^https?:\/\//i.test(url)) return `[${label}](${url})`;
-  return el("a", { href: url, rel: "noopener noreferrer nofollow", target: "_blank" }, label);
+  const a = el("a", { href: url, rel: "noopener noreferrer nofollow", target: "_blank" });
+  return markup ? inline(a, label) : (a.append(label), a);
 }
 
-// A growing markdown text in `box`. Blocks before the last blank line outside a code fence
-// can no longer change (the renderer ends every block at a blank line, fences aside), so
-// each is drawn once; a redraw per frame costs the last block, not the whole answer.
+// A growing markdown text in `box`. A block ends for good at a blank line followed by an
+// unindented line that is not a list item (a list goes on across blank lines, an item
+// holds indented lines) outside a code fence: the text before it is drawn once, and a
+// redraw per frame costs the last blocks, not the whole answer.
 class Growing {
   constructor(box) {
     this.done = 0; // text[0:done] is drawn in `head` for good
@@ -218,15 +314,17 @@ class Growing {
   stableEnd(text) {
     let cut = this.done;
     let fence = null;
+    let blank = false;
     for (let at = this.done, end; (end = text.indexOf("\n", at)) >= 0; at = end + 1) {
       const line = text.slice(at, end);
       if (fence) {
         if (line.trimStart().startsWith(fence)) fence = null;
-      } else if (FENCE.test(line)) {
-        fence = line.match(FENCE)[1];
-      } else if (!line.trim()) {
-        cut = end + 1;
+        continue;
       }
+      if (blank && /^\S/.test(line) && !LIST.test(line)) cut = at;
+      blank = !line.trim();
+      // A fence opened by a list item's first line counts too ("- ```py").
+      fence = line.replace(/^(\s*([-*+]|\d+[.)])\s+)+/, "").match(FENCE)?.[1] ?? null;
     }
     return cut;
   }
@@ -258,6 +356,12 @@ class Answer {
     if (url && !this.citations.some((c) => c.url === url)) this.citations.push({ url, title });
   }
 
+  quote(doc) {
+    const title = doc.document_title || `document ${(doc.document_index ?? 0) + 1}`;
+    const text = doc.cited_text;
+    if (!this.citations.some((c) => c.title === title && c.text === text)) this.citations.push({ title, text });
+  }
+
   draw() {
     // One redraw per frame, however many chunks arrive in it.
     if (this.pending) return;
@@ -272,8 +376,9 @@ class Answer {
     this.views.text.draw(this.content);
     p.tools.replaceChildren(...this.tools.filter(Boolean).map((t) =>
       el("div", {}, "Tool call: ", el("code", {}, t.name), el("pre", {}, t.arguments))));
-    p.citations.replaceChildren(...this.citations.map((c) =>
-      el("li", {}, link(c.title || c.url, c.url))));
+    p.citations.replaceChildren(...this.citations.map((c) => (c.url
+      ? el("li", {}, link(c.title || c.url, c.url, false))
+      : el("li", {}, el("cite", {}, c.title), ": ", el("q", {}, c.text)))));
     p.meta.textContent = this.figures();
   }
 
