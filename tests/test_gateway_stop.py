@@ -13,6 +13,7 @@ from anthropic.types import Message
 
 from llmcli.events import Accumulator, Finish, Result
 from llmcli.gateway import anthropic_out, openai_out
+from tests.serve_inproc import home  # noqa: F401 (a fixture: LLMCLI_HOME, settings cleared)
 from tests.test_gateway_out import EVENTS, decoded, openai_chunks
 
 CASE = "anthropic/stop-sequences-prefill"
@@ -82,7 +83,7 @@ def test_other_providers_end_their_turn() -> None:
     assert (whole["stop_reason"], whole["stop_sequence"]) == ("end_turn", None)
 
 
-def test_through_the_server(tmp_path: Any, monkeypatch: Any) -> None:
+def test_through_the_server(home: Any) -> None:  # noqa: F811 (the fixture)
     """An Anthropic upstream's stop sequence reaches a streaming /v1/messages client and
     an OpenAI client (the gateway in this process, a replay upstream)."""
     import httpx
@@ -90,8 +91,6 @@ def test_through_the_server(tmp_path: Any, monkeypatch: Any) -> None:
     from tests.serve_inproc import gateway
     from tests.servers import ReplayServer, load_case
 
-    monkeypatch.setenv("LLMCLI_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("UPSTREAM_KEY", "sk-upstream")
     upstream = ReplayServer().start()
     upstream.queue(load_case("anthropic", "stop-sequences-prefill").reply())
     body = {
@@ -103,7 +102,7 @@ def test_through_the_server(tmp_path: Any, monkeypatch: Any) -> None:
     }
     try:
         models = {"claude": "anthropic/claude-haiku-4-5"}
-        with gateway(tmp_path, models, upstream.url, record=False) as (url, _):
+        with gateway(home, models, upstream.url, record=False) as (url, _):
             sse = httpx.post(url + "/v1/messages", json=body).text
             chat = {"model": "claude", "stream": True, "messages": body["messages"]}
             chunks = httpx.post(url + "/v1/chat/completions", json=chat).text
