@@ -113,9 +113,10 @@ def write_results(
                 tally.skipped += 1
                 continue
             line, result = decode(outcome)
-            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            text = json.dumps(line, ensure_ascii=False) + "\n"
+            out.write(text)
             out.flush()
-            done.add(outcome.custom_id)
+            done.wrote(outcome.custom_id, len(text.encode("utf-8", "surrogatepass")))
             if result is None:
                 tally.failed += 1
                 continue
