@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from llmcli.batch import ids, lines, output
+from llmcli.batch import ids, lines, logbook, output
 from llmcli.batch.ids import IdTable, digest
 
 
@@ -42,7 +43,7 @@ def colliding(monkeypatch: pytest.MonkeyPatch) -> None:
     def fake(custom_id: str) -> int:
         return 42 if custom_id.startswith("x") else real(custom_id)
 
-    for module in (ids, lines, output):
+    for module in (ids, lines, logbook, output):
         monkeypatch.setattr(module, "digest", fake)
 
 
@@ -90,3 +91,64 @@ def test_resume_confirms_a_digest_hit_against_the_line(colliding: None, tmp_path
     assert "x1" in done and "x2" in done  # x2's digest points at x1's line: found anyway
     assert "x3" not in done  # same digest, never answered: it is sent, not skipped
     assert "y" not in done
+
+
+def test_the_input_index_finds_each_line_despite_a_shared_digest(colliding: None, tmp_path: Path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        "".join(
+            json.dumps(r) + "\n"
+            for r in (
+                {"custom_id": "x1", "prompt": "first"},
+                {"prompt": "no id: line 2"},
+                {"custom_id": "x2", "prompt": "second"},
+            )
+        )
+    )
+    index = logbook.InputIndex(src, frozenset())
+    assert index.messages("x1")[0].text == "first"
+    assert index.messages("x2")[0].text == "second"
+    assert index.messages("2")[0].text == "no id: line 2"
+    assert "not found" in index.messages("x3")[0].text
+
+
+def _peak(run: Callable[[], None]) -> int:
+    import gc
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        run()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _check_and_send(count: int, tmp_path: Path) -> Callable[[], None]:
+    """What `batch run` keeps across the input: the check, the items, the resume."""
+    src, out = tmp_path / f"in{count}.jsonl", tmp_path / f"out{count}.jsonl"
+    with src.open("w") as file:
+        for n in range(count):
+            file.write(json.dumps({"custom_id": f"request-{n:06}", "prompt": "p"}) + "\n")
+    with out.open("w") as file:  # the first half already answered
+        for n in range(count // 2):
+            file.write(json.dumps({"custom_id": f"request-{n:06}", "result": {}}) + "\n")
+
+    def run() -> None:
+        with src.open() as data:
+            _, _, skip = lines.check_all(data, frozenset())
+            done = output.resume(out, fresh=False)
+            items = lines.items(data, frozenset(), skip)
+            sent = sum(1 for item in items if item.custom_id not in done)
+            assert sent == count - count // 2
+
+    return run
+
+
+def test_memory_is_flat_in_the_number_of_lines(tmp_path: Path):
+    """20,000 lines may hold at most 40 bytes a line more than 2,000 (the digests); ids
+    kept as strings in sets and dicts took some 200 bytes a line."""
+    small = _peak(_check_and_send(2_000, tmp_path))
+    large = _peak(_check_and_send(20_000, tmp_path))
+    assert (large - small) / 18_000 <= 40, (small, large)
