@@ -355,3 +355,30 @@ def test_submit_fills_templates_and_fragments_as_batch_run_does(llmcli, mock, tm
     refused = submit(llmcli, mock, src, OPENAI, *template)
     assert refused.code == 2 and "lang" in refused.stderr
     assert len(mock.uploads) == 1
+
+
+def test_an_openai_batch_failed_in_validation_says_why(llmcli, mock, tmp_path):
+    """OpenAI refuses a whole input after `validating`: status `failed`, no result file,
+    and `errors.data[]` of {code, line, message, param} (OpenAI API reference, the Batch
+    object; `invalid_json_line` as observed in the wild)."""
+    mock.refuse = [
+        {
+            "code": "invalid_json_line",
+            "line": 2,
+            "message": "This line is not parseable as valid JSON.",
+            "param": None,
+        }
+    ]
+    src = write_lines(tmp_path / "in.jsonl", MIXED[:2])
+    out = tmp_path / "out.jsonl"
+    run = submit(llmcli, mock, src, OPENAI, "--wait", "--output", str(out), *FAST)
+    assert run.code == 1
+    assert "batch batch_1 failed: invalid_json_line: This line is not parseable" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not out.exists() or out.read_text() == ""
+    status = llmcli("batch", "status", "batch_1", "--api-base", base(mock, OPENAI))
+    assert status.code == 0, status.stderr
+    assert "failed" in status.stdout
+    assert "error: invalid_json_line: This line is not parseable as valid JSON." in status.stdout
+    fetch = llmcli("batch", "fetch", "batch_1", "--output", str(out))
+    assert fetch.code == 1 and "invalid_json_line" in fetch.stderr
