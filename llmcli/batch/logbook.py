@@ -87,9 +87,11 @@ class InputIndex:
         self.path = path
         self.flag_names = flag_names
         self.places = IdTable(values=True)  # digest → line number << 40 | byte offset
+        self.last = 0  # the last valid line's number
         if path is not None:
             for number, offset, item in self._lines():
                 self.places.add(digest(item.custom_id), number << 40 | offset)
+                self.last = number
 
     def _lines(self, start: int = 0, before: int = 0) -> Iterator[tuple[int, int, Item]]:
         """(line number, byte offset, item) for each valid line from byte `start`, the
@@ -112,18 +114,28 @@ class InputIndex:
                     yield number, offset, item
                 offset += len(raw)
 
+    def find(self, custom_id: str) -> tuple[int, Item] | None:
+        """The input line (number, item) that carries `custom_id`, None if none does."""
+        place = self.places.get(digest(custom_id))
+        if place is None or self.path is None:
+            return None
+        at = (place & ((1 << 40) - 1), (place >> 40) - 1)
+        first = next(self._lines(*at), None)
+        if first is not None and first[2].custom_id == custom_id:
+            return first[0], first[2]
+        # Another id shares the digest: find this one line by line (rare).
+        found = (hit for hit in self._lines() if hit[2].custom_id == custom_id)
+        return next(((n, item) for n, _, item in found), None)
+
+    def number(self, custom_id: str) -> int | None:
+        found = self.find(custom_id)
+        return None if found is None else found[0]
+
     def messages(self, custom_id: str) -> list[Message]:
         from llmcli.request import Message, TextPart
 
-        place = self.places.get(digest(custom_id))
-        if place is not None and self.path is not None:
-            at = (place & ((1 << 40) - 1), (place >> 40) - 1)
-            first = next(self._lines(*at), None)
-            if first is not None and first[2].custom_id == custom_id:
-                return first[2].messages
-            # Another id shares the digest: find this one line by line (rare).
-            found = next((i for _, _, i in self._lines() if i.custom_id == custom_id), None)
-            if found is not None:
-                return found.messages
+        found = self.find(custom_id)
+        if found is not None:
+            return found[1].messages
         text = f"(batch request {custom_id}: its input line was not found)"
         return [Message(role="user", parts=[TextPart(text=text)])]
