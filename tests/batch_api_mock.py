@@ -74,6 +74,9 @@ class BatchApiMock:
         self.requests: dict[str, list[dict[str, Any]]] = {}  # batch id → [{custom_id, body}]
         self.cut_results_after: int | None = None  # drop the connection mid-results once
         self.frozen = False  # True: a retrieve does not move the batch along
+        # OpenAI's validation refusing the input whole: the batch goes `failed` with
+        # these as `errors.data[]` ({code, line, message, param}: OpenAI's `Batch` object).
+        self.refuse: list[dict[str, Any]] = []
         self.server = _HTTPServer(("127.0.0.1", 0), self._handler())
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -159,6 +162,10 @@ class BatchApiMock:
             elif batch["status"] == "cancelling":
                 self._openai_results(batch, ran=False)
                 batch["status"] = "cancelled"
+            elif batch["status"] == "validating" and self.refuse:
+                batch["status"] = "failed"
+                batch["errors"] = {"object": "list", "data": self.refuse}
+                batch["request_counts"] = {"total": 0, "completed": 0, "failed": 0}
             elif batch["status"] in OPENAI_STEPS[:-1]:
                 batch["status"] = OPENAI_STEPS[OPENAI_STEPS.index(batch["status"]) + 1]
                 if batch["status"] == "completed":

@@ -355,3 +355,65 @@ def test_submit_fills_templates_and_fragments_as_batch_run_does(llmcli, mock, tm
     refused = submit(llmcli, mock, src, OPENAI, *template)
     assert refused.code == 2 and "lang" in refused.stderr
     assert len(mock.uploads) == 1
+
+
+def test_an_openai_batch_failed_in_validation_says_why(llmcli, mock, tmp_path):
+    """OpenAI refuses a whole input after `validating`: status `failed`, no result file,
+    and `errors.data[]` of {code, line, message, param} (OpenAI API reference, the Batch
+    object; `invalid_json_line` as observed in the wild)."""
+    mock.refuse = [
+        {
+            "code": "invalid_json_line",
+            "line": 2,
+            "message": "This line is not parseable as valid JSON.",
+            "param": None,
+        }
+    ]
+    src = write_lines(tmp_path / "in.jsonl", MIXED[:2])
+    out = tmp_path / "out.jsonl"
+    run = submit(llmcli, mock, src, OPENAI, "--wait", "--output", str(out), *FAST)
+    assert run.code == 1
+    assert "batch batch_1 failed: invalid_json_line: This line is not parseable" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not out.exists() or out.read_text() == ""
+    status = llmcli("batch", "status", "batch_1", "--api-base", base(mock, OPENAI))
+    assert status.code == 0, status.stderr
+    assert "failed" in status.stdout
+    assert "error: invalid_json_line: This line is not parseable as valid JSON." in status.stdout
+    fetch = llmcli("batch", "fetch", "batch_1", "--output", str(out))
+    assert fetch.code == 1 and "invalid_json_line" in fetch.stderr
+
+
+@pytest.mark.parametrize("model", [OPENAI, ANTHROPIC])
+def test_fetch_ordered_writes_the_results_in_input_order(llmcli, mock, tmp_path, model):
+    """The mock returns results out of order (OpenAI: answers reversed, failures in a
+    second file); --ordered puts them back in the input's order, failures in place."""
+    rows = [{"custom_id": f"id-{n}", "prompt": f"hello {n}"} for n in range(6)]
+    rows[2]["prompt"] = "bad one"
+    src = write_lines(tmp_path / "in.jsonl", [*rows[:3], {}, *rows[3:]])  # line 4: invalid
+    batch_id = submit(llmcli, mock, src, model, "--skip-invalid").stdout.strip()
+    plain, ordered = tmp_path / "plain.jsonl", tmp_path / "ordered.jsonl"
+    assert llmcli("batch", "fetch", batch_id, "--output", str(plain), "--wait", *FAST).code == 1
+    got = llmcli("batch", "fetch", batch_id, "--output", str(ordered), "--ordered")
+    assert got.code == 1, got.stderr  # one line failed
+    want = [r["custom_id"] for r in rows]
+    in_order = [json.loads(x)["custom_id"] for x in ordered.read_text().splitlines()]
+    assert in_order == want
+    assert [json.loads(x)["custom_id"] for x in plain.read_text().splitlines()] != want
+    assert read_out(ordered) == read_out(plain)  # the same lines, only their order differs
+    again = llmcli("batch", "fetch", batch_id, "--output", str(ordered), "--ordered")
+    assert again.code == 0 and "6 skipped" in again.stderr  # resumes: nothing twice
+    fresh = llmcli("batch", "fetch", batch_id, "--output", str(ordered), "--ordered", "--fresh")
+    assert fresh.code == 1 and "0 skipped" in fresh.stderr
+    assert [json.loads(x)["custom_id"] for x in ordered.read_text().splitlines()] == want
+
+
+def test_fetch_ordered_needs_the_input_submitted(llmcli, mock, tmp_path):
+    src = write_lines(tmp_path / "in.jsonl", MIXED)
+    batch_id = submit(llmcli, mock, src, OPENAI).stdout.strip()
+    src.write_text(src.read_text() + "\n")
+    out = tmp_path / "out.jsonl"
+    got = llmcli("batch", "fetch", batch_id, "--output", str(out), "--ordered", "--wait")
+    assert got.code == 2
+    assert "--ordered needs the input file" in got.stderr and "Traceback" not in got.stderr
+    assert mock.openai[batch_id]["status"] == "validating"  # refused before any wait

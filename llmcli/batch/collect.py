@@ -19,6 +19,7 @@ from llmcli.events import Accumulator, Result
 from llmcli.providers.batch_api import DISCOUNT, LineOutcome
 
 if TYPE_CHECKING:
+    from llmcli.batch.logbook import InputIndex
     from llmcli.providers.base import ChatProvider
 
 # Why a request has no result, by the kind its line gives.
@@ -100,28 +101,44 @@ def write_results(
     fresh: bool,
     decode: Callable[[LineOutcome], tuple[dict[str, Any], Result | None]],
     keep: Callable[[str, Result], None],
+    order: InputIndex | None = None,
 ) -> Tally:
     """Append a line per result not yet in `out_path` (a fetch cut short resumes: every
-    custom_id already there, answered or failed, is skipped); `keep` each answer."""
+    custom_id already there, answered or failed, is skipped); `keep` each answer. With
+    `order` (the input submitted), the lines go in its order (ordered.py)."""
     import json
+
+    from llmcli.batch.ordered import Spool
 
     tally = Tally()
     done = resume(out_path, fresh, any_line=True)
+    spool = Spool(order.last, out_path.parent) if order is not None else None
     with open_append(out_path) as out:
         for outcome in outcomes:
             if outcome.custom_id in done:
                 tally.skipped += 1
                 continue
             line, result = decode(outcome)
-            out.write(json.dumps(line, ensure_ascii=False) + "\n")
-            out.flush()
-            done.add(outcome.custom_id)
-            if result is None:
-                tally.failed += 1
-                continue
-            tally.ok += 1
-            usage = result.usage
-            tally.tokens += (usage.input_tokens or 0) + (usage.output_tokens or 0)
-            tally.cost += usage.cost or 0.0
-            keep(outcome.custom_id, result)
+            text = json.dumps(line, ensure_ascii=False) + "\n"
+            if spool is not None and order is not None:
+                spool.add(order.number(outcome.custom_id), text)
+            else:
+                out.write(text)
+                out.flush()
+                done.wrote(outcome.custom_id, len(text.encode("utf-8", "surrogatepass")))
+            _count(tally, result)
+            if result is not None:
+                keep(outcome.custom_id, result)
+        if spool is not None:
+            spool.drain(out)
     return tally
+
+
+def _count(tally: Tally, result: Result | None) -> None:
+    if result is None:
+        tally.failed += 1
+        return
+    tally.ok += 1
+    usage = result.usage
+    tally.tokens += (usage.input_tokens or 0) + (usage.output_tokens or 0)
+    tally.cost += usage.cost or 0.0

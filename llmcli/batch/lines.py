@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
+from llmcli.batch.ids import IdTable, digest
 from llmcli.errors import UsageError
 from llmcli.providers.batch_input import LineError, chat_messages, provider_line
 from llmcli.request import Message, TextPart
@@ -103,23 +104,54 @@ def _prompt_part(key: str, value: Any) -> Any:
 
 
 def check_all(
-    lines: Iterable[str], flag_names: frozenset[str], check: Callable[[Item], object] | None = None
-) -> tuple[list[str], int]:
-    """Every problem in the input, `line N: why`, found before anything is sent (only the
-    ids are kept, so a large input costs no memory), and how many lines are valid;
-    `check` builds each line's prompt (templates and fragments) to find its problems."""
-    problems: list[str] = []
-    seen: dict[str, int] = {}
+    lines: IO[str], flag_names: frozenset[str], check: Callable[[Item], object] | None = None
+) -> tuple[list[str], int, set[int]]:
+    """Every problem in the input, `line N: why`, found before anything is sent; how many
+    lines are valid; the numbers of the lines to skip (invalid, or an id repeated).
+    `check` builds each line's prompt (templates and fragments) to find its problems.
+
+    Only a digest per id is kept (ids.py): a digest seen twice is a repeat or, very
+    rarely, two ids sharing a digest; a second pass over the input compares the texts
+    of just those ids, so both the repeats and their line numbers are exact."""
+    problems: list[tuple[int, str]] = []
+    skip: set[int] = set()
+    seen, twice = IdTable(), set[int]()
+    valid = 0
     for number, text in numbered(lines):
         try:
             item = parse_line(text, number, flag_names, check)
         except LineError as err:
-            problems.append(f"line {number}: {err}")
+            problems.append((number, str(err)))
+            skip.add(number)
             continue
-        first = seen.setdefault(item.custom_id, number)
-        if first != number:
-            problems.append(f"line {number}: custom_id {item.custom_id!r} repeats line {first}")
-    return problems, len(seen)
+        valid += 1
+        key = digest(item.custom_id)
+        if not seen.add(key):
+            twice.add(key)
+    if twice:
+        lines.seek(0)
+        repeats = _repeats(lines, twice, skip)
+        problems += repeats
+        valid -= len(repeats)
+    lines.seek(0)
+    return [f"line {n}: {why}" for n, why in sorted(problems)], valid, skip
+
+
+def _repeats(lines: IO[str], keys: set[int], skip: set[int]) -> list[tuple[int, str]]:
+    """The second pass: the lines whose id repeats an earlier valid line's, exactly."""
+    first: dict[str, int] = {}  # only ids whose digest was seen twice
+    found: list[tuple[int, str]] = []
+    for number, text in numbered(lines):
+        if number in skip:
+            continue
+        custom_id = str(json.loads(text).get("custom_id", number))
+        if digest(custom_id) not in keys:
+            continue
+        was = first.setdefault(custom_id, number)
+        if was != number:
+            found.append((number, f"custom_id {custom_id!r} repeats line {was}"))
+            skip.add(number)
+    return found
 
 
 def numbered(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
@@ -129,14 +161,13 @@ def numbered(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
             yield number, text
 
 
-def items(lines: Iterable[str], flag_names: frozenset[str]) -> Iterator[Item]:
-    """The valid items, in input order (invalid ones were reported or are skipped)."""
-    seen: set[str] = set()
+def items(lines: Iterable[str], flag_names: frozenset[str], skip: set[int]) -> Iterator[Item]:
+    """The valid items, in input order: every line but those `check_all` said to skip
+    (invalid, or an id repeated; nothing per line is kept here)."""
     for number, text in numbered(lines):
+        if number in skip:
+            continue
         try:
-            item = parse_line(text, number, flag_names)
+            yield parse_line(text, number, flag_names)
         except LineError:
             continue
-        if item.custom_id not in seen:
-            seen.add(item.custom_id)
-            yield item

@@ -12,9 +12,13 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from llmcli.batch.ids import digest
 from llmcli.errors import LlmcliError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from llmcli.batch.lines import Item
     from llmcli.events import Result
     from llmcli.request import Message
 
@@ -74,36 +78,64 @@ class Logbook:
 
 class InputIndex:
     """custom_id → its input line's messages, read back from the input file on demand
-    (only byte offsets are held: results come in any order)."""
+    (results come in any order). Only a digest and the line's place are held (ids.py);
+    the line read back is checked to carry the id, so a shared digest finds the right one."""
 
     def __init__(self, path: Path | None, flag_names: frozenset[str]) -> None:
+        from llmcli.batch.ids import IdTable
+
         self.path = path
         self.flag_names = flag_names
-        self.offsets: dict[str, tuple[int, int]] = {}
-        if path is None:
-            return
+        self.places = IdTable(values=True)  # digest → line number << 40 | byte offset
+        self.last = 0  # the last valid line's number
+        if path is not None:
+            for number, offset, item in self._lines():
+                self.places.add(digest(item.custom_id), number << 40 | offset)
+                self.last = number
+
+    def _lines(self, start: int = 0, before: int = 0) -> Iterator[tuple[int, int, Item]]:
+        """(line number, byte offset, item) for each valid line from byte `start`, the
+        line after number `before`."""
         from llmcli.batch.lines import parse_line
         from llmcli.providers.batch_input import LineError
 
-        with path.open("rb") as file:
-            offset = 0
-            for number, raw in enumerate(file, 1):
+        assert self.path is not None
+        with self.path.open("rb") as file:
+            file.seek(start)
+            offset = start
+            for number, raw in enumerate(file, before + 1):
+                item = None
                 if raw.strip():
                     try:
-                        item = parse_line(raw.decode(), number, flag_names)
-                        self.offsets.setdefault(item.custom_id, (offset, number))
+                        item = parse_line(raw.decode(), number, self.flag_names)
                     except (LineError, UnicodeDecodeError):
-                        pass
+                        item = None
+                if item is not None:
+                    yield number, offset, item
                 offset += len(raw)
 
+    def find(self, custom_id: str) -> tuple[int, Item] | None:
+        """The input line (number, item) that carries `custom_id`, None if none does."""
+        place = self.places.get(digest(custom_id))
+        if place is None or self.path is None:
+            return None
+        at = (place & ((1 << 40) - 1), (place >> 40) - 1)
+        first = next(self._lines(*at), None)
+        if first is not None and first[2].custom_id == custom_id:
+            return first[0], first[2]
+        # Another id shares the digest: find this one line by line (rare).
+        found = (hit for hit in self._lines() if hit[2].custom_id == custom_id)
+        return next(((n, item) for n, _, item in found), None)
+
+    def number(self, custom_id: str) -> int | None:
+        found = self.find(custom_id)
+        return None if found is None else found[0]
+
     def messages(self, custom_id: str) -> list[Message]:
-        from llmcli.batch.lines import parse_line
         from llmcli.request import Message, TextPart
 
-        found = self.offsets.get(custom_id)
-        if found is None or self.path is None:
-            text = f"(batch request {custom_id}: its input line was not found)"
-            return [Message(role="user", parts=[TextPart(text=text)])]
-        with self.path.open("rb") as file:
-            file.seek(found[0])
-            return parse_line(file.readline().decode(), found[1], self.flag_names).messages
+        found = self.find(custom_id)
+        if found is not None:
+            return found[1].messages
+        text = f"(batch request {custom_id}: its input line was not found)"
+        return [Message(role="user", parts=[TextPart(text=text)])]

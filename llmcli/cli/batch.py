@@ -15,13 +15,16 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import typer
 
 from llmcli.cli import spec, spec_batch
 from llmcli.cli.batch_prompts import LinePrompts
 from llmcli.errors import LlmcliError, ProviderError, UsageError
+
+if TYPE_CHECKING:
+    from llmcli.batch.output import Done
 
 batch_app = typer.Typer(help="Run many prompts from a JSONL file.", no_args_is_help=True)
 
@@ -57,10 +60,10 @@ def run(source: str, **given: Any) -> None:
     prompts = LinePrompts(source == "-")  # templates and fragments: each line's prompt
     try:
         with _input(source) as lines:
-            total = _check(lines, batch["skip_invalid"], flags, prompts)
+            total, skip = _check(lines, batch["skip_invalid"], flags, prompts)
             done = resume(Path(batch["output"]), batch["fresh"])
             with open_append(Path(batch["output"])) as out:
-                tally = _Run(flags, out, batch, done, total, prompts, logbook).go(lines)
+                tally = _Run(flags, out, batch, done, total, prompts, logbook).go(lines, skip)
     finally:
         if logbook:
             logbook.close()
@@ -102,14 +105,16 @@ def _input(source: str) -> Iterator[IO[str]]:
         yield spool
 
 
-def _check(lines: IO[str], skip_invalid: bool, flags: spec.Flags, prompts: LinePrompts) -> int:
-    """Report the invalid lines (exit 2 unless skipped); the number of valid ones."""
+def _check(
+    lines: IO[str], skip_invalid: bool, flags: spec.Flags, prompts: LinePrompts
+) -> tuple[int, set[int]]:
+    """Report the invalid lines (exit 2 unless skipped); the number of valid ones and the
+    numbers of the lines to skip."""
     from llmcli.batch.lines import check_all
 
-    problems, valid = check_all(
+    problems, valid, skip = check_all(
         lines, FLAG_NAMES, lambda item: prompts.apply(_line_flags(flags, item), item)
     )
-    lines.seek(0)
     if problems and not skip_invalid:
         for problem in problems:
             sys.stderr.write(f"llmcli: {problem}\n")
@@ -118,7 +123,7 @@ def _check(lines: IO[str], skip_invalid: bool, flags: spec.Flags, prompts: LineP
         )
     for problem in problems:
         sys.stderr.write(f"llmcli: skipped {problem}\n")
-    return valid
+    return valid, skip
 
 
 class _Run:
@@ -129,7 +134,7 @@ class _Run:
         flags: spec.Flags,
         out: IO[str],
         batch: dict[str, Any],
-        done: set[str],
+        done: Done,
         total: int,
         prompts: LinePrompts,
         logbook: Any = None,
@@ -152,12 +157,12 @@ class _Run:
     def budget_stopped(self) -> bool:
         return self.budget.stopped
 
-    def go(self, lines: IO[str]) -> _Run:
+    def go(self, lines: IO[str], skip: set[int]) -> _Run:
         from llmcli.batch.lines import items
 
         with ThreadPoolExecutor(self.limiter.maximum, thread_name_prefix="batch") as pool:
             sequence = 0
-            for item in items(lines, FLAG_NAMES):
+            for item in items(lines, FLAG_NAMES, skip):
                 if item.custom_id in self.done:
                     self.skipped += 1
                     continue

@@ -65,7 +65,12 @@ def fetch(batch_id: str, **given: Any) -> None:
     """Write an ended batch's results to --output, as `batch run` writes them."""
     if given["output"] is None:
         raise UsageError("batch fetch needs --output OUT.jsonl (re-running it resumes)")
-    remote, _, _ = _remote(batch_id, given)
+    remote, record, _ = _remote(batch_id, given)
+    if given["ordered"] and _input_path(record) is None:
+        raise UsageError(
+            f"--ordered needs the input file batch {batch_id} was submitted from, unchanged:"
+            " fetch without --ordered"
+        )
     if not given["wait"]:
         info = remote.info(batch_id)
         if not info.ended:
@@ -74,7 +79,14 @@ def fetch(batch_id: str, **given: Any) -> None:
                 " when it ends, or add --wait"
             )
     failed = _wait_and_fetch(
-        remote, batch_id, given["output"], given["poll"], given["log"], given["db"]
+        remote,
+        batch_id,
+        given["output"],
+        given["poll"],
+        given["log"],
+        given["db"],
+        fresh=given["fresh"],
+        ordered=given["ordered"],
     )
     if failed:
         raise typer.Exit(EXIT_FAILED)
@@ -105,7 +117,14 @@ def list_cmd(**given: Any) -> None:
 
 
 def _wait_and_fetch(
-    remote: Remote, batch_id: str, output: Path, poll: float, log: bool, db_path: Path | None
+    remote: Remote,
+    batch_id: str,
+    output: Path,
+    poll: float,
+    log: bool,
+    db_path: Path | None,
+    fresh: bool = False,
+    ordered: bool = False,
 ) -> int:
     """Wait for the batch to end (Ctrl-C leaves it running), then write its results;
     the number of failed lines."""
@@ -136,7 +155,7 @@ def _wait_and_fetch(
     model = record.model if record else ""
     flags = spec.Flags(log=log, db=db_path)
     logbook = _logbook(flags, f"batch {batch_id}")
-    index = InputIndex(_input_path(record) if logbook else None, FLAG_NAMES)
+    index = InputIndex(_input_path(record) if logbook or ordered else None, FLAG_NAMES)
     chat, provider = remote.chat, remote.provider
 
     def keep(custom_id: str, result: Any) -> None:
@@ -147,9 +166,10 @@ def _wait_and_fetch(
         tally = write_results(
             remote.outcomes(info),
             output,
-            False,
+            fresh,
             lambda outcome: output_line(outcome, chat, provider, model),
             keep,
+            index if ordered else None,
         )
     finally:
         if logbook:

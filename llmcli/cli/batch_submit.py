@@ -44,11 +44,11 @@ def submit(source: str, **given: Any) -> None:
     flags.stream = False
     prompts = LinePrompts(source == "-")  # templates and fragments, as in `batch run`
     with _input(source) as lines:
-        _check(lines, own["skip_invalid"], flags, prompts)
+        _, skip = _check(lines, own["skip_invalid"], flags, prompts)
         policies: list[Any] = []
         cost = _Cost(own["max_cost"])
         try:
-            built = plan(_encoded(flags, lines, policies, cost, prompts))
+            built = plan(_encoded(flags, lines, skip, policies, cost, prompts))
         except Problems as err:
             for problem in err.problems:
                 sys.stderr.write(f"llmcli: {problem}\n")
@@ -108,7 +108,12 @@ class _Cost:
 
 
 def _encoded(
-    flags: spec.Flags, lines: IO[str], policies: list[Any], cost: _Cost, prompts: LinePrompts
+    flags: spec.Flags,
+    lines: IO[str],
+    skip: set[int],
+    policies: list[Any],
+    cost: _Cost,
+    prompts: LinePrompts,
 ) -> Iterator[Encoded]:
     """Each valid line as the live call `batch run` would make (the same `prepare`)."""
     from llmcli.batch.lines import items
@@ -118,7 +123,7 @@ def _encoded(
     from llmcli.providers.batch_api import PROVIDERS
 
     said: set[str] = set()
-    for item in items(lines, FLAG_NAMES):
+    for item in items(lines, FLAG_NAMES, skip):
         line_flags = _line_flags(flags, item)
         prompts.apply(line_flags, item)
         job = prepare(line_flags, item.messages)

@@ -81,8 +81,11 @@ SUBMIT: tuple[Flag, ...] = (
     *CONNECTION_FLAGS,
     DEBUG_FLAG,
 )
+FETCH_ORDERED = declare("ordered", bool, False, "--ordered", panel=IO,
+                        help="Write the results in input order (needs the input file "
+                        "submitted, unchanged; they wait in a temporary file).")
 FETCH: tuple[Flag, ...] = (
-    OUTPUT, WAIT, POLL, FRESH, FLAGS["log"], DB, *REMOTE_CONNECTION, DEBUG_FLAG,
+    OUTPUT, WAIT, POLL, FETCH_ORDERED, FRESH, FLAGS["log"], DB, *REMOTE_CONNECTION, DEBUG_FLAG,
 )
 STATUS: tuple[Flag, ...] = (JSON_OUT, DB, *REMOTE_CONNECTION, DEBUG_FLAG)
 CANCEL: tuple[Flag, ...] = (DB, *REMOTE_CONNECTION, DEBUG_FLAG)
