@@ -63,7 +63,7 @@ __llmcli_options() {
         'batch submit') echo '--output --wait --poll --skip-invalid --max-cost --budget -t --template -p --param -f --fragment --sf --system-fragment --allow-commands -m --model -s --system --thinking --thinking-budget --reasoning-effort --temperature --top-p --top-k --max-tokens --stop --user --json-schema --json-mode --cache-system --cache-ttl --prefill -o --option --log --no-log --db -H --header --api-key --api-base --retries --timeout --debug -h --help' ;;
         'batch status') echo '--json --db --api-key --api-base --retries --timeout --debug -h --help' ;;
         'batch cancel') echo '--db --api-key --api-base --retries --timeout --debug -h --help' ;;
-        'batch fetch') echo '--output --wait --poll --fresh --log --no-log --db --api-key --api-base --retries --timeout --debug -h --help' ;;
+        'batch fetch') echo '--output --wait --poll --ordered --fresh --log --no-log --db --api-key --api-base --retries --timeout --debug -h --help' ;;
         'batch list') echo '--provider -n --number --json --db --api-key --api-base --retries --timeout --debug -h --help' ;;
         'templates') echo '-h --help' ;;
         'templates path') echo '-h --help' ;;

@@ -657,6 +657,7 @@ complete -c llmcli -n '__llmcli_at batch cancel' -s h -l help -d 'Show this mess
 complete -c llmcli -n '__llmcli_at batch fetch' -l output -r -F -d 'Output JSONL (required): one line per input line'
 complete -c llmcli -n '__llmcli_at batch fetch' -l wait -d 'Wait for the batch to end (progress on stderr), then fetch it into --output'
 complete -c llmcli -n '__llmcli_at batch fetch' -l poll -x -d 'With --wait: seconds before the first poll, growing x1.5 to 60'
+complete -c llmcli -n '__llmcli_at batch fetch' -l ordered -d 'Write the results in input order (needs the input file submitted, unchanged; they wait...'
 complete -c llmcli -n '__llmcli_at batch fetch' -l fresh -d 'Start over: empty the output instead of resuming'
 complete -c llmcli -n '__llmcli_at batch fetch' -l log -d 'Store the exchange in the history database'
 complete -c llmcli -n '__llmcli_at batch fetch' -l no-log -d 'The opposite of --log'
