@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.servers import _HTTPServer
+from tests.servers import LoopbackServer
 
 OPENAI_STEPS = ("validating", "in_progress", "finalizing", "completed")
 CREATED = 1_780_000_000  # a fixed clock: Unix seconds (OpenAI), RFC 3339 (Anthropic)
@@ -62,7 +62,7 @@ def _prompt(body: dict[str, Any]) -> str:
     return text if isinstance(text, str) else "".join(b["text"] for b in text)
 
 
-class BatchApiMock:
+class BatchApiMock(LoopbackServer):
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.files: dict[str, bytes] = {}  # id → content
@@ -77,16 +77,8 @@ class BatchApiMock:
         # OpenAI's validation refusing the input whole: the batch goes `failed` with
         # these as `errors.data[]` ({code, line, message, param}: OpenAI's `Batch` object).
         self.refuse: list[dict[str, Any]] = []
-        self.server = _HTTPServer(("127.0.0.1", 0), self._handler())
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._listen(self._handler())
+        self.start()
 
     # ---- OpenAI ------------------------------------------------------------------------
 

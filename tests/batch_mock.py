@@ -12,10 +12,10 @@ import time
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.servers import _HTTPServer
+from tests.servers import LoopbackServer
 
 
-class ChatMock:
+class ChatMock(LoopbackServer):
     def __init__(
         self,
         rate_limited: float = 0.0,
@@ -31,16 +31,8 @@ class ChatMock:
         self.bodies: list[dict[str, Any]] = []
         self.peak = self.active = 0
         self.success_headers: dict[str, str] = {}  # sent with every 200
-        self.server = _HTTPServer(("127.0.0.1", 0), self._handler())
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._listen(self._handler())
+        self.start()
 
     def answer(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
         with self.lock:

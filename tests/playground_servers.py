@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.servers import _HTTPServer
+from tests.servers import LoopbackServer
 
 XSS = (
     "Careful: <script>window.__pwned = 1</script> and "
@@ -47,7 +47,7 @@ def answer_for(model: str, prompt: str) -> tuple[str, str]:
     return "The user wants code.", "\n".join(lines)
 
 
-class MockUpstream:
+class MockUpstream(LoopbackServer):
     """OpenAI chat completions on 127.0.0.1: streams in small pieces; a prompt with
     "stop" streams slowly for a minute, and `disconnected` is set when the client
     (the gateway) closes that stream early."""
@@ -55,20 +55,13 @@ class MockUpstream:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.disconnected = threading.Event()
-        self._server = _HTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._listen(self._handler())
 
     def __enter__(self) -> MockUpstream:
-        self._thread.start()
-        return self
+        return self.start()
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self.stop()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         mock = self

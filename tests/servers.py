@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -70,14 +70,15 @@ class _HTTPServer(ErrorsToTestOutput, ThreadingHTTPServer):
     daemon_threads = True
 
 
-class ReplayServer:
-    """Serves queued replies in order (the last one repeats) and records each request."""
+_S = TypeVar("_S", bound="LoopbackServer")
 
-    def __init__(self) -> None:
-        self.replies: list[Reply] = []
-        self.requests: list[Received] = []
-        self._lock = threading.Lock()
-        self._server = _HTTPServer(("127.0.0.1", 0), self._handler())
+
+class LoopbackServer:
+    """The test servers' common part: a threaded HTTP server on 127.0.0.1 for the
+    handler a subclass gives `_listen`; `start()` serves, `stop()` closes."""
+
+    def _listen(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._server = _HTTPServer(("127.0.0.1", 0), handler)
         # A short poll keeps `stop()` quick: shutdown waits for the serve loop to notice,
         # up to a whole poll (0.5 s by default, paid by every test with a server).
         self._thread = threading.Thread(
@@ -89,13 +90,23 @@ class ReplayServer:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> ReplayServer:
+    def start(self: _S) -> _S:
         self._thread.start()
         return self
 
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class ReplayServer(LoopbackServer):
+    """Serves queued replies in order (the last one repeats) and records each request."""
+
+    def __init__(self) -> None:
+        self.replies: list[Reply] = []
+        self.requests: list[Received] = []
+        self._lock = threading.Lock()
+        self._listen(self._handler())
 
     def queue(self, *replies: Reply) -> None:
         self.replies.extend(replies)
