@@ -19,42 +19,11 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.batch_mock import answer
 from tests.servers import LoopbackServer
 
 OPENAI_STEPS = ("validating", "in_progress", "finalizing", "completed")
 CREATED = 1_780_000_000  # a fixed clock: Unix seconds (OpenAI), RFC 3339 (Anthropic)
-
-
-def answer(kind: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """The live answer to one request body: (status, body), as tests/batch_mock.py."""
-    text = body["messages"][-1]["content"]
-    text = text if isinstance(text, str) else "".join(b["text"] for b in text)
-    if text.startswith("bad"):
-        return 400, {"error": {"type": "invalid_request_error", "message": "bad"}}
-    if kind == "anthropic":
-        error_free = {
-            "id": "msg_1",
-            "type": "message",
-            "role": "assistant",
-            "model": body["model"],
-            "content": [{"type": "text", "text": f"echo: {text}"}],
-            "stop_reason": "end_turn",
-            "usage": {"input_tokens": 10, "output_tokens": 5},
-        }
-        return 200, error_free
-    return 200, {
-        "id": "c1",
-        "object": "chat.completion",
-        "model": body["model"],
-        "choices": [
-            {
-                "index": 0,
-                "finish_reason": "stop",
-                "message": {"role": "assistant", "content": f"echo: {text}"},
-            }
-        ],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
-    }
 
 
 def _prompt(body: dict[str, Any]) -> str:

@@ -15,6 +15,40 @@ from typing import Any
 from tests.servers import LoopbackServer
 
 
+def answer(kind: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """The live answer to one request body: (status, body). The provider Batch API mock
+    (tests/batch_api_mock.py) answers each line with it too, so fetched results can be
+    compared with live ones."""
+    text = body["messages"][-1]["content"]
+    text = text if isinstance(text, str) else "".join(b["text"] for b in text)
+    if text.startswith("bad"):
+        return 400, {"error": {"type": "invalid_request_error", "message": "bad"}}
+    if kind == "anthropic":
+        error_free = {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": body["model"],
+            "content": [{"type": "text", "text": f"echo: {text}"}],
+            "stop_reason": "end_turn",
+            "usage": {"input_tokens": 10, "output_tokens": 5},
+        }
+        return 200, error_free
+    return 200, {
+        "id": "c1",
+        "object": "chat.completion",
+        "model": body["model"],
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": f"echo: {text}"},
+            }
+        ],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+    }
+
+
 class ChatMock(LoopbackServer):
     def __init__(
         self,
@@ -43,42 +77,8 @@ class ChatMock(LoopbackServer):
             return 429, {"retry-after": self.retry_after}, error
         if draw < self.rate_limited + self.failing:
             return 500, {}, {"error": {"type": "server_error", "message": "oops"}}
-        text = body["messages"][-1]["content"]
-        text = text if isinstance(text, str) else "".join(b["text"] for b in text)
-        if text.startswith("bad"):
-            return 400, {}, {"error": {"type": "invalid_request_error", "message": "bad"}}
-        usage = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
-        if path.endswith("/messages"):
-            return (
-                200,
-                self.success_headers,
-                {
-                    "id": "msg_1",
-                    "type": "message",
-                    "role": "assistant",
-                    "model": body["model"],
-                    "content": [{"type": "text", "text": f"echo: {text}"}],
-                    "stop_reason": "end_turn",
-                    "usage": {"input_tokens": 10, "output_tokens": 5},
-                },
-            )
-        return (
-            200,
-            self.success_headers,
-            {
-                "id": "c1",
-                "object": "chat.completion",
-                "model": body["model"],
-                "choices": [
-                    {
-                        "index": 0,
-                        "finish_reason": "stop",
-                        "message": {"role": "assistant", "content": f"echo: {text}"},
-                    }
-                ],
-                "usage": usage,
-            },
-        )
+        status, answered = answer("anthropic" if path.endswith("/messages") else "openai", body)
+        return status, self.success_headers if status == 200 else {}, answered
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         mock = self
