@@ -51,7 +51,7 @@ def connect(path: Path | None = None) -> sqlite3.Connection:
     try:
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA busy_timeout = 30000")
-        db.execute("PRAGMA journal_mode = WAL")
+        switch_to_wal(db)
         # In WAL mode NORMAL never corrupts the database; it only skips an fsync per commit.
         db.execute("PRAGMA synchronous = NORMAL")
         # A page cache of 128 KiB, not sqlite's 2 MB: a run writes one exchange (or reads a
@@ -68,6 +68,23 @@ def connect(path: Path | None = None) -> sqlite3.Connection:
         db.close()
         raise
     return db
+
+
+def switch_to_wal(db: sqlite3.Connection, tries: int = 300) -> None:
+    """`PRAGMA journal_mode = WAL`, tried again while the file is locked. Two processes
+    switching a new file at once both hold a shared lock and want an exclusive one: SQLite
+    answers one of them "database is locked" at once, without waiting in its busy handler
+    (that would deadlock). Seen in CI with eight writers starting together."""
+    import sqlite3
+
+    for attempt in range(tries):
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or attempt == tries - 1:
+                raise
+            time.sleep(0.01)
 
 
 def connect_readonly(path: Path | None = None) -> sqlite3.Connection:

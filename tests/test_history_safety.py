@@ -315,3 +315,27 @@ def test_sigkill_during_concurrent_writes_loses_nothing_committed(cli_env, db):
     prompt = store.messages(reopened, committed[0])[0][1][0]["text"]
     assert prompt == title.split("-")[0] * 20000 + title.split("-")[1]
     reopened.close()
+
+
+def test_switching_to_wal_is_tried_again_while_another_process_switches() -> None:
+    """Two writers opening a new file at once both switch it to WAL; SQLite answers one
+    of them "database is locked" at once (its busy handler would deadlock). That one tries
+    again instead of failing: the CI run where eight writers started together failed so."""
+    import sqlite3
+
+    from llmcli.store import switch_to_wal
+
+    class Contended:
+        def __init__(self, locked: int) -> None:
+            self.locked, self.sent = locked, 0
+
+        def execute(self, sql: str) -> None:
+            self.sent += 1
+            if self.sent <= self.locked:
+                raise sqlite3.OperationalError("database is locked")
+
+    db = Contended(locked=2)
+    switch_to_wal(db)  # type: ignore[arg-type]
+    assert db.sent == 3
+    with pytest.raises(sqlite3.OperationalError):  # not forever: the last try's error stands
+        switch_to_wal(Contended(locked=5), tries=3)  # type: ignore[arg-type]
