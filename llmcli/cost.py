@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmcli.events import Usage
-from llmcli.request import AttachmentPart, Message, ReasoningPart, Request, TextPart
+from llmcli.request import AttachmentPart, Message, ReasoningPart, Request, TextPart, dump
 
 if TYPE_CHECKING:
     from llmcli.catalog import Price
@@ -67,7 +67,7 @@ def message_chars(message: Message) -> int:
             if part.mime == "text/plain" and part.data:
                 chars += len(part.data) * 3 // 4
         else:
-            chars += len(json.dumps(part.model_dump(exclude_none=True)))
+            chars += len(json.dumps(dump(part)))
     return chars
 
 
@@ -79,9 +79,9 @@ def request_chars(req: Request) -> int:
         for name, value in vars(req).items()
         if isinstance(value, str) and name not in ("provider", "model")
     )
-    chars += sum(len(json.dumps(t.model_dump(exclude_none=True))) for t in req.tools or [])
+    chars += sum(len(json.dumps(dump(t))) for t in req.tools or [])
     if req.response_format is not None:
-        chars += len(json.dumps(req.response_format.model_dump(exclude_none=True)))
+        chars += len(json.dumps(dump(req.response_format)))
     return chars + sum(message_chars(m) for m in req.messages)
 
 

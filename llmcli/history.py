@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Any
 from llmcli import store, store_files, store_fragments
 from llmcli.errors import LlmcliError, UsageError
 from llmcli.events import Result, citation_json
-from llmcli.request import Message, Part, ReasoningPart, TextPart, ToolCallPart
+from llmcli.request import (
+    Message,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    dump,
+    parse_message,
+)
 
 if TYPE_CHECKING:
     import sqlite3  # loaded by store.connect, when the database is first used
@@ -81,7 +89,7 @@ class History:
         conversation goes on."""
         texts = store_fragments.texts_of(self.db, cid)
         self._pieces += [text for text in texts if text not in self._pieces]
-        return [Message(role=role, parts=parts) for role, parts in store.messages(self.db, cid)]  # type: ignore[arg-type]
+        return [parse_message(role, parts) for role, parts in store.messages(self.db, cid)]
 
     def save(
         self,
@@ -117,7 +125,7 @@ class History:
             status=status,
         )
         rows: list[tuple[str, list[dict[str, Any]]]] = [
-            (m.role, m.model_dump(exclude_none=True)["parts"]) for m in [*new, answer]
+            (m.role, dump(m.parts)) for m in [*new, answer]
         ]
         self._add(cid, rows, record)
         return cid

@@ -1,28 +1,34 @@
 """The one request object every provider encoder reads.
 
 Flags are parsed and validated into a `Request` once; encoders never see flags.
+
+These are plain dataclasses, checked once where input enters (request_rules.check for
+the CLI's flags and a gateway client's body, `parse_message` for stored rows), not pydantic
+models validated on every construction: a pydantic model of this tree costs each run
+about 1 MiB of validators and serializers (bench/README.md) that a value made by our
+own code never needed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+import math
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from typing import Any, Literal, TypeVar, Union
 
 ReasoningEffort = Literal["none", "low", "medium", "high"]
 
+# kw_only: parts and messages are built by name, as pydantic models were (and a field
+# with a default, such as `type`, may come before the required ones).
 
-class _Part(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
-
-class TextPart(_Part):
+@dataclass(frozen=True, kw_only=True)
+class TextPart:
     type: Literal["text"] = "text"
     text: str
 
 
-class ReasoningPart(_Part):
+@dataclass(frozen=True, kw_only=True)
+class ReasoningPart:
     """A thinking block kept for replay: the signature or redacted data must go back unchanged."""
 
     type: Literal["reasoning"] = "reasoning"
@@ -31,28 +37,16 @@ class ReasoningPart(_Part):
     redacted: str | None = None
 
 
-class ToolCallPart(_Part):
+@dataclass(frozen=True, kw_only=True)
+class ToolCallPart:
     type: Literal["tool_call"] = "tool_call"
     id: str
     name: str
-    arguments: Any = Field(default_factory=dict)
+    arguments: Any = field(default_factory=dict)
 
 
-class ToolResultPart(_Part):
-    """A tool's answer. `images` (an MCP tool's image content) go along where a provider
-    takes images in a tool result (Anthropic); `content` names them for the others.
-    `server` is the MCP server that ran the tool (kept in the history)."""
-
-    type: Literal["tool_result"] = "tool_result"
-    tool_call_id: str
-    name: str
-    content: str
-    is_error: bool = False
-    images: list[AttachmentPart] | None = None
-    server: str | None = None
-
-
-class AttachmentPart(_Part):
+@dataclass(frozen=True, kw_only=True)
+class AttachmentPart:
     """An image, PDF or text file: base64 `data` or a remote `url` (never both).
 
     `name` is the file name (a document title with --cite); `path` and `sha256` are kept
@@ -80,17 +74,26 @@ class AttachmentPart(_Part):
         return base64.b64decode(self.data or "").decode("utf-8", errors="replace")
 
 
-ToolResultPart.model_rebuild()  # `images` names AttachmentPart, defined after it
+@dataclass(frozen=True, kw_only=True)
+class ToolResultPart:
+    """A tool's answer. `images` (an MCP tool's image content) go along where a provider
+    takes images in a tool result (Anthropic); `content` names them for the others.
+    `server` is the MCP server that ran the tool (kept in the history)."""
 
-Part = Annotated[
-    TextPart | ReasoningPart | ToolCallPart | ToolResultPart | AttachmentPart,
-    Field(discriminator="type"),
-]
+    type: Literal["tool_result"] = "tool_result"
+    tool_call_id: str
+    name: str
+    content: str
+    is_error: bool = False
+    images: list[AttachmentPart] | None = None
+    server: str | None = None
 
 
-class Message(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+Part = Union[TextPart, ReasoningPart, ToolCallPart, ToolResultPart, AttachmentPart]  # noqa: UP007
 
+
+@dataclass(kw_only=True)
+class Message:
     role: Literal["user", "assistant"]
     parts: list[Part]
 
@@ -103,26 +106,28 @@ def user_message(text: str) -> Message:
     return Message(role="user", parts=[TextPart(text=text)])
 
 
-class Tool(BaseModel):
+def _empty_object() -> dict[str, Any]:
+    return {"type": "object", "properties": {}}
+
+
+@dataclass(kw_only=True)
+class Tool:
     """A function the model may call (OpenAI function-tool shape, provider-neutral).
 
     `hosted` holds an Anthropic hosted tool given with its own `type` (computer use,
     text editor, memory, code execution, bash...), passed through unchanged.
     """
 
-    model_config = ConfigDict(extra="forbid")
-
     name: str
     description: str | None = None
-    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    parameters: dict[str, Any] = field(default_factory=_empty_object)
     strict: bool | None = None
     hosted: dict[str, Any] | None = None
 
 
-class ResponseFormat(BaseModel):
+@dataclass(kw_only=True)
+class ResponseFormat:
     """`--json-schema` (`json_schema` with a schema) or `--json-mode` (`json_object`)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     type: Literal["json_schema", "json_object"]
     name: str = "response"
@@ -130,9 +135,8 @@ class ResponseFormat(BaseModel):
     strict: bool = True
 
 
-class McpServer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+@dataclass(kw_only=True)
+class McpServer:
     url: str
     name: str
     token: str | None = None
@@ -143,10 +147,10 @@ class McpServer(BaseModel):
 JSON_TOOL = "json_tool_call"
 
 
-class Request(BaseModel):
-    """A provider-neutral request. `model` is the provider's own id (prefix removed)."""
-
-    model_config = ConfigDict(extra="forbid")
+@dataclass(kw_only=True)
+class Request:
+    """A provider-neutral request. `model` is the provider's own id (prefix removed).
+    Made by a front end, then checked once (request_rules.check) before it is encoded."""
 
     provider: str
     model: str
@@ -154,20 +158,20 @@ class Request(BaseModel):
     system: str | None = None
     stream: bool = True
     thinking: bool = False
-    thinking_budget: int | None = Field(default=None, gt=0)
+    thinking_budget: int | None = None
     reasoning_effort: ReasoningEffort | None = None
-    temperature: float | None = Field(default=None, ge=0, le=2)
-    top_p: float | None = Field(default=None, ge=0, le=1)
-    top_k: int | None = Field(default=None, ge=1)
-    max_tokens: int | None = Field(default=None, gt=0)
-    stop: list[str] = Field(default_factory=list)
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    max_tokens: int | None = None
+    stop: list[str] = field(default_factory=list)
     user: str | None = None
     suffix: str | None = None
     text_completion: bool = False
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
     # Structured output and tools.
     response_format: ResponseFormat | None = None
-    tools: list[Tool] = Field(default_factory=list)
+    tools: list[Tool] = field(default_factory=list)
     tool_choice: str | None = None  # auto | none | required | a tool name
     parallel_tool_calls: bool = True
     # Documents, caching and Anthropic extras.
@@ -177,9 +181,9 @@ class Request(BaseModel):
     cache_ttl: Literal["5m", "1h"] | None = None
     prefill: str | None = None
     web_search: bool = False
-    web_search_max_uses: int | None = Field(default=None, gt=0)
-    mcp_servers: list[McpServer] = Field(default_factory=list)
-    betas: list[str] = Field(default_factory=list)
+    web_search_max_uses: int | None = None
+    mcp_servers: list[McpServer] = field(default_factory=list)
+    betas: list[str] = field(default_factory=list)
 
     @property
     def wants_reasoning(self) -> bool:
@@ -192,6 +196,105 @@ class Request(BaseModel):
     def prompt_text(self) -> str:
         """All user text, for endpoints that take one prompt string (Ollama generate, FIM)."""
         return "\n\n".join(m.text for m in self.messages if m.role == "user")
+
+
+# ---- the bounds a front end checks (request_rules.check) -----------------------------
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A number field's kind and bounds: `low`/`high` inclusive, `above` exclusive."""
+
+    kind: type
+    low: float | None = None
+    high: float | None = None
+    above: float | None = None
+
+    def holds(self, value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if self.kind is int and not isinstance(value, int):
+            return False
+        if isinstance(value, float) and not math.isfinite(value):
+            return False
+        return (
+            (self.low is None or value >= self.low)
+            and (self.high is None or value <= self.high)
+            and (self.above is None or value > self.above)
+        )
+
+
+# The bounded fields of a Request (cli/invalid.py words the rule from these).
+BOUNDS: dict[str, Bound] = {
+    "thinking_budget": Bound(int, above=0),
+    "temperature": Bound(float, low=0, high=2),
+    "top_p": Bound(float, low=0, high=1),
+    "top_k": Bound(int, low=1),
+    "max_tokens": Bound(int, above=0),
+    "web_search_max_uses": Bound(int, above=0),
+}
+CHOICES: dict[str, tuple[str, ...]] = {
+    "reasoning_effort": ("none", "low", "medium", "high"),
+    "cache_ttl": ("5m", "1h"),
+}
+
+
+# ---- to and from plain JSON values (the history's rows) -------------------------------
+
+_PARTS: dict[str, type[Any]] = {
+    "text": TextPart,
+    "reasoning": ReasoningPart,
+    "tool_call": ToolCallPart,
+    "tool_result": ToolResultPart,
+    "attachment": AttachmentPart,
+}
+
+
+def parse_part(data: dict[str, Any]) -> Part:
+    """A stored part (as `dump` wrote it) → its dataclass; ValueError for an unknown type
+    or a field that no part has."""
+    kind = _PARTS.get(str(data.get("type")))
+    if kind is None:
+        raise ValueError(f"unknown part type {data.get('type')!r}")
+    values = dict(data)
+    if kind is ToolResultPart and values.get("images") is not None:
+        values["images"] = [parse_part(image) for image in values["images"]]
+    try:
+        part: Part = kind(**values)
+    except TypeError as err:
+        raise ValueError(f"bad {data.get('type')} part: {err}") from None
+    return part
+
+
+def parse_message(role: str, parts: list[dict[str, Any]]) -> Message:
+    if role not in ("user", "assistant"):
+        raise ValueError(f"unknown role {role!r}")
+    return Message(role=role, parts=[parse_part(p) for p in parts])  # type: ignore[arg-type]
+
+
+def dump(value: Any) -> Any:
+    """A dataclass (and the lists and dicts it holds) → plain JSON values, its fields
+    set to None left out (as pydantic's `model_dump(exclude_none=True)` did)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for f in fields(value):
+            item = getattr(value, f.name)
+            if item is not None:
+                out[f.name] = dump(item)
+        return out
+    if isinstance(value, list):
+        return [dump(item) for item in value]
+    if isinstance(value, dict):
+        return {key: dump(item) for key, item in value.items()}
+    return value
+
+
+T = TypeVar("T")
+
+
+def changed(value: T, **update: Any) -> T:
+    """A copy of a request, message or part with `update` applied (not checked again)."""
+    return replace(value, **update)  # type: ignore[type-var]
 
 
 # ---- the non-chat tasks (plain dataclasses: validated by the front end) ----------------

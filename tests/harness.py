@@ -98,6 +98,8 @@ PROCESS_STATE: dict[str, dict[str, Callable[[types.ModuleType], None] | None]] =
     "llmcli.catalog": {"catalog": None, "_model_at": None, "_index": None},
     # The Typer app, built on first use (the BENCH branch's lazy start-up): code, not state.
     "llmcli.cli.app": {"_full_app": None},
+    # Request's field types, evaluated once: code, not state.
+    "llmcli.request_rules": {"_hints": None},
 }
 
 

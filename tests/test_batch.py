@@ -301,12 +301,17 @@ def test_stdin_input_and_rpm_spacing(llmcli, mock, tmp_path):
 def test_a_bad_override_fails_its_line_only(llmcli, mock, tmp_path):
     src = write_lines(
         tmp_path / "in.jsonl",
-        [{"custom_id": "t", "prompt": "x", "temperature": 9}, {"custom_id": "u", "prompt": "y"}],
+        [
+            {"custom_id": "t", "prompt": "x", "temperature": 9},
+            {"custom_id": "s", "prompt": "x", "system": 5},  # JSON of the wrong type
+            {"custom_id": "u", "prompt": "y"},
+        ],
     )
     out = tmp_path / "out.jsonl"
     run = batch(llmcli, mock, src, out)
     assert run.code == 1
     lines = {x["custom_id"]: x for x in read_out(out)}
     assert "--temperature" in lines["t"]["error"]["message"]
+    assert "'5': must be a string" in lines["s"]["error"]["message"]
     assert lines["u"]["result"]["content"] == "echo: y"
     assert len(mock.bodies) == 1

@@ -17,7 +17,15 @@ from llmcli.connection import resolve_connection
 from llmcli.events import Finish, ToolCallDone, ToolCallStart, Usage
 from llmcli.providers import PROVIDERS, ollama
 from llmcli.providers.ollama import host_url
-from llmcli.request import Message, Request, Tool, ToolCallPart, ToolResultPart, user_message
+from llmcli.request import (
+    Message,
+    Request,
+    Tool,
+    ToolCallPart,
+    ToolResultPart,
+    changed,
+    user_message,
+)
 from llmcli.transport import Connection
 from tests.servers import Case, Received, ReplayServer, Reply, load_case
 
@@ -604,7 +612,7 @@ def test_ollama_host_from_environment() -> None:
     req = Request(provider="ollama_chat", model="m", messages=[user_message("hi")])
     assert ollama.encode(req, conn).url == "http://127.0.0.1:11434/api/chat"
     conn = resolve_connection(PROVIDERS["ollama"], env={})
-    assert ollama.encode(req.model_copy(update={"provider": "ollama"}), conn).url == (
+    assert ollama.encode(changed(req, provider="ollama"), conn).url == (
         "http://localhost:11434/api/generate"
     )
     # OLLAMA_API_BASE (LiteLLM's name) wins over OLLAMA_HOST; --api-base over both.

@@ -31,6 +31,7 @@ from llmcli.request import (
     Tool,
     ToolCallPart,
     ToolResultPart,
+    changed,
     user_message,
 )
 from llmcli.transport import Connection
@@ -597,7 +598,7 @@ def test_openrouter_anthropic_caches_system_and_last_tool(ttl: str | None) -> No
         "openrouter",
         "anthropic/claude-sonnet-4.5",
         system="Long rules.",
-        tools=[WEATHER, other, COMPUTER.model_copy(update={"hosted": {"type": "openrouter:x"}})],
+        tools=[WEATHER, other, changed(COMPUTER, hosted={"type": "openrouter:x"})],
         cache_system=True,
         cache_tools=True,
         cache_ttl=ttl,

@@ -48,7 +48,7 @@ CONN = Connection(base_url="http://127.0.0.1:9/v1", api_key="k")
 WEATHER = Tool(name="weather")
 # Placeholders name fields of the request an encoder was given (`attachments` is the
 # Request method that collects attached files).
-REQUEST_FIELDS = set(Request.model_fields) | {"attachments"}
+REQUEST_FIELDS = {f.name for f in dataclasses.fields(Request)} | {"attachments"}
 IMAGE_FIELDS = {f.name for f in dataclasses.fields(ImageRequest)}
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 

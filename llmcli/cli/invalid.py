@@ -15,37 +15,11 @@ from enum import Enum
 from typing import Any
 
 from llmcli.errors import UsageError
+from llmcli.request_rules import number_rule, shown_number
 
 
 def invalid_value(flag: str, value: object, rule: str) -> str:
     return f"invalid {flag} {_shown(value)}: {rule}"
-
-
-def number_rule(
-    kind: type,
-    low: float | None = None,
-    high: float | None = None,
-    *,
-    above: float | None = None,
-) -> str:
-    """`must be a number from 0 to 2`, `must be a whole number of at least 1`...
-
-    `above` is a strict lower bound (pydantic's `gt`): for a whole number it is the next
-    one up, for a number it is said as such."""
-    whole = kind is int
-    noun = "a whole number" if whole else "a number"
-    if above is not None:
-        if whole:
-            low = max(low, above + 1) if low is not None else above + 1
-        elif low is None or above >= low:
-            return f"must be {noun} greater than {_num(above)}"
-    if low is not None and high is not None:
-        return f"must be {noun} from {_num(low)} to {_num(high)}"
-    if low is not None:
-        return f"must be {noun} of at least {_num(low)}"
-    if high is not None:
-        return f"must be {noun} of at most {_num(high)}"
-    return f"must be {noun}"
 
 
 def choice_rule(choices: type[Enum]) -> str:
@@ -63,19 +37,18 @@ def rule_for(kind: Any, low: float | None, high: float | None, above: float | No
 
 def field_rule(name: str, kind: Any = None, low: Any = None, high: Any = None) -> str | None:
     """The rule for flag/field `name`: its kind and click bounds (when given) joined with
-    the bounds of the `Request` field of that name (ge, gt, le)."""
-    from llmcli.request import Request
+    the bounds of the `Request` field of that name (request_rules.BOUNDS)."""
+    from llmcli.request import BOUNDS, CHOICES
 
-    above = None
-    field = Request.model_fields.get(name)
-    if field is not None:
-        kinds = getattr(field.annotation, "__args__", (field.annotation,))
-        kind = kind or next((k for k in kinds if k is not type(None)), None)
-        for meta in field.metadata:
-            low = getattr(meta, "ge", low)
-            above = getattr(meta, "gt", above)
-            high = getattr(meta, "le", high)
-    return rule_for(kind, low, high, above)
+    bound = BOUNDS.get(name)
+    if bound is not None:
+        kind = kind or bound.kind
+        low = bound.low if bound.low is not None else low
+        high = bound.high if bound.high is not None else high
+        return rule_for(kind, low, high, bound.above)
+    if name in CHOICES and kind is None:
+        return "must be one of " + ", ".join(CHOICES[name])
+    return rule_for(kind, low, high, None)
 
 
 def param_rule(param: Any) -> str | None:
@@ -115,11 +88,7 @@ def long_name(opts: list[str]) -> str:
 
 
 def _shown(value: object) -> str:
-    text = _num(value) if isinstance(value, float) else str(value)
+    text = shown_number(value) if isinstance(value, float) else str(value)
     # One line, and short: the value is the user's, echoed so they can find it.
     text = text.replace("\n", " ")
     return repr(text if len(text) <= 60 else text[:57] + "...")
-
-
-def _num(value: object) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)

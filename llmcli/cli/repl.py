@@ -23,7 +23,7 @@ from llmcli.controls import for_stream
 from llmcli.errors import LlmcliError, UsageError
 from llmcli.events import Usage
 from llmcli.history import History, assistant_message
-from llmcli.request import AttachmentPart, Message, TextPart, user_message
+from llmcli.request import AttachmentPart, Message, TextPart, dump, user_message
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
@@ -271,7 +271,7 @@ class Repl(PromptCommands, ToolCommands):
             "title": self.s.messages[0].text[:60] if self.s.messages else "(empty)",
             "model": self.s.flags.model,
             "created_at": time.time(),
-            "messages": [m.model_dump(exclude_none=True) for m in self.s.messages],
+            "messages": [dump(m) for m in self.s.messages],
         }
         path = Path(arg).expanduser()
         path.write_text(conversation_markdown(data))

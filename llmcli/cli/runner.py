@@ -10,8 +10,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from pydantic import ValidationError
-
 from llmcli.cli.costs import guard
 from llmcli.cli.features import (
     check_attachments,
@@ -38,6 +36,7 @@ from llmcli.render import (
     usage_line,
 )
 from llmcli.request import Message, Request
+from llmcli.request_rules import InvalidField, check
 from llmcli.transport import Connection
 
 if TYPE_CHECKING:
@@ -94,17 +93,18 @@ def prepare(
     features = feature_fields(flags)
     if mcp is not None:  # the MCP servers' tools, named within this provider's limits
         features["tools"] = [*features["tools"], *mcp.tools(target.provider)]
+    req = Request(
+        provider=target.provider,
+        model=target.model,
+        messages=list(messages),
+        options=options,
+        **flags.request_fields(),
+        **features,
+    )
     try:
-        req = Request(
-            provider=target.provider,
-            model=target.model,
-            messages=messages,
-            options=options,
-            **flags.request_fields(),
-            **features,
-        )
-    except ValidationError as err:
-        raise UsageError(_validation_line(err)) from None
+        check(req)
+    except InvalidField as err:
+        raise UsageError(_invalid_line(err)) from None
     if window is not None:
         req = window.fit(req)
     _catalog_warnings(req)
@@ -156,18 +156,12 @@ def release_local_servers() -> None:
             module.stop_all()
 
 
-def _validation_line(err: ValidationError) -> str:
+def _invalid_line(err: InvalidField) -> str:
     """`invalid --top-p 'nan': must be a number from 0 to 1`, as click's errors are
-    worded (cli/invalid.py): the rule comes from the field's type and bounds."""
-    from llmcli.cli.invalid import field_rule, invalid_value
+    worded (cli/invalid.py): the rule comes from the field's bounds or choices."""
+    from llmcli.cli.invalid import invalid_value
 
-    first = err.errors()[0]
-    name = str(first["loc"][0]) if first["loc"] else "value"
-    flag = FLAG_NAMES.get(name, name)
-    rule = field_rule(name)
-    if rule is not None:
-        return invalid_value(flag, first.get("input"), rule)
-    return f"invalid {flag}: {first['msg'].lower()}"
+    return invalid_value(FLAG_NAMES.get(err.name, err.name), err.value, err.rule)
 
 
 def make_renderer(flags: Flags) -> Renderer:

@@ -66,7 +66,9 @@ class Window:
         if fitted.exchanges:
             summary = self._shorten(req, fitted, summary, offset)
         kept = with_summary(fitted.messages, summary) if summary else fitted.messages
-        return req.model_copy(update={"messages": kept})
+        from llmcli.request import changed
+
+        return changed(req, messages=kept)
 
     def retry(self, err: ProviderError) -> bool:
         """Whether to send once more after `err`: a first "context length exceeded"

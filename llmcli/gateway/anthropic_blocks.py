@@ -17,6 +17,7 @@ from llmcli.request import (
     TextPart,
     ToolCallPart,
     ToolResultPart,
+    changed,
 )
 
 # Blocks of tools Anthropic runs itself (web search and fetch, code execution, MCP
@@ -86,7 +87,7 @@ class _Reader:
         if kind == "text":
             return TextPart(text=typed(block.get("text"), str, f"{param}.text"))
         if kind == "image":  # named by its place, for an encoder's refusal
-            return _source_part(block, param, "image/jpeg").model_copy(update={"name": param})
+            return changed(_source_part(block, param, "image/jpeg"), name=param)
         if kind == "document":
             return self.document(block, param)
         if kind == "tool_use":
@@ -122,7 +123,7 @@ class _Reader:
             encoded = base64.b64encode(data.encode()).decode()
             return AttachmentPart(mime="text/plain", data=encoded, name=title)
         part = _source_part(block, param, "application/pdf")
-        return part.model_copy(update={"name": title}) if title else part
+        return changed(part, name=title) if title else part
 
     def tool_result(self, block: dict[str, Any], param: str) -> ToolResultPart:
         call_id = typed(block.get("tool_use_id"), str, f"{param}.tool_use_id")

@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
 from llmcli.gateway.errors import bad_request
 from llmcli.gateway.openai_messages import read_messages
 from llmcli.gateway.read import number, obj, opt, positive_int, shape, text_list, typed
 from llmcli.request import EmbedRequest, ImageRequest, Request, ResponseFormat, Tool
+from llmcli.request_rules import InvalidField, check
 
 
 @dataclass
@@ -139,11 +138,9 @@ def _anthropic_thinking(value: Any) -> tuple[bool, int | None]:
 def build_request(fields: dict[str, Any]) -> Request:
     """The Request, or 400 naming the first field its validation refused."""
     try:
-        return Request(**fields)
-    except ValidationError as err:
-        first = err.errors()[0]
-        param = ".".join(str(p) for p in first["loc"]) or None
-        raise bad_request(f"{param}: {first['msg']}", param) from None
+        return check(Request(**fields))
+    except InvalidField as err:
+        raise bad_request(str(err), err.name) from None
 
 
 def _effort(value: Any, warnings: list[str]) -> str | None:

@@ -19,6 +19,7 @@ from llmcli.request import (
     TextPart,
     ToolCallPart,
     ToolResultPart,
+    changed,
 )
 
 
@@ -94,7 +95,7 @@ def _user_part(part: dict[str, Any], param: str) -> Part:
         if image_part.url is not None and image_part.kind != "image":
             # An image part stays an image part, whatever its URL ends with (corpus
             # openrouter/error-400-provider-error sends a .pdf URL as one).
-            image_part = image_part.model_copy(update={"mime": "image/jpeg"})
+            image_part = changed(image_part, mime="image/jpeg")
         return image_part
     if kind == "file":
         return _file_part(obj(part.get("file"), f"{param}.file"), f"{param}.file")

@@ -17,7 +17,7 @@ from llmcli.notes import Unsupported
 from llmcli.providers import profiles
 from llmcli.providers.openai_chat import answers, endpoints
 from llmcli.providers.openai_chat import body as compat
-from llmcli.request import EmbedRequest, Request
+from llmcli.request import EmbedRequest, Request, changed
 from llmcli.transport import Connection, HttpCall
 
 NAME = "local"
@@ -53,7 +53,7 @@ def with_defaults(req: Request, facts: profiles.ModelProfile) -> Request:
         update["system"] = facts.default_system
     if req.temperature is None:
         update["temperature"] = facts.default_temperature
-    return req.model_copy(update=update) if update else req
+    return changed(req, **update) if update else req
 
 
 # Answers are plain OpenAI chat completions (bodies and SSE streams).
