@@ -351,11 +351,20 @@ def _tool(item: Any, spec: str) -> Tool:
         raise UsageError(f"{spec}: a function tool needs a name")
     if name == JSON_TOOL:
         raise UsageError(f"{spec}: the tool name {JSON_TOOL!r} is reserved for JSON output")
+    description, parameters, strict = (
+        function.get(k) for k in ("description", "parameters", "strict")
+    )
+    if not isinstance(description, str | None):
+        raise UsageError(f"{spec}: tool {name!r}: its description must be a string")
+    if not isinstance(parameters, dict | None):
+        raise UsageError(f"{spec}: tool {name!r}: its parameters must be a JSON Schema object")
+    if not isinstance(strict, bool | None):
+        raise UsageError(f"{spec}: tool {name!r}: strict must be true or false")
     return Tool(
         name=name,
-        description=function.get("description"),
-        parameters=function.get("parameters") or {"type": "object", "properties": {}},
-        strict=function.get("strict"),
+        description=description,
+        parameters=parameters or {"type": "object", "properties": {}},
+        strict=strict,
     )
 
 

@@ -10,6 +10,7 @@ import typing
 from typing import Any, Literal, Union
 
 from llmcli.request import BOUNDS, CHOICES, Bound, Request
+from llmcli.rule_words import number_rule
 
 
 class InvalidField(ValueError):
@@ -89,34 +90,3 @@ def _said(hint: Any) -> str:
 
 def _bound_words(bound: Bound) -> str:
     return number_rule(bound.kind, bound.low, bound.high, above=bound.above)
-
-
-def number_rule(
-    kind: type,
-    low: float | None = None,
-    high: float | None = None,
-    *,
-    above: float | None = None,
-) -> str:
-    """`must be a number from 0 to 2`, `must be a whole number of at least 1`...
-
-    `above` is a strict lower bound: for a whole number it is the next one up, for a
-    number it is said as such."""
-    whole = kind is int
-    noun = "a whole number" if whole else "a number"
-    if above is not None:
-        if whole:
-            low = max(low, above + 1) if low is not None else above + 1
-        elif low is None or above >= low:
-            return f"must be {noun} greater than {shown_number(above)}"
-    if low is not None and high is not None:
-        return f"must be {noun} from {shown_number(low)} to {shown_number(high)}"
-    if low is not None:
-        return f"must be {noun} of at least {shown_number(low)}"
-    if high is not None:
-        return f"must be {noun} of at most {shown_number(high)}"
-    return f"must be {noun}"
-
-
-def shown_number(value: object) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)

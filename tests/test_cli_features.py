@@ -107,6 +107,24 @@ def test_tools_file_forms_and_hosted_tools(tmp_path: Path):
         load_tools([str(listed), str(listed)])
 
 
+@pytest.mark.parametrize(
+    ("function", "message"),
+    [
+        ({"name": "f", "description": 5}, "its description must be a string"),
+        ({"name": "f", "parameters": ["x"]}, "its parameters must be a JSON Schema object"),
+        ({"name": "f", "strict": "yes"}, "strict must be true or false"),
+        ({"description": "no name"}, "a function tool needs a name"),
+    ],
+)
+def test_a_tool_of_the_wrong_shape_is_refused_before_sending(
+    tmp_path: Path, function: dict, message: str
+) -> None:
+    path = tmp_path / "tools.json"
+    path.write_text(json.dumps([{"type": "function", "function": function}]))
+    with pytest.raises(UsageError, match=message):
+        load_tools([str(path)])
+
+
 def test_validate_answer():
     from llmcli.request import ResponseFormat
 

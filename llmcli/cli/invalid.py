@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Any
 
 from llmcli.errors import UsageError
-from llmcli.request_rules import number_rule, shown_number
+from llmcli.rule_words import number_rule, shown_number
 
 
 def invalid_value(flag: str, value: object, rule: str) -> str:
