@@ -64,6 +64,9 @@ class Citation:
     document_index: int | None = None
     start: int | None = None
     end: int | None = None
+    # Anthropic's web citation points into its search results by this opaque index; a
+    # client that sends the citation back in a later turn must send it unchanged.
+    encrypted_index: str | None = None
 
 
 @dataclass(slots=True)
@@ -211,6 +214,7 @@ def citation_json(c: Citation) -> dict[str, Any]:
             ("document_index", c.document_index),
             ("start", c.start),
             ("end", c.end),
+            ("encrypted_index", c.encrypted_index),
         )
         if v is not None
     }

@@ -752,12 +752,18 @@ def test_web_search_calls_and_citations_in_full() -> None:
             "Getty Images Europe · August 13, 2025 \x95 President Trump will join European l...",
             title="News: U.S. and World News Headlines : NPR",
             url="https://www.npr.org/sections/news/",
+            encrypted_index="EpABCioIBhgCIiQ0NGFlNjc2Yy05NThmLTRkNjgtOTEwOC1lYWU5ZGU3YjM2NmIS"
+            "DHT523GMqifZA1kvTBoMGiuUa5Im64nfiR5bIjAazbj+ysjfsXK7eE/7gySYR/WHMxRnmH52uNkgr23PY"
+            "ipXDGk3GUX82ZpFgaitpo0qFNsuikhO2VQPZFLohcRzJOUoNjOOGAQ=",
         ),
         # cited_text "" in the recording: no quote rather than an empty one.
         Citation(
             kind="web_search_result_location",
             title="ABC News \u2013 Breaking News, Latest News and Videos",
             url="https://abcnews.go.com/",
+            encrypted_index="EpEBCioIBhgCIiQ0NGFlNjc2Yy05NThmLTRkNjgtOTEwOC1lYWU5ZGU3YjM2NmIS"
+            "DOvnrstPG+N7iSfsFxoM8I5byYWjdhzFfqkDIjDkkgi+v0jxexom++pqk+QwqFYGaaSYVA2SOhKItfZN6f"
+            "vT+wbb6/NhrQ1ZRKSe/1gqFQ/WosTNb6VwNc68SmeDGRVF8ZSU6BgE",
         ),
     ]
 

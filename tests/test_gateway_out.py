@@ -266,6 +266,8 @@ def test_document_citations_reach_anthropic_clients() -> None:
         start=0,
         end=16,
     )
+    # A web citation from a provider that gives no encrypted_index cannot be sent back to
+    # Anthropic in a later turn: it stays out of this format.
     web = Citation("web_search_result_location", cited_text="x", url="https://example.com")
     events: list[Event] = [TextDelta("Blue."), cited, web, Finish("stop")]
     acc = Accumulator("anthropic", "m")
@@ -289,3 +291,23 @@ def test_document_citations_reach_anthropic_clients() -> None:
     assert streamed.type == "text" and [c.type for c in streamed.citations or []] == [
         "char_location"
     ]
+
+
+def test_recorded_web_citations_reach_anthropic_clients_whole_and_streamed() -> None:
+    events, result = decoded("anthropic/stream-web-search-citations")
+    recorded = [c for c in result.citations if c.encrypted_index]
+    assert recorded and len(recorded) == len(result.citations)
+    expected = [(c.url, c.encrypted_index, c.cited_text or "") for c in recorded]
+    message = Message.model_validate(anthropic_out.message(result, model_name="m", id="msg"))
+    whole = [c for b in message.content if b.type == "text" for c in b.citations or []]
+    assert [(c.url, c.encrypted_index, c.cited_text) for c in whole] == expected  # type: ignore[union-attr]
+    writer = anthropic_out.Events(model_name="m", id="msg")
+    snapshot = None
+    bufs: dict[int, bytes] = {}
+    for frame in [f for e in events for f in writer.feed(e)] + writer.finish(result):
+        event = EVENTS.validate_json(frame.decode().split("\ndata: ", 1)[1])
+        snapshot = accumulate_event(event=event, current_snapshot=snapshot, json_bufs=bufs)
+    assert snapshot is not None
+    streamed = [c for b in snapshot.content if b.type == "text" for c in b.citations or []]
+    assert {c.type for c in streamed} == {"web_search_result_location"}
+    assert [(c.url, c.encrypted_index) for c in streamed] == [(u, i) for u, i, _ in expected]  # type: ignore[union-attr]

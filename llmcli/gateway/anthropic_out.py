@@ -77,8 +77,7 @@ def tool_input(arguments: Any) -> dict[str, Any]:
 
 
 # Document citation types and the names of their start/end fields (Messages API
-# `char_location`, `page_location`, `content_block_location`). Web citations need the
-# search result's `encrypted_index`, which llmcli does not keep: they are left out.
+# `char_location`, `page_location`, `content_block_location`).
 _LOCATIONS = {
     "char_location": ("start_char_index", "end_char_index"),
     "page_location": ("start_page_number", "end_page_number"),
@@ -87,7 +86,9 @@ _LOCATIONS = {
 
 
 def citation(c: Citation) -> dict[str, Any] | None:
-    """A document citation as Anthropic writes it, or None when it has no such shape."""
+    """A citation as Anthropic writes it, or None when it has no such shape."""
+    if c.kind == WEB:
+        return _web_citation(c)
     names = _LOCATIONS.get(c.kind)
     if names is None or c.document_index is None or c.start is None or c.end is None:
         return None
@@ -98,6 +99,27 @@ def citation(c: Citation) -> dict[str, Any] | None:
         "document_title": c.title,
         names[0]: c.start,
         names[1]: c.end,
+    }
+
+
+# A web search result cited: `web_search_result_location` with cited_text, url, title
+# (may be null) and encrypted_index, all required (the SDKs' CitationsWebSearchResultLocation,
+# https://rubydoc.info/github/anthropics/anthropic-sdk-ruby/Anthropic/Models/CitationsWebSearchResultLocation;
+# recorded in tests/fixtures/anthropic/stream-web-search-citations). Only an
+# Anthropic upstream gives the encrypted_index, without which the citation cannot be
+# sent back in a later turn: web citations from other providers stay out of this format.
+WEB = "web_search_result_location"
+
+
+def _web_citation(c: Citation) -> dict[str, Any] | None:
+    if c.url is None or c.encrypted_index is None:
+        return None
+    return {
+        "type": WEB,
+        "cited_text": c.cited_text or "",
+        "url": c.url,
+        "title": c.title,
+        "encrypted_index": c.encrypted_index,
     }
 
 

@@ -253,6 +253,9 @@ def citation_event(c: dict[str, Any]) -> Citation:
         document_index=int_or_none(c.get("document_index")),
         start=int_or_none(start),
         end=int_or_none(end),
+        encrypted_index=c.get("encrypted_index")
+        if isinstance(c.get("encrypted_index"), str)
+        else None,
     )
 
 
